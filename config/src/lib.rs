@@ -1,0 +1,18 @@
+//! `deploy.toml`: the checked-in configuration of a deployment.
+//!
+//! Every value has a default derived from `project.environment`; unknown keys are errors;
+//! every error names the file, line, column, key and what is allowed.
+
+mod error;
+mod model;
+mod raw;
+mod resolve;
+mod validate;
+
+pub use error::{ConfigError, Position};
+pub use model::*;
+pub use resolve::{Overrides, load, parse};
+pub use validate::{ENVIRONMENT_ALLOWED, RUNTIMES};
+
+#[cfg(test)]
+mod tests;

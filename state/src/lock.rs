@@ -1,0 +1,138 @@
+//! The exclusive lock on a ledger directory: an advisory `flock` (std's `File::try_lock`) on
+//! `deploy.lock`, whose content names the holder.
+//!
+//! The kernel drops the lock when its holder dies, however it dies; a holder record still in the
+//! file when the next run gets the lock therefore means the previous run did not end cleanly.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::LedgerError;
+use crate::fsutil::FILE_MODE;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    pub pid: u32,
+    pub host: String,
+    pub command: String,
+    pub since: Timestamp,
+}
+
+impl LockHolder {
+    /// This process, running `command` (e.g. `deploy all`).
+    pub fn current(command: &str) -> Self {
+        LockHolder {
+            pid: std::process::id(),
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+            command: command.to_string(),
+            since: Timestamp::now(),
+        }
+    }
+}
+
+/// Held until dropped; dropping clears the holder record and releases the lock.
+#[derive(Debug)]
+pub struct LedgerLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl LedgerLock {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for LedgerLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.sync_data();
+        let _ = self.file.unlock();
+    }
+}
+
+/// How often a waiting run looks at the lock again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Takes the lock at `path` for `me`. With `wait`, keeps trying until it is free or the
+/// duration has passed. Returns the lock and the record of a previous holder that never
+/// released it (dead), if any.
+pub fn acquire(
+    path: &Path,
+    me: &LockHolder,
+    wait: Option<Duration>,
+) -> Result<(LedgerLock, Option<LockHolder>), LedgerError> {
+    let io = |source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .open(path)
+        .map_err(io)?;
+    let deadline = wait.map(|w| Instant::now() + w);
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) => {
+                let holder = read_holder(&mut file);
+                match deadline {
+                    Some(d) if Instant::now() < d => std::thread::sleep(POLL),
+                    _ => {
+                        return Err(LedgerError::Locked {
+                            holder,
+                            waited: wait,
+                        });
+                    }
+                }
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+    }
+    let previous = read_holder(&mut file);
+    let record = serde_json::to_vec(me).expect("lock holder serializes");
+    file.set_len(0).map_err(io)?;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    file.write_all(&record).map_err(io)?;
+    file.sync_data().map_err(io)?;
+    Ok((
+        LedgerLock {
+            file,
+            path: path.to_path_buf(),
+        },
+        previous,
+    ))
+}
+
+/// The holder recorded in the lock file, if any.
+pub fn read_holder(file: &mut File) -> Option<LockHolder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Whether a process with this pid exists.
+pub fn pid_alive(pid: u32) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
+        return false;
+    };
+    match rustix::process::Pid::from_raw(raw) {
+        Some(p) => match rustix::process::test_kill_process(p) {
+            Ok(()) => true,
+            // The process exists but belongs to someone else.
+            Err(e) => e == rustix::io::Errno::PERM,
+        },
+        None => false,
+    }
+}

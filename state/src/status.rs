@@ -1,0 +1,171 @@
+//! What the ledger says about each step and each owned resource.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    #[default]
+    NotStarted,
+    InProgress,
+    Completed,
+    Failed,
+    Interrupted,
+    Skipped,
+    Stale,
+}
+
+impl StepStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::NotStarted => "not_started",
+            StepStatus::InProgress => "in_progress",
+            StepStatus::Completed => "completed",
+            StepStatus::Failed => "failed",
+            StepStatus::Interrupted => "interrupted",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Stale => "stale",
+        }
+    }
+}
+
+impl fmt::Display for StepStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything the ledger knows about one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct StepRecord {
+    pub status: StepStatus,
+    /// Digest of the inputs the step last completed (or started) with.
+    pub fingerprint: Option<String>,
+    /// The digest of each input component, so a change can be named.
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    /// Attempts in the most recent run of the step.
+    pub attempts: u32,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub duration_ms: Option<u64>,
+    pub last_error: Option<String>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
+    /// Why the step is stale or was skipped, when it is.
+    pub note: Option<String>,
+    /// Path of the log of the most recent run, relative to the ledger directory.
+    pub log: Option<String>,
+}
+
+/// A resource this deployment created and therefore may delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// e.g. `event-bus`, `rule`, `queue`, `role`, `archive`, `function`, `permission`,
+    /// `target`, `event-source-mapping`, `user-policy`.
+    pub kind: String,
+    pub name: String,
+    pub arn: Option<String>,
+    /// The step that created it.
+    pub created_by: String,
+    pub recorded_at: Timestamp,
+    /// Extra identifying detail (a target's rule, a policy's user, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl Resource {
+    pub fn new(kind: &str, name: &str, created_by: &str) -> Self {
+        Resource {
+            kind: kind.to_string(),
+            name: name.to_string(),
+            arn: None,
+            created_by: created_by.to_string(),
+            recorded_at: Timestamp::now(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_arn(mut self, arn: impl Into<String>) -> Self {
+        self.arn = Some(arn.into());
+        self
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.attributes.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn same_identity(&self, other: &Resource) -> bool {
+        self.kind == other.kind && self.name == other.name && self.attributes == other.attributes
+    }
+}
+
+/// An emulator that `deploy --local` started and may stop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmulatorRecord {
+    pub kind: String,
+    pub endpoint: String,
+    pub pid: Option<u32>,
+    pub port: u16,
+    pub started_at: Timestamp,
+    /// Whether `deploy` started it (and so may stop it).
+    pub started_by_deploy: bool,
+    /// The process start time as the kernel reports it, to tell a reused pid apart.
+    pub process_start: Option<u64>,
+}
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The machine-readable source of truth, `state.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerState {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub steps: BTreeMap<String, StepRecord>,
+    #[serde(default)]
+    pub inventory: Vec<Resource>,
+    #[serde(default)]
+    pub emulator: Option<EmulatorRecord>,
+    /// Set when a teardown finished; cleared by the next deploy.
+    #[serde(default)]
+    pub destroyed_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+}
+
+impl Default for LedgerState {
+    fn default() -> Self {
+        LedgerState {
+            schema_version: SCHEMA_VERSION,
+            steps: BTreeMap::new(),
+            inventory: Vec::new(),
+            emulator: None,
+            destroyed_at: None,
+            updated_at: None,
+        }
+    }
+}
+
+impl LedgerState {
+    pub fn step(&self, name: &str) -> StepRecord {
+        self.steps.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Adds `r`, replacing an entry with the same identity.
+    pub fn record_resource(&mut self, r: Resource) {
+        self.inventory.retain(|x| !x.same_identity(&r));
+        self.inventory.push(r);
+    }
+
+    pub fn forget_resource(&mut self, kind: &str, name: &str) {
+        self.inventory.retain(|x| !(x.kind == kind && x.name == name));
+    }
+
+    pub fn resources(&self, kind: &str) -> impl Iterator<Item = &Resource> {
+        self.inventory.iter().filter(move |r| r.kind == kind)
+    }
+}

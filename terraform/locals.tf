@@ -1,0 +1,23 @@
+# Derived names, tags and ARNs shared by several files.
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+
+  tags = merge(var.tags, {
+    Project     = var.project_name
+    Environment = var.environment
+    ManagedBy   = "deploy"
+  })
+
+  # Built from strings (not from aws_sqs_queue.dlq.arn) so the queue policy can
+  # be given inline at creation time.
+  dlq_arn = "arn:${local.partition}:sqs:${var.region}:${local.account_id}:${var.dlq_name}"
+
+  # Every rule on this bus, for the DLQ's aws:SourceArn condition.
+  bus_rules_arn_pattern = "arn:${local.partition}:events:${var.region}:${local.account_id}:rule/${var.event_bus_name}/*"
+
+  lambda_log_group_arn = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:/aws/lambda/${var.environment}-*"
+
+  logger_rule_key = "all-events-to-logger"
+}
