@@ -10,8 +10,9 @@ locals {
     ManagedBy   = "deploy"
   })
 
-  # Built from strings (not from aws_sqs_queue.dlq.arn) so the queue policy can
-  # be given inline at creation time.
+  # Built from strings, not from aws_sqs_queue.dlq.arn: the queue policy can then
+  # be given inline at creation, and the IAM policies naming the queue need not
+  # wait ~25 s for the queue's attribute propagation check.
   dlq_arn = "arn:${local.partition}:sqs:${var.region}:${local.account_id}:${var.dlq_name}"
 
   # Every rule on this bus, for the DLQ's aws:SourceArn condition.

@@ -1,0 +1,14 @@
+//! The step engine and the deployment steps.
+//!
+//! `engine` knows how to run checkpointed steps (skip, retry, stale, interrupt); `deploy` and
+//! `teardown` hold the steps themselves; `aws` makes the SDK clients; `env` is what every step
+//! sees.
+
+pub mod aws;
+pub mod deploy;
+pub mod engine;
+pub mod env;
+pub mod pipeline;
+pub mod teardown;
+
+pub use env::Env;

@@ -337,19 +337,19 @@ test("a successful loader is cached across invocations", async () => {
 test("the real index.mjs handler reports the SDK as unavailable on this machine", async (t) => {
   let sdkPresent = true;
   try {
-    await import("@aws-sdk/client-eventbridge");
+    await index.loadSdkModule();
   } catch {
     sdkPresent = false;
   }
   if (sdkPresent) {
-    t.skip("@aws-sdk/client-eventbridge is installed here");
+    t.skip("@aws-sdk/client-eventbridge is resolvable here");
     return;
   }
   assert.equal(typeof index.handler, "function");
   assert.equal(typeof index.createHandler, "function");
   await assert.rejects(index.loadSdkPublisher());
   const logs = [];
-  const h = index.createHandler({ loadPublisher: index.loadSdkPublisher, env: () => ({ EVENT_BUS_NAME: BUS }), log: (o) => logs.push(o) });
+  const h = index.createHandler({ loadPublisher: () => index.loadSdkPublisher(), env: () => ({ EVENT_BUS_NAME: BUS }), log: (o) => logs.push(o) });
   const result = await h({ Records: [record()] });
   assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "msg-1" }] });
   assert.ok(logs.some((l) => l.logType === "DLQ_SDK_UNAVAILABLE"));
@@ -450,4 +450,60 @@ test("every log line is single-line JSON (default logger)", async () => {
     assert.ok(!s.includes("\n"));
     JSON.parse(s);
   }
+});
+
+// ---------------------------------------------------------------- SDK loading (index.mjs)
+
+function fakeSdkModule(sent) {
+  class PutEventsCommand {
+    constructor(input) {
+      this.input = input;
+    }
+  }
+  class EventBridgeClient {
+    async send(cmd) {
+      sent.push(cmd.input);
+      return { FailedEntryCount: 0, Entries: cmd.input.Entries.map((_, i) => ({ EventId: `sdk-${i}` })) };
+    }
+  }
+  return { PutEventsCommand, EventBridgeClient };
+}
+
+test("loadSdkModule: ESM import first", async () => {
+  const sent = [];
+  const mod = fakeSdkModule(sent);
+  let required = false;
+  const got = await index.loadSdkModule({ importer: async () => mod, requirer: () => { required = true; } });
+  assert.equal(got, mod);
+  assert.equal(required, false);
+});
+
+test("loadSdkModule: falls back to CommonJS require when import fails (ministack's stub path)", async () => {
+  const sent = [];
+  const publish = await index.loadSdkPublisher({
+    importer: async () => {
+      throw new Error("Cannot find package");
+    },
+    requirer: () => fakeSdkModule(sent),
+  });
+  const fake = harness({ loadPublisher: async () => publish });
+  const result = await fake.handler({ Records: [record()] });
+  assert.deepEqual(result, { batchItemFailures: [] });
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].Entries[0].EventBusName, BUS);
+});
+
+test("loadSdkModule: both loaders failing gives one error naming both", async () => {
+  await assert.rejects(
+    index.loadSdkModule({
+      importer: async () => {
+        throw new Error("import-broke");
+      },
+      requirer: () => {
+        throw new Error("require-broke");
+      },
+    }),
+    (err) => /import-broke/.test(err.message) && /require-broke/.test(err.message),
+  );
+  await assert.rejects(index.loadSdkModule({ importer: async () => ({}), requirer: () => ({}) }), /no PutEventsCommand/);
 });

@@ -160,3 +160,23 @@ test("handler on malformed input logs EVENT_INVALID and resolves", async () => {
   assert.equal(lines.length, 1);
   assert.equal(lines[0].logType, "EVENT_INVALID");
 });
+
+test("every sample event in examples/ is logged as EVENT_RECEIVED with its detail fields", async () => {
+  const { readdirSync, readFileSync } = await import("node:fs");
+  const dir = new URL("../../../examples/", import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  assert.ok(files.length >= 7, `found ${files.length} examples`);
+  for (const file of files) {
+    const sample = JSON.parse(readFileSync(new URL(file, dir), "utf8"));
+    const event = { version: "0", id: `id-${file}`, account: "000000000000", region: "us-east-1", time: "2024-05-01T12:00:00Z", resources: [], ...sample };
+    const { lines, result } = processEvent(event, { now: FIXED_NOW });
+    assert.equal(result.status, "ok", file);
+    assert.equal(lines[0].logType, "EVENT_RECEIVED", file);
+    assert.equal(lines[0].eventId, `id-${file}`);
+    assert.equal(lines[0].source, sample.source);
+    assert.equal(lines[0].detailType, sample["detail-type"]);
+    assert.equal(lines[0].userId, sample.detail.userId, file);
+    if (sample.detail.fileId) assert.equal(lines[0].fileId, sample.detail.fileId, file);
+    if (sample.detail.status) assert.equal(lines[0].status, sample.detail.status, file);
+  }
+});

@@ -1,0 +1,151 @@
+//! AWS clients, made in one place from `aws-config`'s credential chain (environment, profile,
+//! SSO, IMDS), the configured region and, when set, one endpoint for every service.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::Credentials;
+use deploy_config::Config;
+
+use crate::engine::{ErrorClass, StepError, classify_text};
+
+/// Access key id used against a local emulator when the environment has none.
+pub const LOCAL_ACCESS_KEY: &str = "test";
+
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub sdk: SdkConfig,
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+/// Whether the environment provides static credentials.
+pub fn env_has_credentials() -> bool {
+    std::env::var_os("AWS_ACCESS_KEY_ID").is_some_and(|v| !v.is_empty())
+}
+
+pub async fn sdk_config(config: &Config) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(config.project.region.clone()))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(profile) = &config.aws.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &config.aws.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if config.local && !env_has_credentials() && config.aws.profile.is_none() {
+        loader = loader.credentials_provider(Credentials::new(
+            LOCAL_ACCESS_KEY,
+            LOCAL_ACCESS_KEY,
+            None,
+            None,
+            "deploy-local",
+        ));
+    }
+    loader.load().await
+}
+
+impl AwsClients {
+    pub fn new(sdk: SdkConfig) -> Self {
+        AwsClients {
+            sts: aws_sdk_sts::Client::new(&sdk),
+            iam: aws_sdk_iam::Client::new(&sdk),
+            events: aws_sdk_eventbridge::Client::new(&sdk),
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            sdk,
+        }
+    }
+}
+
+/// Error codes that mean "try again later".
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "InternalException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "ConcurrentModificationException",
+    "ResourceConflictException",
+    "OperationAbortedException",
+];
+
+/// Turns an SDK error into a classified step error, with the service's code and message.
+pub fn sdk_error<E, R>(what: &str, err: aws_sdk_sts::error::SdkError<E, R>) -> StepError
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_sts::error::SdkError;
+    let (class, detail) = match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().unwrap_or("Unknown");
+            let msg = e.message().unwrap_or("");
+            let class = if TRANSIENT_CODES.contains(&code) {
+                ErrorClass::Transient
+            } else {
+                classify_text(&format!("{code} {msg}"))
+            };
+            (class, format!("{code}: {msg}"))
+        }
+        SdkError::TimeoutError(_) => (ErrorClass::Transient, "request timed out".to_string()),
+        SdkError::DispatchFailure(d) => (
+            ErrorClass::Transient,
+            format!("could not reach the endpoint ({d:?})"),
+        ),
+        SdkError::ResponseError(_) => (ErrorClass::Transient, format!("{err}")),
+        other => (ErrorClass::Permanent, format!("{}", DisplayChain(other))),
+    };
+    StepError {
+        class,
+        message: format!("{what}: {detail}"),
+        hint: None,
+    }
+}
+
+/// The service error code of an SDK error, if it is a service error.
+pub fn error_code<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> Option<&str>
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata,
+{
+    match err {
+        aws_sdk_sts::error::SdkError::ServiceError(se) => se.err().code(),
+        _ => None,
+    }
+}
+
+struct DisplayChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut src = self.0.source();
+        while let Some(s) = src {
+            write!(f, ": {s}")?;
+            src = s.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! The deploy pipeline's steps.
+
+pub mod iam;
+pub mod infrastructure;
+pub mod lambdas;
+pub mod preflight;
+pub mod test_events;

@@ -1,0 +1,20 @@
+//! The step engine.
+
+mod cancel;
+mod decide;
+mod error;
+mod events;
+mod retry;
+mod run;
+mod step;
+
+pub use cancel::{Cancel, CancelHandle, cancel_pair};
+pub use decide::{Decision, TARGET_COMPONENT, decide};
+pub use error::{ErrorClass, StepError, TRANSIENT_MARKERS, classify_text};
+pub use events::{Answer, AutoApprove, Event, Prompter, Reporter, Silent};
+pub use retry::{FullJitter, RetryPolicy};
+pub use run::{Engine, Outcome, Selection, StepResult, selection_error};
+pub use step::{Live, Step, StepContext};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,368 @@
+//! The engine: runs a pipeline of steps against the ledger, with skip, retry, stale marking,
+//! prompts and interruption.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deploy_state::{Ledger, Level, StepLog, StepStatus};
+use jiff::Timestamp;
+
+use super::decide::{Decision, decide};
+use super::error::StepError;
+use super::events::{Answer, Event, Prompter, Reporter};
+use super::retry::RetryPolicy;
+use super::step::{Step, StepContext};
+use crate::env::Env;
+
+/// What to run of a pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Start at this step (earlier ones are left as they are).
+    pub from: Option<String>,
+    /// Run only this step.
+    pub only: Option<String>,
+    /// Run even when up to date.
+    pub force: bool,
+    /// Steps to mark `skipped` without running (`--skip-preflight`).
+    pub skip: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepResult {
+    Completed,
+    UpToDate,
+    Skipped,
+    Failed,
+    Interrupted,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub results: Vec<(String, StepResult)>,
+    pub failed: Vec<String>,
+    pub interrupted: bool,
+    /// The operator answered "no": the run stopped there.
+    pub stopped: bool,
+    /// A critical step failed: the run stopped there.
+    pub aborted: bool,
+}
+
+impl Outcome {
+    pub fn success(&self) -> bool {
+        self.failed.is_empty() && !self.interrupted
+    }
+
+    pub fn ran_anything(&self) -> bool {
+        self.results
+            .iter()
+            .any(|(_, r)| matches!(r, StepResult::Completed | StepResult::Failed))
+    }
+}
+
+pub struct Engine<'a> {
+    pub env: &'a Env,
+    pub ledger: &'a mut Ledger,
+    pub reporter: &'a dyn Reporter,
+    pub prompter: &'a dyn Prompter,
+    /// Grace period for a step's cleanup after an interruption.
+    pub cleanup_deadline: Duration,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(
+        env: &'a Env,
+        ledger: &'a mut Ledger,
+        reporter: &'a dyn Reporter,
+        prompter: &'a dyn Prompter,
+    ) -> Self {
+        Engine {
+            env,
+            ledger,
+            reporter,
+            prompter,
+            cleanup_deadline: Duration::from_secs(60),
+        }
+    }
+
+    /// Runs the selected steps of `pipeline` in order.
+    pub async fn run(&mut self, pipeline: &[Arc<dyn Step>], sel: &Selection) -> Outcome {
+        let mut outcome = Outcome::default();
+        let start = match &sel.from {
+            Some(f) => pipeline.iter().position(|s| s.name() == f).unwrap_or(0),
+            None => 0,
+        };
+        for (i, step) in pipeline.iter().enumerate().skip(start) {
+            let name = step.name();
+            if sel.only.as_deref().is_some_and(|o| o != name) {
+                continue;
+            }
+            if self.env.cancel.is_cancelled() {
+                outcome.interrupted = true;
+                break;
+            }
+            if sel.skip.iter().any(|s| s == name) {
+                self.mark(name, StepStatus::Skipped, "skipped on request");
+                self.reporter.event(Event::Skipped {
+                    step: name,
+                    reason: "skipped on request",
+                });
+                outcome.results.push((name.into(), StepResult::Skipped));
+                continue;
+            }
+            let decision = decide(step.as_ref(), self.env, self.ledger.state(), sel.force).await;
+            self.reporter.event(Event::Decided {
+                step: name,
+                run: decision.run,
+                reason: &decision.reason,
+            });
+            if !decision.run {
+                self.reporter.event(Event::Skipped {
+                    step: name,
+                    reason: &decision.reason,
+                });
+                outcome.results.push((name.into(), StepResult::UpToDate));
+                continue;
+            }
+            match self
+                .prompter
+                .confirm(name, step.description(), &decision.reason)
+            {
+                Answer::Yes => {}
+                Answer::No => {
+                    self.ledger
+                        .log(Level::Info, Some(name), "stopped by the operator");
+                    outcome.stopped = true;
+                    break;
+                }
+                Answer::Skip => {
+                    self.mark(name, StepStatus::Skipped, "skipped by the operator");
+                    self.reporter.event(Event::Skipped {
+                        step: name,
+                        reason: "skipped by the operator",
+                    });
+                    outcome.results.push((name.into(), StepResult::Skipped));
+                    continue;
+                }
+            }
+            if decision.invalidates_later {
+                self.mark_later_stale(&pipeline[i + 1..], name, &decision.reason);
+            }
+            let result = self.run_step(step.as_ref(), &decision).await;
+            outcome.results.push((name.into(), result));
+            match result {
+                StepResult::Failed => {
+                    outcome.failed.push(name.into());
+                    if step.critical() {
+                        outcome.aborted = true;
+                        break;
+                    }
+                }
+                StepResult::Interrupted => {
+                    outcome.interrupted = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        outcome
+    }
+
+    fn mark(&mut self, step: &str, status: StepStatus, note: &str) {
+        let note = note.to_string();
+        if let Err(e) = self.ledger.transition(step, status, |r| r.note = Some(note)) {
+            self.reporter.event(Event::Warning {
+                step,
+                message: &e.to_string(),
+            });
+        }
+    }
+
+    fn mark_later_stale(&mut self, later: &[Arc<dyn Step>], because: &str, reason: &str) {
+        for s in later {
+            if self.ledger.step(s.name()).status == StepStatus::Completed {
+                self.mark(
+                    s.name(),
+                    StepStatus::Stale,
+                    &format!("{because} re-ran ({reason})"),
+                );
+            }
+        }
+    }
+
+    async fn run_step(&mut self, step: &dyn Step, decision: &Decision) -> StepResult {
+        let name = step.name();
+        let policy = RetryPolicy::from(&self.env.config.retry);
+        let mut backoff = policy.backoff();
+        let started_at = Timestamp::now();
+        let clock = Instant::now();
+        let (digest, inputs) = match &decision.fingerprint {
+            Some(fp) => (Some(fp.digest()), fp.components().clone()),
+            None => (None, Default::default()),
+        };
+        let log = match StepLog::create(self.ledger.dir(), name) {
+            Ok(l) => l,
+            Err(e) => {
+                return self.fail(name, step.critical(), &format!("cannot create step log: {e}"), clock);
+            }
+        };
+        let log_rel = log
+            .path()
+            .strip_prefix(self.ledger.dir())
+            .map(|p| p.to_string_lossy().to_string())
+            .ok();
+        let mut log = Some(log);
+        let mut attempt = 0;
+        self.ledger
+            .log(Level::Info, Some(name), &format!("starting: {}", decision.reason));
+        loop {
+            attempt += 1;
+            let begin = self.ledger.transition(name, StepStatus::InProgress, |r| {
+                r.attempts = attempt;
+                r.started_at = Some(started_at);
+                r.finished_at = None;
+                r.duration_ms = None;
+                r.last_error = None;
+                r.note = None;
+                r.fingerprint = digest.clone();
+                r.inputs = inputs.clone();
+                r.log = log_rel.clone();
+            });
+            if let Err(e) = begin {
+                return self.fail(name, step.critical(), &e.to_string(), clock);
+            }
+            self.reporter.event(Event::Started {
+                step: name,
+                description: step.description(),
+                attempt,
+            });
+            let mut ctx = StepContext::new(
+                self.env,
+                self.ledger,
+                self.reporter,
+                name,
+                log.take().expect("log is handed back after every attempt"),
+                attempt,
+            );
+            ctx.detail(&format!("attempt {attempt}: {}", decision.reason));
+            let result = tokio::select! {
+                r = step.run(&mut ctx) => Some(r),
+                _ = self.env.cancel.cancelled() => None,
+            };
+            match result {
+                None => {
+                    ctx.warn("interrupted: cleaning up");
+                    let _ = tokio::time::timeout(
+                        self.cleanup_deadline,
+                        step.cleanup_after_interrupt(&mut ctx),
+                    )
+                    .await;
+                    ctx.log.flush();
+                    let elapsed = clock.elapsed();
+                    let _ = self.ledger.transition(name, StepStatus::Interrupted, |r| {
+                        r.finished_at = Some(Timestamp::now());
+                        r.duration_ms = Some(elapsed.as_millis() as u64);
+                        r.last_error = Some("interrupted by a signal".into());
+                    });
+                    self.ledger.log(Level::Warn, Some(name), "interrupted");
+                    self.reporter.event(Event::Interrupted { step: name });
+                    return StepResult::Interrupted;
+                }
+                Some(Ok(())) => {
+                    let outputs = std::mem::take(&mut ctx.outputs);
+                    ctx.detail("completed");
+                    ctx.log.flush();
+                    let elapsed = clock.elapsed();
+                    let done = self.ledger.transition(name, StepStatus::Completed, |r| {
+                        r.finished_at = Some(Timestamp::now());
+                        r.duration_ms = Some(elapsed.as_millis() as u64);
+                        r.outputs = outputs;
+                    });
+                    if let Err(e) = done {
+                        return self.fail(name, step.critical(), &e.to_string(), clock);
+                    }
+                    self.ledger.log(
+                        Level::Info,
+                        Some(name),
+                        &format!("completed in {:.1}s", elapsed.as_secs_f64()),
+                    );
+                    self.reporter.event(Event::Completed {
+                        step: name,
+                        duration: elapsed,
+                    });
+                    return StepResult::Completed;
+                }
+                Some(Err(e)) => {
+                    let message = e.to_string();
+                    let delay = if e.is_transient() { backoff.next() } else { None };
+                    let Some(delay) = delay else {
+                        let message = if e.is_transient() {
+                            format!(
+                                "{message} (transient, gave up after {attempt} attempts in {:.0}s)",
+                                clock.elapsed().as_secs_f64()
+                            )
+                        } else {
+                            message
+                        };
+                        ctx.log.line(Level::Error, &message);
+                        ctx.log.flush();
+                        return self.fail(name, step.critical(), &message, clock);
+                    };
+                    ctx.log.line(
+                        Level::Warn,
+                        &format!(
+                            "attempt {attempt} failed (transient): {message}; retrying in {:.1}s",
+                            delay.as_secs_f64()
+                        ),
+                    );
+                    log = Some(ctx.log);
+                    self.ledger.log(
+                        Level::Warn,
+                        Some(name),
+                        &format!("attempt {attempt} failed (transient): {message}"),
+                    );
+                    self.reporter.event(Event::Retrying {
+                        step: name,
+                        attempt,
+                        delay,
+                        error: &message,
+                    });
+                    let interrupted = tokio::select! {
+                        _ = tokio::time::sleep(delay) => false,
+                        _ = self.env.cancel.cancelled() => true,
+                    };
+                    if interrupted {
+                        let _ = self.ledger.transition(name, StepStatus::Interrupted, |r| {
+                            r.finished_at = Some(Timestamp::now());
+                            r.last_error = Some("interrupted by a signal while waiting to retry".into());
+                        });
+                        self.reporter.event(Event::Interrupted { step: name });
+                        return StepResult::Interrupted;
+                    }
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, name: &str, critical: bool, message: &str, clock: Instant) -> StepResult {
+        let elapsed = clock.elapsed();
+        let msg = message.to_string();
+        let _ = self.ledger.transition(name, StepStatus::Failed, |r| {
+            r.finished_at = Some(Timestamp::now());
+            r.duration_ms = Some(elapsed.as_millis() as u64);
+            r.last_error = Some(msg);
+        });
+        self.ledger.log(Level::Error, Some(name), message);
+        self.reporter.event(Event::Failed {
+            step: name,
+            error: message,
+            critical,
+        });
+        StepResult::Failed
+    }
+}
+
+/// A step error that stops before any step ran (bad selection and the like).
+pub fn selection_error(pipeline: &[Arc<dyn Step>], name: &str) -> StepError {
+    let names: Vec<&str> = pipeline.iter().map(|s| s.name()).collect();
+    StepError::permanent(format!("unknown step `{name}`; steps: {}", names.join(", ")))
+}

@@ -1,0 +1,140 @@
+//! The `Step` trait and what a running step can reach.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use deploy_config::Config;
+use deploy_state::{Fingerprint, Ledger, LedgerState, Level, Resource, StepLog};
+
+use super::error::StepError;
+use super::events::{Event, Reporter};
+use crate::env::Env;
+
+/// What a live check found for a completed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Live {
+    /// The step has nothing to check, or could not check (offline): believe the ledger.
+    Unknown,
+    Healthy,
+    /// Resources the step made that are gone.
+    Missing(Vec<String>),
+}
+
+#[async_trait]
+pub trait Step: Send + Sync {
+    /// The name used on the command line and in the ledger, e.g. `infrastructure`.
+    fn name(&self) -> &'static str;
+    /// The old script number accepted as an alias, e.g. `020`.
+    fn number(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    /// Whether a failure stops the pipeline.
+    fn critical(&self) -> bool;
+    /// Digest of everything that, when changed, means the step must run again.
+    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError>;
+    async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError>;
+    /// Whether what this step made still exists (used before skipping a completed step).
+    async fn live_check(&self, _env: &Env, _state: &LedgerState) -> Live {
+        Live::Unknown
+    }
+    /// Called after the step was interrupted, to remove temporary resources it made.
+    async fn cleanup_after_interrupt(&self, _ctx: &mut StepContext<'_>) {}
+}
+
+/// Everything a running step may use: configuration and AWS (through `env`), the ledger, its
+/// own log, and the output sink.
+pub struct StepContext<'a> {
+    pub env: &'a Env,
+    pub(crate) ledger: &'a mut Ledger,
+    pub(crate) reporter: &'a dyn Reporter,
+    pub(crate) step: &'static str,
+    pub(crate) log: StepLog,
+    pub(crate) outputs: BTreeMap<String, String>,
+    pub attempt: u32,
+}
+
+impl<'a> StepContext<'a> {
+    pub fn new(
+        env: &'a Env,
+        ledger: &'a mut Ledger,
+        reporter: &'a dyn Reporter,
+        step: &'static str,
+        log: StepLog,
+        attempt: u32,
+    ) -> Self {
+        StepContext {
+            env,
+            ledger,
+            reporter,
+            step,
+            log,
+            outputs: BTreeMap::new(),
+            attempt,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.env.config
+    }
+
+    pub fn step_name(&self) -> &'static str {
+        self.step
+    }
+
+    /// A line in the step log, also shown as progress.
+    pub fn info(&mut self, message: &str) {
+        self.log.line(Level::Info, message);
+        self.reporter.event(Event::Progress {
+            step: self.step,
+            message,
+        });
+    }
+
+    /// A line in the step log only (detail nobody needs on the terminal).
+    pub fn detail(&mut self, message: &str) {
+        self.log.line(Level::Info, message);
+    }
+
+    /// Raw bytes (a subprocess's output) into the step log.
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.log.raw(bytes);
+    }
+
+    /// A warning: step log, `warnings.log`, and the terminal.
+    pub fn warn(&mut self, message: &str) {
+        self.log.line(Level::Warn, message);
+        self.ledger.log(Level::Warn, Some(self.step), message);
+        self.reporter.event(Event::Warning {
+            step: self.step,
+            message,
+        });
+    }
+
+    /// An output of this step, kept in the ledger when it completes.
+    pub fn output(&mut self, key: &str, value: impl Into<String>) {
+        self.outputs.insert(key.to_string(), value.into());
+    }
+
+    /// The outputs an earlier step recorded.
+    pub fn outputs_of(&self, step: &str) -> BTreeMap<String, String> {
+        self.ledger.step(step).outputs
+    }
+
+    pub fn state(&self) -> &LedgerState {
+        self.ledger.state()
+    }
+
+    /// Records a resource this step created (and so this deployment owns).
+    pub fn record(&mut self, mut resource: Resource) -> Result<(), StepError> {
+        resource.created_by = self.step.to_string();
+        self.detail(&format!("owned: {} {}", resource.kind, resource.name));
+        Ok(self.ledger.record_resource(resource)?)
+    }
+
+    pub fn forget(&mut self, kind: &str, name: &str) -> Result<(), StepError> {
+        Ok(self.ledger.forget_resource(kind, name)?)
+    }
+
+    pub fn ledger_mut(&mut self) -> &mut Ledger {
+        self.ledger
+    }
+}

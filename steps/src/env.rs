@@ -1,0 +1,63 @@
+//! The environment every step runs in: configuration, AWS clients (made on first use), the
+//! identity of the AWS endpoint, the ledger directory, and the cancellation token.
+
+use std::path::PathBuf;
+
+use deploy_config::Config;
+use tokio::sync::OnceCell;
+
+use crate::aws::{self, AwsClients};
+use crate::engine::{Cancel, StepError};
+
+pub struct Env {
+    pub config: Config,
+    pub state_dir: PathBuf,
+    /// Names the AWS endpoint the deployment lives in: the real AWS region, or the emulator
+    /// process (kind, port, pid, start time). Part of every AWS-facing step's fingerprint, so a
+    /// restarted emulator (whose state is gone) re-runs those steps.
+    pub target: String,
+    pub cancel: Cancel,
+    aws: OnceCell<AwsClients>,
+}
+
+impl Env {
+    pub fn new(config: Config, state_dir: PathBuf, target: String, cancel: Cancel) -> Self {
+        Env {
+            config,
+            state_dir,
+            target,
+            cancel,
+            aws: OnceCell::new(),
+        }
+    }
+
+    /// The AWS clients, made on first use.
+    pub async fn aws(&self) -> Result<&AwsClients, StepError> {
+        self.aws
+            .get_or_try_init(|| async {
+                let sdk = aws::sdk_config(&self.config).await;
+                Ok(AwsClients::new(sdk))
+            })
+            .await
+    }
+
+    /// Environment variables for subprocesses (terraform) so they reach the same endpoint with
+    /// the same credentials as the SDK clients.
+    pub fn subprocess_env(&self) -> Vec<(String, String)> {
+        let mut vars = vec![
+            ("AWS_REGION".to_string(), self.config.project.region.clone()),
+            ("AWS_DEFAULT_REGION".to_string(), self.config.project.region.clone()),
+        ];
+        if let Some(url) = &self.config.aws.endpoint_url {
+            vars.push(("AWS_ENDPOINT_URL".into(), url.clone()));
+        }
+        if let Some(p) = &self.config.aws.profile {
+            vars.push(("AWS_PROFILE".into(), p.clone()));
+        }
+        if self.config.local && !aws::env_has_credentials() && self.config.aws.profile.is_none() {
+            vars.push(("AWS_ACCESS_KEY_ID".into(), aws::LOCAL_ACCESS_KEY.into()));
+            vars.push(("AWS_SECRET_ACCESS_KEY".into(), aws::LOCAL_ACCESS_KEY.into()));
+        }
+        vars
+    }
+}

@@ -1,0 +1,73 @@
+//! The two pipelines and step lookup by name or old script number.
+
+use std::sync::Arc;
+
+use crate::deploy::{iam, infrastructure, lambdas, preflight, test_events};
+use crate::engine::Step;
+use crate::teardown::{destroy, pre_destroy};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pipeline {
+    Deploy,
+    Teardown,
+}
+
+pub fn deploy() -> Vec<Arc<dyn Step>> {
+    vec![
+        Arc::new(preflight::Preflight),
+        Arc::new(iam::Iam),
+        Arc::new(infrastructure::Infrastructure),
+        Arc::new(lambdas::Lambdas),
+        Arc::new(test_events::TestEvents),
+    ]
+}
+
+pub fn teardown() -> Vec<Arc<dyn Step>> {
+    vec![Arc::new(pre_destroy::PreDestroy), Arc::new(destroy::Destroy)]
+}
+
+pub fn steps(p: Pipeline) -> Vec<Arc<dyn Step>> {
+    match p {
+        Pipeline::Deploy => deploy(),
+        Pipeline::Teardown => teardown(),
+    }
+}
+
+/// Every step, in pipeline order: deploy then teardown.
+pub fn all_steps() -> Vec<Arc<dyn Step>> {
+    let mut v = deploy();
+    v.extend(teardown());
+    v
+}
+
+/// Finds a step by name (`infrastructure`) or old number (`020`, `20`), with its pipeline.
+pub fn find(name: &str) -> Option<(Pipeline, Arc<dyn Step>)> {
+    let trimmed = name.trim_start_matches('0');
+    for p in [Pipeline::Deploy, Pipeline::Teardown] {
+        for s in steps(p) {
+            if s.name() == name || (!trimmed.is_empty() && s.number().trim_start_matches('0') == trimmed) {
+                return Some((p, s));
+            }
+        }
+    }
+    None
+}
+
+pub fn names() -> Vec<&'static str> {
+    all_steps().iter().map(|s| s.name()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_found_by_name_and_number() {
+        assert_eq!(find("infrastructure").unwrap().1.name(), "infrastructure");
+        assert_eq!(find("020").unwrap().1.name(), "infrastructure");
+        assert_eq!(find("999").unwrap().0, Pipeline::Teardown);
+        assert_eq!(find("1").unwrap().1.name(), "preflight");
+        assert!(find("nope").is_none());
+        assert_eq!(names().len(), 7);
+    }
+}

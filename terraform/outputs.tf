@@ -1,0 +1,69 @@
+# Outputs read by `deploy` with `terraform output -json`.
+
+output "event_bus_name" {
+  value = aws_cloudwatch_event_bus.this.name
+}
+
+output "event_bus_arn" {
+  value = aws_cloudwatch_event_bus.this.arn
+}
+
+output "event_processor_role_arn" {
+  value = aws_iam_role.processor.arn
+}
+
+output "event_publisher_role_arn" {
+  value = aws_iam_role.publisher.arn
+}
+
+output "dlq_role_arn" {
+  value = aws_iam_role.dlq.arn
+}
+
+output "dlq_url" {
+  value = aws_sqs_queue.dlq.url
+}
+
+output "dlq_arn" {
+  value = aws_sqs_queue.dlq.arn
+}
+
+output "dlq_name" {
+  value = aws_sqs_queue.dlq.name
+}
+
+output "archive_name" {
+  value = aws_cloudwatch_event_archive.this.name
+}
+
+output "archive_arn" {
+  value = aws_cloudwatch_event_archive.this.arn
+}
+
+output "rule_names" {
+  description = "The seven rule names, in a fixed order."
+  value       = [for k in local.rule_keys : aws_cloudwatch_event_rule.this[k].name]
+}
+
+output "rule_arns" {
+  description = "Rule name -> rule ARN."
+  value       = { for k, r in aws_cloudwatch_event_rule.this : r.name => r.arn }
+}
+
+output "logger_rule_name" {
+  value = aws_cloudwatch_event_rule.this[local.logger_rule_key].name
+}
+
+output "logger_rule_arn" {
+  value = aws_cloudwatch_event_rule.this[local.logger_rule_key].arn
+}
+
+output "role_names" {
+  description = "Publisher, processor and DLQ role names."
+  value       = [aws_iam_role.publisher.name, aws_iam_role.processor.name, aws_iam_role.dlq.name]
+}
+
+output "schema_registry_name" {
+  description = "Schema registry name, or \"\" when the registry is disabled."
+  value       = var.enable_schema_registry ? aws_schemas_registry.this[0].name : ""
+}
