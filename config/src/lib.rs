@@ -7,7 +7,7 @@ mod error;
 mod model;
 mod raw;
 mod resolve;
-mod validate;
+pub mod validate;
 
 pub use error::{ConfigError, Position};
 pub use model::*;

@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod deploy;
 pub mod engine;
+pub mod emulator;
 pub mod env;
 pub mod pipeline;
 pub mod teardown;

@@ -1,0 +1,226 @@
+//! The command line: clap definitions only.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    success (for `status --live`: healthy)
+  1    a step failed (for `status --live`: degraded or drifted)
+  2    usage or configuration error
+  3    the deployment is locked by another run
+  4    nothing is deployed (`status --live`)
+  130  interrupted (Ctrl-C / SIGTERM)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deploy",
+    version,
+    about = "Deploys, verifies and tears down the EventBridge hub stack as checkpointed steps",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Configuration file.
+    #[arg(long, global = true, value_name = "PATH", env = "DEPLOY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Ledger directory.
+    #[arg(long, global = true, value_name = "DIR", env = "DEPLOY_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// When to use colours (NO_COLOR is honoured under `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More detail (step log lines on the terminal).
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Only errors and the final result.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Run against a local AWS emulator (http://127.0.0.1:4566 unless [aws] endpoint_url says
+    /// otherwise), starting ministack if nothing answers there.
+    #[arg(long, global = true)]
+    pub local: bool,
+    /// Wait this long for another run's lock instead of failing at once (e.g. 30s, 5m).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_lock: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write deploy.toml: interactively, or with --defaults.
+    Init(InitArgs),
+    /// Run the deploy pipeline: preflight, iam, infrastructure, lambdas, test-events.
+    All(AllArgs),
+    /// Run one step (by name or old number), honouring the ledger unless --force.
+    Run(RunArgs),
+    /// Show which steps would run, and why.
+    Plan(PlanArgs),
+    /// Show what ran, when, what failed, and what to do next.
+    Status(StatusArgs),
+    /// Tear down what this deployment owns: pre-destroy, then destroy.
+    Destroy(DestroyArgs),
+    /// Forget one step's record (or all of them); logs and the audit log are kept.
+    Reset(ResetArgs),
+    /// Print the latest log of a step.
+    Logs(LogsArgs),
+    /// Manage the local emulator that `--local` started.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Write the defaults without asking.
+    #[arg(long)]
+    pub defaults: bool,
+    #[arg(long)]
+    pub environment: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Overwrite an existing file (it is backed up first).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AllArgs {
+    /// Do not ask before each step (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
+    /// Forget the ledger's step records first (the audit log is kept).
+    #[arg(long)]
+    pub fresh_start: bool,
+    #[arg(long)]
+    pub skip_preflight: bool,
+    /// Start at this step.
+    #[arg(long, value_name = "STEP")]
+    pub from: Option<String>,
+    /// Run only this step.
+    #[arg(long, value_name = "STEP", conflicts_with = "from")]
+    pub only: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// preflight, iam, infrastructure, lambdas, test-events, pre-destroy, destroy (or 001 ... 999).
+    pub step: String,
+    /// Run even when the ledger says it is up to date.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Check every owned resource against AWS.
+    #[arg(long)]
+    pub live: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Phase {
+    Pre,
+    Infra,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Do not ask for the environment name.
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
+    /// Run one phase only.
+    #[arg(long, value_enum)]
+    pub phase: Option<Phase>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    pub step: Option<String>,
+    /// Rebuild state.json from the audit log instead (after corruption).
+    #[arg(long, conflicts_with = "step")]
+    pub rebuild: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    pub step: String,
+    /// Print the log file's path instead of its content.
+    #[arg(long)]
+    pub path: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    #[command(subcommand)]
+    pub action: EmulatorAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmulatorAction {
+    /// Stop the emulator `deploy --local` started (no teardown; its state is lost).
+    Stop,
+    /// Show the recorded emulator and whether it answers.
+    Status,
+}
+
+/// `30s`, `5m`, `1h`, `250ms`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration; use e.g. 30s, 5m, 1h"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}`; use ms, s, m or h")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("x").is_err());
+        assert!(parse_duration("3d").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

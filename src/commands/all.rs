@@ -1,0 +1,48 @@
+//! `deploy all`: the deploy pipeline, resumable.
+
+use deploy_steps::engine::{AutoApprove, Prompter, Selection};
+use deploy_steps::pipeline;
+
+use crate::cli::AllArgs;
+use crate::error::{CliError, CliResult};
+use crate::prompt::StepPrompter;
+use crate::session::Session;
+
+pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
+    if !args.auto_approve {
+        super::require_terminal_or("--auto-approve")?;
+    }
+    let steps = pipeline::deploy();
+    let check = |name: &Option<String>| -> Result<Option<String>, CliError> {
+        let Some(n) = name else { return Ok(None) };
+        let n = super::step_name(n)?;
+        if !steps.iter().any(|s| s.name() == n) {
+            return Err(CliError::usage(format!(
+                "`{n}` is a teardown step; use `deploy destroy`"
+            )));
+        }
+        Ok(Some(n))
+    };
+    let selection = Selection {
+        from: check(&args.from)?,
+        only: check(&args.only)?,
+        force: false,
+        skip: if args.skip_preflight {
+            vec!["preflight".into()]
+        } else {
+            vec![]
+        },
+    };
+    let mut ledger = session.lock("deploy all")?;
+    if args.fresh_start {
+        ledger.reset(None)?;
+        session.printer.info("fresh start: step records cleared (audit log kept)");
+    }
+    let prompter: &dyn Prompter = if args.auto_approve {
+        &AutoApprove
+    } else {
+        &StepPrompter
+    };
+    let outcome = super::run_pipeline(session, &mut ledger, &steps, &selection, prompter).await?;
+    super::finish(session, &outcome)
+}

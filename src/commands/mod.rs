@@ -1,0 +1,104 @@
+//! One module per subcommand; each parses its arguments and calls into the library.
+
+pub mod all;
+pub mod destroy;
+pub mod emulator;
+pub mod init;
+pub mod logs;
+pub mod plan;
+pub mod reset;
+pub mod run;
+pub mod status;
+
+use std::sync::Arc;
+
+use deploy_state::Ledger;
+use deploy_steps::engine::{Engine, Outcome, Prompter, Selection, Step, cancel_pair};
+
+use crate::error::{self, CliError, CliResult};
+use crate::session::Session;
+
+/// Runs `steps` under the lock already held in `ledger`, with Ctrl-C / SIGTERM recorded as
+/// `interrupted`; returns the exit code.
+pub async fn run_pipeline(
+    session: &Session,
+    ledger: &mut Ledger,
+    steps: &[Arc<dyn Step>],
+    selection: &Selection,
+    prompter: &dyn Prompter,
+) -> Result<Outcome, CliError> {
+    let (handle, cancel) = cancel_pair();
+    let env = session.env(Some(ledger), cancel)?;
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        handle.cancel();
+        // A second signal means "now".
+        wait_for_signal().await;
+        std::process::exit(i32::from(error::INTERRUPTED));
+    });
+    let outcome = Engine::new(&env, ledger, &session.printer, prompter)
+        .run(steps, selection)
+        .await;
+    signals.abort();
+    Ok(outcome)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+/// The exit code for an outcome, after a one-line summary.
+pub fn finish(session: &Session, outcome: &Outcome) -> CliResult {
+    if outcome.interrupted {
+        session
+            .printer
+            .error("interrupted: the ledger records where it stopped; run the same command again to resume");
+        return Ok(error::INTERRUPTED);
+    }
+    if !outcome.failed.is_empty() {
+        session.printer.error(&format!(
+            "failed: {} (see `deploy logs {}`)",
+            outcome.failed.join(", "),
+            outcome.failed[0]
+        ));
+        return Ok(error::STEP_FAILED);
+    }
+    if outcome.stopped {
+        session.printer.info("stopped at the operator's request");
+        return Ok(error::OK);
+    }
+    if !outcome.ran_anything() && !outcome.results.is_empty() {
+        session.printer.info("nothing to do: every step is up to date");
+    }
+    Ok(error::OK)
+}
+
+/// Refuses at once when a prompt would be needed and nobody can answer it.
+pub fn require_terminal_or(flag: &str) -> Result<(), CliError> {
+    if crate::prompt::stdin_is_terminal() {
+        Ok(())
+    } else {
+        Err(CliError::usage(format!(
+            "standard input is not a terminal, so nobody can answer the confirmation prompts; \
+             pass {flag} to run without them"
+        )))
+    }
+}
+
+/// Checks a step name given on the command line.
+pub fn step_name(name: &str) -> Result<String, CliError> {
+    deploy_steps::pipeline::find(name)
+        .map(|(_, s)| s.name().to_string())
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "unknown step `{name}`; steps: {}",
+                deploy_steps::pipeline::names().join(", ")
+            ))
+        })
+}
