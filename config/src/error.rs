@@ -90,8 +90,22 @@ impl ConfigError {
         let offset = err.span().map_or(0, |s| s.start);
         let position = Position::from_offset(ctx.text, offset);
         let mut message = err.message().trim().to_string();
-        if let Some(table) = table_at(ctx.text, offset) {
+        let table = table_at(ctx.text, offset);
+        if let Some(key) = key_at(ctx.text, position.line) {
+            let full = match &table {
+                Some(t) => format!("{t}.{key}"),
+                None => key,
+            };
+            if !message.contains(&full) {
+                message = format!("key `{full}`: {message}");
+            }
+        } else if let Some(table) = &table {
             message = format!("in [{table}]: {message}");
+        }
+        if let Some(table) = &table {
+            if !message.contains(&format!("[{table}]")) && message.starts_with("key") {
+                message = format!("in [{table}]: {message}");
+            }
         }
         ConfigError::Syntax {
             path: ctx.path.to_path_buf(),
@@ -105,6 +119,17 @@ impl ConfigError {
 pub(crate) struct Source<'a> {
     pub path: &'a Path,
     pub text: &'a str,
+}
+
+/// The key assigned on `line` (1-based), if that line is a `key = value` line.
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
+    if l.starts_with('[') || l.starts_with('#') {
+        return None;
+    }
+    let (key, _) = l.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty()).then(|| key.to_string())
 }
 
 /// The name of the `[table]` header in force at `offset`, if any.

@@ -1,0 +1,160 @@
+//! The test harness shared by the end-to-end tests: a temporary project with its own
+//! `deploy.toml` and ledger, a unique environment name (so tests sharing one emulator never see
+//! each other's resources), and the real `deploy` binary.
+
+#![allow(dead_code)]
+
+pub mod emulator;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use assert_cmd::Command;
+pub use emulator::Kind;
+
+pub struct TestContext {
+    pub dir: tempfile::TempDir,
+    pub environment: String,
+    pub endpoint: Option<String>,
+    pub extra_config: String,
+    env: Vec<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A unique, valid environment name: `t<pid><n>`.
+pub fn unique_environment() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("t{}x{n}", std::process::id() % 100_000)
+}
+
+impl TestContext {
+    /// A project with no emulator: for tests that never reach AWS.
+    pub fn offline() -> Self {
+        Self::build(None)
+    }
+
+    /// A project whose AWS endpoint is this process's shared emulator of `kind`.
+    pub fn with(kind: Kind) -> Self {
+        Self::build(Some(emulator::shared(kind).endpoint.clone()))
+    }
+
+    fn build(endpoint: Option<String>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = TestContext {
+            dir,
+            environment: unique_environment(),
+            endpoint,
+            extra_config: String::new(),
+            env: vec![
+                ("AWS_ACCESS_KEY_ID".into(), "test".into()),
+                ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
+                ("AWS_REGION".into(), "us-east-1".into()),
+            ],
+        };
+        ctx.write_config();
+        ctx
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.path().join(".deployment-state")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("deploy.toml")
+    }
+
+    /// Appends TOML to the generated configuration.
+    pub fn config(mut self, extra: &str) -> Self {
+        self.extra_config.push_str(extra);
+        self.extra_config.push('\n');
+        self.write_config();
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn remove_env(mut self, key: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
+        self
+    }
+
+    pub fn write_config(&self) {
+        let root = repo_root();
+        let mut text = format!(
+            "[project]\nname = \"hub\"\nenvironment = \"{}\"\nregion = \"us-east-1\"\n\n\
+             [retry]\ninitial_delay_ms = 50\nmax_delay_seconds = 1\nmax_elapsed_seconds = 20\n\n\
+             [schemas]\nregistry = false\ndir = \"{root}/schemas\"\nexamples_dir = \"{root}/examples\"\n\n\
+             [terraform]\ndir = \"{root}/terraform\"\n\n\
+             [lambdas.event-logger]\nsource = \"{root}/lambdas/event-logger\"\n\n\
+             [lambdas.dead-letter-processor]\nsource = \"{root}/lambdas/dead-letter-processor\"\n\n",
+            self.environment,
+            root = root.display()
+        );
+        if let Some(e) = &self.endpoint {
+            text.push_str(&format!("[aws]\nendpoint_url = \"{e}\"\n\n"));
+        }
+        text.push_str(&self.extra_config);
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// The real binary, run in the project directory with a clean environment.
+    pub fn deploy(&self) -> Command {
+        let mut cmd = Command::cargo_bin("deploy").unwrap();
+        cmd.current_dir(self.path());
+        for var in [
+            "DEPLOY_ENVIRONMENT",
+            "DEPLOY_REGION",
+            "DEPLOY_CONFIG",
+            "DEPLOY_STATE_DIR",
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn state_json(&self) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.state_dir().join("state.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn step_status(&self, step: &str) -> String {
+        self.state_json()["steps"][step]["status"]
+            .as_str()
+            .unwrap_or("not_started")
+            .to_string()
+    }
+
+    /// The SDK configuration for this context's emulator.
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        let endpoint = self.endpoint.clone().expect("an emulator-backed context");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "test", "test", None, None, "tests",
+            ))
+            .load()
+            .await
+    }
+}
