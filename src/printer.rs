@@ -135,6 +135,11 @@ impl Reporter for Printer {
                     eprintln!("{:>12} [{step}] {message}", "");
                 }
             }
+            Event::Output { text, .. } => {
+                if self.verbosity != Verbosity::Quiet {
+                    self.line(text.trim_end());
+                }
+            }
             Event::Warning { step, message } => self.warn(&format!("[{step}] {message}")),
             Event::Retrying {
                 step,

@@ -15,11 +15,10 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     let mut invalidated_by: Option<String> = None;
     for step in pipeline::deploy() {
         let mut d = decide(step.as_ref(), &env, ledger.state(), false).await;
-        if !d.run {
-            if let Some(by) = &invalidated_by {
-                d.run = true;
-                d.reason = format!("stale once {by} re-runs");
-            }
+        let completed = ledger.step(step.name()).status == deploy_state::StepStatus::Completed;
+        if let Some(by) = invalidated_by.as_ref().filter(|_| completed) {
+            d.run = true;
+            d.reason = format!("stale once {by} re-runs");
         }
         if d.invalidates_later && invalidated_by.is_none() {
             invalidated_by = Some(step.name().to_string());

@@ -111,9 +111,9 @@ where
             (class, format!("{code}: {msg}"))
         }
         SdkError::TimeoutError(_) => (ErrorClass::Transient, "request timed out".to_string()),
-        SdkError::DispatchFailure(d) => (
+        SdkError::DispatchFailure(_) => (
             ErrorClass::Transient,
-            format!("could not reach the endpoint ({d:?})"),
+            format!("could not reach the endpoint: {}", DisplayChain(&err)),
         ),
         SdkError::ResponseError(_) => (ErrorClass::Transient, format!("{err}")),
         other => (ErrorClass::Permanent, format!("{}", DisplayChain(other))),

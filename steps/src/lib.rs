@@ -9,7 +9,10 @@ pub mod deploy;
 pub mod engine;
 pub mod emulator;
 pub mod env;
+pub mod package;
+pub mod identity;
 pub mod pipeline;
 pub mod teardown;
+pub mod tools;
 
 pub use env::Env;

@@ -17,6 +17,7 @@ pub struct TestContext {
     pub environment: String,
     pub endpoint: Option<String>,
     pub extra_config: String,
+    pub terraform_binary: Option<String>,
     env: Vec<(String, String)>,
 }
 
@@ -50,6 +51,7 @@ impl TestContext {
             environment: unique_environment(),
             endpoint,
             extra_config: String::new(),
+            terraform_binary: None,
             env: vec![
                 ("AWS_ACCESS_KEY_ID".into(), "test".into()),
                 ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
@@ -80,6 +82,13 @@ impl TestContext {
         self
     }
 
+    /// `[terraform] binary` (a stand-in script, or a path that does not exist).
+    pub fn terraform_binary(mut self, path: &str) -> Self {
+        self.terraform_binary = Some(path.to_string());
+        self.write_config();
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.into(), value.into()));
@@ -97,11 +106,16 @@ impl TestContext {
             "[project]\nname = \"hub\"\nenvironment = \"{}\"\nregion = \"us-east-1\"\n\n\
              [retry]\ninitial_delay_ms = 50\nmax_delay_seconds = 1\nmax_elapsed_seconds = 20\n\n\
              [schemas]\nregistry = false\ndir = \"{root}/schemas\"\nexamples_dir = \"{root}/examples\"\n\n\
-             [terraform]\ndir = \"{root}/terraform\"\n\n\
+             [terraform]\ndir = \"{root}/terraform\"\n{binary}\n\
              [lambdas.event-logger]\nsource = \"{root}/lambdas/event-logger\"\n\n\
              [lambdas.dead-letter-processor]\nsource = \"{root}/lambdas/dead-letter-processor\"\n\n",
             self.environment,
-            root = root.display()
+            root = root.display(),
+            binary = self
+                .terraform_binary
+                .as_ref()
+                .map(|b| format!("binary = \"{b}\"\n"))
+                .unwrap_or_default(),
         );
         if let Some(e) = &self.endpoint {
             text.push_str(&format!("[aws]\nendpoint_url = \"{e}\"\n\n"));

@@ -1,12 +1,51 @@
-//! The `iam` step: grant the deploying principal what the deployment needs.
+//! The `iam` step: gives an IAM user exactly what the later steps need, scoped to this
+//! deployment's resources; changes nothing for roles, SSO sessions and root.
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use deploy_state::Fingerprint;
+use deploy_config::{Config, IamMode};
+use deploy_state::{Fingerprint, Resource};
 
-use crate::engine::{Step, StepContext, StepError};
+use crate::aws::{error_code, sdk_error};
+use crate::deploy::iam_policy;
+use crate::engine::{RetryPolicy, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
+use crate::identity::{self, Identity, PrincipalKind};
 
 pub struct Iam;
+
+/// How long a new policy may take to become effective before the step gives up.
+const PROPAGATION_DEADLINE: Duration = Duration::from_secs(120);
+
+enum Plan {
+    PutUserPolicy { user: String },
+    Report { why: String },
+    Nothing,
+}
+
+fn plan(config: &Config, id: &Identity) -> Result<Plan, StepError> {
+    match (config.iam, &id.kind) {
+        (IamMode::Skip, _) => Ok(Plan::Nothing),
+        (IamMode::Auto | IamMode::UserPolicy, PrincipalKind::User { name }) => {
+            Ok(Plan::PutUserPolicy { user: name.clone() })
+        }
+        (IamMode::UserPolicy, _) => Err(StepError::permanent(format!(
+            "[iam] mode = \"user-policy\" needs an IAM user, but the caller is the {} {}",
+            id.describe(),
+            id.arn
+        ))
+        .with_hint("use mode = \"auto\" (report only) or deploy as an IAM user")),
+        (IamMode::Auto, _) => Ok(Plan::Report {
+            why: format!(
+                "the caller is the {} {}: no policy was changed; it must already allow what \
+                 the deployment needs",
+                id.describe(),
+                id.arn
+            ),
+        }),
+    }
+}
 
 #[async_trait]
 impl Step for Iam {
@@ -27,10 +66,112 @@ impl Step for Iam {
     }
 
     async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
-        Ok(Fingerprint::new().text(crate::engine::TARGET_COMPONENT, &env.target))
+        let id = identity::caller(env.aws().await?).await?;
+        let doc = iam_policy::document(&env.config, &id.account);
+        Ok(Fingerprint::new()
+            .text("principal", &id.arn)
+            .json("mode", &env.config.iam)
+            .json("policy", &doc)
+            .text(TARGET_COMPONENT, &env.target))
     }
 
-    async fn run(&self, _ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        Err(StepError::permanent("the iam step is not implemented yet"))
+    async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let env = ctx.env;
+        let aws = env.aws().await?;
+        let id = identity::caller(aws).await?;
+        ctx.output("principal_arn", id.arn.clone());
+        ctx.output("account", id.account.clone());
+        match plan(&env.config, &id)? {
+            Plan::Nothing => {
+                ctx.info("[iam] mode = \"skip\": nothing to do");
+                ctx.output("action", "skipped by configuration");
+                Ok(())
+            }
+            Plan::Report { why } => {
+                ctx.warn(&why);
+                ctx.print(&format!(
+                    "  The deployment needs these permissions (nothing was changed):\n{}",
+                    iam_policy::summary(&env.config, &id.account)
+                ));
+                ctx.output("action", "reported required permissions");
+                Ok(())
+            }
+            Plan::PutUserPolicy { user } => put_user_policy(ctx, &id, &user).await,
+        }
+    }
+}
+
+async fn put_user_policy(ctx: &mut StepContext<'_>, id: &Identity, user: &str) -> Result<(), StepError> {
+    let env = ctx.env;
+    let aws = env.aws().await?;
+    let name = env.config.deployer_policy_name();
+    let doc = iam_policy::document(&env.config, &id.account);
+    let text = serde_json::to_string(&doc).expect("policy serializes");
+    ctx.info(&format!("putting inline policy {name} on IAM user {user}"));
+    aws.iam
+        .put_user_policy()
+        .user_name(user)
+        .policy_name(&name)
+        .policy_document(&text)
+        .send()
+        .await
+        .map_err(|e| sdk_error("iam:PutUserPolicy", e))?;
+    ctx.record(
+        Resource::new("user-policy", &name, "iam")
+            .with_arn(id.arn.clone())
+            .with("user", user),
+    )?;
+    ctx.output("policy_name", name.clone());
+    ctx.output("policy_user", user.to_string());
+    ctx.output("action", "put user policy");
+    wait_until_effective(ctx).await?;
+    Ok(())
+}
+
+/// Polls a cheap call the policy allows (`events:DescribeEventBus` on this deployment's bus)
+/// until it is authorized: "not found" means authorized. Backoff with a deadline, no fixed sleep.
+async fn wait_until_effective(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+    let env = ctx.env;
+    let aws = env.aws().await?;
+    let bus = env.config.eventbus.name.clone();
+    let start = Instant::now();
+    let mut delays = RetryPolicy {
+        max_elapsed: PROPAGATION_DEADLINE,
+        ..RetryPolicy::from(&env.config.retry)
+    }
+    .backoff();
+    loop {
+        let result = aws.events.describe_event_bus().name(&bus).send().await;
+        let denied = match &result {
+            Ok(_) => false,
+            Err(e) => matches!(
+                error_code(e),
+                Some("AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation")
+            ),
+        };
+        if !denied {
+            if let Err(e) = result {
+                if error_code(&e) != Some("ResourceNotFoundException") {
+                    return Err(sdk_error("events:DescribeEventBus", e));
+                }
+            }
+            ctx.info(&format!(
+                "policy effective after {:.1}s",
+                start.elapsed().as_secs_f64()
+            ));
+            return Ok(());
+        }
+        match delays.next() {
+            Some(d) => {
+                ctx.detail(&format!("not yet effective; checking again in {:.1}s", d.as_secs_f64()));
+                tokio::time::sleep(d).await;
+            }
+            None => {
+                return Err(StepError::transient(format!(
+                    "the deployer policy was not effective after {}s (events:DescribeEventBus still denied)",
+                    PROPAGATION_DEADLINE.as_secs()
+                )));
+            }
+        }
     }
 }

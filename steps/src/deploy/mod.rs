@@ -1,6 +1,7 @@
 //! The deploy pipeline's steps.
 
 pub mod iam;
+pub mod iam_policy;
 pub mod infrastructure;
 pub mod lambdas;
 pub mod preflight;

@@ -24,6 +24,11 @@ pub enum Event<'a> {
         step: &'a str,
         message: &'a str,
     },
+    /// A block of text a step wants the operator to read (a check table), kept on screen.
+    Output {
+        step: &'a str,
+        text: &'a str,
+    },
     Retrying {
         step: &'a str,
         attempt: u32,

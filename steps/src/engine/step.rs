@@ -89,6 +89,16 @@ impl<'a> StepContext<'a> {
         });
     }
 
+    /// A block of text for the operator (a table), also in the step log.
+    pub fn print(&mut self, text: &str) {
+        self.log.raw(text.as_bytes());
+        self.log.raw(b"\n");
+        self.reporter.event(Event::Output {
+            step: self.step,
+            text,
+        });
+    }
+
     /// A line in the step log only (detail nobody needs on the terminal).
     pub fn detail(&mut self, message: &str) {
         self.log.line(Level::Info, message);
