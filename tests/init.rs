@@ -1,0 +1,101 @@
+//! `deploy init`: with `--defaults`, and interactively through a pseudo-terminal.
+
+mod support;
+
+use std::time::Duration;
+
+use expectrl::{Expect, Session};
+use predicates::prelude::*;
+use support::{Kind, TestContext, emulator};
+
+#[test]
+fn init_defaults_writes_a_file_that_plan_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = emulator::shared(Kind::Ministack);
+    let mut cmd = assert_cmd::Command::cargo_bin("deploy").unwrap();
+    cmd.current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .args(["init", "--defaults", "--environment", "qa"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("deploy.toml")).unwrap();
+    assert!(text.contains("environment = \"qa\""), "{text}");
+    assert!(text.contains("name = \"qa-application-events\""), "{text}");
+    // A second --defaults does not clobber it.
+    assert_cmd::Command::cargo_bin("deploy")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["init", "--defaults"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_cmd::Command::cargo_bin("deploy")
+        .unwrap()
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", &shared.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .args(["plan"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run   preflight"));
+}
+
+#[test]
+fn init_rejects_an_invalid_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_cmd::Command::cargo_bin("deploy")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["init", "--defaults", "--environment", "Prod!"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--environment"));
+    assert!(!dir.path().join("deploy.toml").exists());
+}
+
+#[test]
+fn init_interactive_answers_two_questions_and_takes_defaults() {
+    let ctx = TestContext::offline();
+    std::fs::remove_file(ctx.config_path()).unwrap();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy"));
+    cmd.current_dir(ctx.path())
+        .env("NO_COLOR", "1")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL", &emulator::shared(Kind::Ministack).endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .arg("init");
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(30)));
+    p.expect("account 000000000000").unwrap();
+    p.expect("Environment").unwrap();
+    p.send_line("qa2").unwrap();
+    p.expect("Project name").unwrap();
+    p.send_line("media").unwrap();
+    for question in [
+        "AWS region",
+        "Event bus name",
+        "schema registry",
+        "Lambda memory",
+        "Lambda timeout",
+        "Archive retention",
+    ] {
+        p.expect(question).unwrap();
+        p.send_line("").unwrap();
+    }
+    p.expect("Wrote").unwrap();
+    let text = std::fs::read_to_string(ctx.config_path()).unwrap();
+    let config = deploy_config_check(&text);
+    assert!(config.contains("environment = \"qa2\""), "{text}");
+    assert!(config.contains("name = \"media\""), "{text}");
+    assert!(config.contains("region = \"eu-west-1\""), "{text}");
+    assert!(config.contains("name = \"qa2-application-events\""), "{text}");
+}
+
+fn deploy_config_check(text: &str) -> String {
+    let _: toml::Table = toml::from_str(text).expect("valid TOML");
+    text.to_string()
+}
