@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use deploy_config::{Config, Overrides};
-use deploy_state::{EmulatorRecord, Ledger, LedgerState, LockHolder};
+use deploy_state::{EmulatorRecord, Ledger, LockHolder};
 use deploy_steps::Env;
 use deploy_steps::emulator::{self, EmulatorKind};
 use deploy_steps::engine::Cancel;
@@ -142,11 +142,3 @@ fn describe(r: &EmulatorRecord) -> String {
     )
 }
 
-/// Whether the ledger says anything is deployed.
-pub fn anything_deployed(state: &LedgerState) -> bool {
-    !state.inventory.is_empty()
-        || state
-            .steps
-            .values()
-            .any(|s| s.status != deploy_state::StepStatus::NotStarted)
-}

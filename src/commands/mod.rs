@@ -4,6 +4,7 @@ pub mod all;
 pub mod destroy;
 pub mod emulator;
 pub mod init;
+pub mod live;
 pub mod logs;
 pub mod plan;
 pub mod reset;

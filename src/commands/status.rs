@@ -5,14 +5,12 @@ use deploy_steps::pipeline;
 use serde_json::json;
 
 use crate::cli::StatusArgs;
-use crate::error::{self, CliError, CliResult};
+use crate::error::{self, CliResult};
 use crate::session::Session;
 
 pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
     if args.live {
-        return Err(CliError::failed(
-            "`status --live` is not implemented yet (it arrives with the teardown issue)",
-        ));
+        return super::live::exec(session, args.json).await;
     }
     let ledger = session.read_ledger()?;
     let state = ledger.state();

@@ -91,15 +91,30 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
             AuditEvent::Transition { step, record, .. } => {
                 state.steps.insert(step.clone(), record.clone());
             }
-            AuditEvent::ResourceRecorded { resource } => state.record_resource(resource.clone()),
-            AuditEvent::ResourceForgotten { kind, name } => state.forget_resource(kind, name),
+            AuditEvent::ResourceRecorded { resource } => {
+                state.retired.retain(|r| !r.same_identity(resource));
+                state.destroyed_at = None;
+                state.record_resource(resource.clone());
+            }
+            AuditEvent::ResourceForgotten { kind, name } => {
+                let gone: Vec<Resource> = state
+                    .inventory
+                    .iter()
+                    .filter(|r| &r.kind == kind && &r.name == name)
+                    .cloned()
+                    .collect();
+                state.retired.extend(gone);
+                state.forget_resource(kind, name);
+            }
             AuditEvent::Reset { step: Some(s) } => {
                 state.steps.remove(s);
             }
             AuditEvent::Reset { step: None } => state = LedgerState::default(),
             AuditEvent::Destroyed => {
                 state.destroyed_at = Some(e.at);
-                state.inventory.clear();
+                let gone = std::mem::take(&mut state.inventory);
+                state.retired.extend(gone);
+                state.steps.clear();
             }
             AuditEvent::LockTakenOver { .. } => {}
         }

@@ -135,15 +135,25 @@ impl Ledger {
 
     pub fn record_resource(&mut self, resource: Resource) -> Result<(), LedgerError> {
         self.state.record_resource(resource.clone());
+        self.state.retired.retain(|r| !r.same_identity(&resource));
         self.state.destroyed_at = None;
         self.save()?;
         self.audit(AuditEvent::ResourceRecorded { resource })
     }
 
+    /// Drops a resource from the inventory because it was deleted; it is remembered as retired.
     pub fn forget_resource(&mut self, kind: &str, name: &str) -> Result<(), LedgerError> {
-        if !self.state.inventory.iter().any(|r| r.kind == kind && r.name == name) {
+        let gone: Vec<Resource> = self
+            .state
+            .inventory
+            .iter()
+            .filter(|r| r.kind == kind && r.name == name)
+            .cloned()
+            .collect();
+        if gone.is_empty() {
             return Ok(());
         }
+        self.state.retired.extend(gone);
         self.state.forget_resource(kind, name);
         self.save()?;
         self.audit(AuditEvent::ResourceForgotten {
@@ -160,7 +170,8 @@ impl Ledger {
     /// After a completed teardown: the inventory is empty and every step is back to
     /// `not_started`; the audit log keeps the history.
     pub fn mark_destroyed(&mut self) -> Result<(), LedgerError> {
-        self.state.inventory.clear();
+        let gone = std::mem::take(&mut self.state.inventory);
+        self.state.retired.extend(gone);
         self.state.steps.clear();
         self.state.destroyed_at = Some(Timestamp::now());
         self.save()?;

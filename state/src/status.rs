@@ -134,6 +134,9 @@ pub struct LedgerState {
     /// Set when a teardown finished; cleared by the next deploy.
     #[serde(default)]
     pub destroyed_at: Option<Timestamp>,
+    /// What the last teardown deleted: `status --live` reports any of it that still exists.
+    #[serde(default)]
+    pub retired: Vec<Resource>,
     pub updated_at: Option<Timestamp>,
 }
 
@@ -145,6 +148,7 @@ impl Default for LedgerState {
             inventory: Vec::new(),
             emulator: None,
             destroyed_at: None,
+            retired: Vec::new(),
             updated_at: None,
         }
     }

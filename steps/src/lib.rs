@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod env;
 pub mod package;
 pub mod identity;
+pub mod live;
 pub mod pipeline;
 pub mod teardown;
 pub mod tools;

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use deploy_config::{Config, IamMode};
-use deploy_state::{Fingerprint, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource};
 
 use crate::aws::{error_code, sdk_error};
 use crate::deploy::iam_policy;
-use crate::engine::{RetryPolicy, Step, StepContext, StepError, TARGET_COMPONENT};
+use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::identity::{self, Identity, PrincipalKind};
 
@@ -73,6 +73,10 @@ impl Step for Iam {
             .json("mode", &env.config.iam)
             .json("policy", &doc)
             .text(TARGET_COMPONENT, &env.target))
+    }
+
+    async fn live_check(&self, env: &Env, state: &LedgerState) -> Live {
+        crate::live::step_live(env, state, self.name()).await
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {

@@ -1,0 +1,96 @@
+//! `deploy status --live`: every owned resource checked against AWS, concurrently.
+
+use deploy_steps::engine::Cancel;
+use deploy_steps::live::{self, Health};
+use serde_json::json;
+
+use crate::error::{self, CliError, CliResult};
+use crate::session::Session;
+
+pub async fn exec(session: &Session, as_json: bool) -> CliResult {
+    let ledger = session.read_ledger()?;
+    let state = ledger.state().clone();
+    let env = session.env(None, Cancel::never())?;
+    let aws = env
+        .aws()
+        .await
+        .map_err(|e| CliError::failed(format!("cannot reach AWS: {e}")))?;
+    let (owned, retired) = tokio::join!(
+        live::check_all(aws, &state.inventory),
+        live::check_all(aws, &state.retired)
+    );
+    let missing: Vec<&Health> = owned.iter().filter(|h| h.exists == Some(false)).collect();
+    let unhealthy: Vec<&Health> = owned
+        .iter()
+        .filter(|h| h.exists == Some(true) && !h.healthy)
+        .collect();
+    let unknown: Vec<&Health> = owned.iter().filter(|h| h.exists.is_none()).collect();
+    let lingering: Vec<&Health> = retired.iter().filter(|h| h.exists == Some(true)).collect();
+    let nothing = state.inventory.is_empty();
+    let verdict = if !missing.is_empty() || !lingering.is_empty() {
+        "drifted"
+    } else if !unhealthy.is_empty() || !unknown.is_empty() {
+        "degraded"
+    } else if nothing {
+        "nothing deployed"
+    } else {
+        "healthy"
+    };
+    let code = match verdict {
+        "healthy" => error::OK,
+        "nothing deployed" => error::NOTHING_DEPLOYED,
+        _ => error::STEP_FAILED,
+    };
+    if as_json {
+        let doc = json!({
+            "verdict": verdict,
+            "target": env.target,
+            "resources": owned,
+            "missing": missing.iter().map(|h| &h.name).collect::<Vec<_>>(),
+            "unhealthy": unhealthy.iter().map(|h| &h.name).collect::<Vec<_>>(),
+            "destroyed_but_present": lingering.iter().map(|h| &h.name).collect::<Vec<_>>(),
+        });
+        session.printer.out(&serde_json::to_string_pretty(&doc).expect("json"));
+        return Ok(code);
+    }
+    let mut t = format!("Live status of {} against {}\n\n", session.config.project.environment, env.target);
+    for h in &owned {
+        let mark = match (h.exists, h.healthy) {
+            (Some(true), true) => "ok     ",
+            (Some(true), false) => "DEGRADED",
+            (Some(false), _) => "MISSING",
+            (None, _) => "UNKNOWN",
+        };
+        t.push_str(&format!("  {mark:<8} {:<22} {:<45} {}\n", h.kind, h.name, h.detail));
+    }
+    for h in &lingering {
+        t.push_str(&format!(
+            "  {:<8} {:<22} {:<45} destroyed by this deployment, but present\n",
+            "DRIFT", h.kind, h.name
+        ));
+    }
+    t.push_str(&format!("\n{}", match verdict {
+        "healthy" => format!("Healthy: {} resources present.", owned.len()),
+        "nothing deployed" => "Nothing is deployed.".to_string(),
+        "drifted" => format!(
+            "Drifted: {}. `deploy plan` shows what `deploy all` will repair.",
+            missing
+                .iter()
+                .map(|h| format!("{} {} missing", h.kind, h.name))
+                .chain(lingering.iter().map(|h| format!("{} {} still present", h.kind, h.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!(
+            "Degraded: {}.",
+            unhealthy
+                .iter()
+                .chain(unknown.iter())
+                .map(|h| format!("{} {} ({})", h.kind, h.name, h.detail))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }));
+    session.printer.out(&t);
+    Ok(code)
+}
