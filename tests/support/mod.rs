@@ -126,7 +126,12 @@ impl TestContext {
 
     /// The real binary, run in the project directory with a clean environment.
     pub fn deploy(&self) -> Command {
-        let mut cmd = Command::cargo_bin("deploy").unwrap();
+        Command::from_std(self.std_command())
+    }
+
+    /// The same, as a plain `std::process::Command` (to spawn and signal it).
+    pub fn std_command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy"));
         cmd.current_dir(self.path());
         for var in [
             "DEPLOY_ENVIRONMENT",
