@@ -110,8 +110,7 @@ fn a_second_run_exits_3_naming_the_first_runs_pid() {
 #[test]
 fn a_killed_run_is_resumed_by_the_next_run() {
     let gate = Gate::new();
-    // Invocation 1 is the fingerprint, 2 is inside the step's run.
-    let ctx = gate.context(2);
+    let ctx = gate.context(1);
     let mut first = spawn(&ctx, &["all", "--auto-approve", "--only", "preflight"]);
     gate.wait_closed();
     signal(&first, rustix::process::Signal::KILL);
@@ -134,7 +133,7 @@ fn a_killed_run_is_resumed_by_the_next_run() {
 #[test]
 fn ctrl_c_records_interrupted_and_exits_130() {
     let gate = Gate::new();
-    let ctx = gate.context(2);
+    let ctx = gate.context(1);
     let mut first = spawn(&ctx, &["all", "--auto-approve", "--only", "preflight"]);
     gate.wait_closed();
     signal(&first, rustix::process::Signal::INT);

@@ -34,6 +34,27 @@ pub async fn terraform_version(binary: &str) -> Result<String, String> {
         .ok_or_else(|| format!("`{binary} version -json` has no terraform_version"))
 }
 
+/// Identifies an installed binary without running it: its resolved path, size and modification
+/// time. Fingerprints use this so that a no-op run starts no terraform process; an upgrade
+/// changes it.
+pub fn binary_identity(binary: &str) -> String {
+    let Some(path) = crate::emulator::which(binary) else {
+        return format!("{binary}: not found");
+    };
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    match std::fs::metadata(&path) {
+        Ok(m) => {
+            let mtime = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{} {} bytes mtime {mtime}", path.display(), m.len())
+        }
+        Err(e) => format!("{}: {e}", path.display()),
+    }
+}
+
 /// Whether `version` (e.g. `1.11.4`, `1.6.0-beta1`) is at least `major.minor`.
 pub fn at_least(version: &str, major: u64, minor: u64) -> bool {
     let mut parts = version

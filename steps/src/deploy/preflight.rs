@@ -201,11 +201,10 @@ impl Step for Preflight {
     }
 
     async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
-        let (tf, version) = check_terraform(env).await;
         let (_, id) = check_credentials(env).await;
         let principal = id.map(|i| i.arn).unwrap_or_else(|| "unknown".into());
         Ok(Fingerprint::new()
-            .text("terraform", &version.unwrap_or(tf.detail))
+            .text("terraform", &tools::binary_identity(&env.config.terraform.binary))
             .text("principal", &principal)
             .text("endpoint", env.config.aws.endpoint_url.as_deref().unwrap_or("aws"))
             .text(TARGET_COMPONENT, &env.target))
