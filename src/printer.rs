@@ -55,7 +55,10 @@ impl Printer {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
-        self.line(&format!("{} {message}", style_.apply_to(format!("{verb:>12}")).bold()));
+        self.line(&format!(
+            "{} {message}",
+            style_.apply_to(format!("{verb:>12}")).bold()
+        ));
     }
 
     pub fn info(&self, message: &str) {

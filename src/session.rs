@@ -54,8 +54,9 @@ impl Session {
             ));
         }
         for step in &recovery.interrupted {
-            self.printer
-                .warn(&format!("step {step} was left in progress: now marked interrupted"));
+            self.printer.warn(&format!(
+                "step {step} was left in progress: now marked interrupted"
+            ));
         }
         Ok(ledger)
     }
@@ -97,12 +98,16 @@ impl Session {
             });
         match emulator::probe(&endpoint) {
             Some(kind) => {
-                if let Some(r) = recorded.filter(|r| r.endpoint == endpoint && emulator::record_alive(r)) {
+                if let Some(r) =
+                    recorded.filter(|r| r.endpoint == endpoint && emulator::record_alive(r))
+                {
                     return Ok(describe(&r));
                 }
                 if kind != EmulatorKind::Ministack {
-                    self.printer
-                        .info(&format!("using {} already running at {endpoint}", kind.as_str()));
+                    self.printer.info(&format!(
+                        "using {} already running at {endpoint}",
+                        kind.as_str()
+                    ));
                 } else {
                     self.printer
                         .info(&format!("using ministack already running at {endpoint}"));
@@ -141,4 +146,3 @@ fn describe(r: &EmulatorRecord) -> String {
         r.endpoint
     )
 }
-

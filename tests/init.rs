@@ -64,7 +64,10 @@ fn init_interactive_answers_two_questions_and_takes_defaults() {
     cmd.current_dir(ctx.path())
         .env("NO_COLOR", "1")
         .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ENDPOINT_URL", &emulator::shared(Kind::Ministack).endpoint)
+        .env(
+            "AWS_ENDPOINT_URL",
+            &emulator::shared(Kind::Ministack).endpoint,
+        )
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .arg("init");
@@ -92,7 +95,10 @@ fn init_interactive_answers_two_questions_and_takes_defaults() {
     assert!(config.contains("environment = \"qa2\""), "{text}");
     assert!(config.contains("name = \"media\""), "{text}");
     assert!(config.contains("region = \"eu-west-1\""), "{text}");
-    assert!(config.contains("name = \"qa2-application-events\""), "{text}");
+    assert!(
+        config.contains("name = \"qa2-application-events\""),
+        "{text}"
+    );
 }
 
 fn deploy_config_check(text: &str) -> String {

@@ -6,8 +6,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use support::emulator::{self, Kind};
 use support::TestContext;
+use support::emulator::{self, Kind};
 
 /// Kills a process on drop, so a failing test leaves no emulator behind.
 struct KillOnDrop(u32);
@@ -43,7 +43,9 @@ fn local_context() -> (TestContext, String) {
 }
 
 fn recorded_pid(ctx: &TestContext) -> u32 {
-    ctx.state_json()["emulator"]["pid"].as_u64().expect("emulator recorded") as u32
+    ctx.state_json()["emulator"]["pid"]
+        .as_u64()
+        .expect("emulator recorded") as u32
 }
 
 #[test]
@@ -53,7 +55,9 @@ fn local_mode_starts_records_reuses_and_notices_a_dead_emulator() {
         .args(["--local", "all", "--auto-approve", "--only", "preflight"])
         .assert()
         .success()
-        .stderr(predicate::str::contains(format!("Starting ministack on {endpoint}")));
+        .stderr(predicate::str::contains(format!(
+            "Starting ministack on {endpoint}"
+        )));
     let pid = recorded_pid(&ctx);
     let _guard = KillOnDrop(pid);
     let rec = ctx.state_json()["emulator"].clone();
@@ -79,7 +83,9 @@ fn local_mode_starts_records_reuses_and_notices_a_dead_emulator() {
         .assert()
         .success()
         .stdout(predicate::str::contains("run   preflight"))
-        .stdout(predicate::str::contains("the AWS endpoint it ran against is gone"));
+        .stdout(predicate::str::contains(
+            "the AWS endpoint it ran against is gone",
+        ));
 }
 
 #[test]
@@ -95,7 +101,9 @@ fn emulator_stop_stops_what_deploy_started() {
         .args(["emulator", "stop"])
         .assert()
         .success()
-        .stderr(predicate::str::contains(format!("stopped ministack (pid {pid})")));
+        .stderr(predicate::str::contains(format!(
+            "stopped ministack (pid {pid})"
+        )));
     wait_until_gone(pid);
     assert!(!emulator::answers(&endpoint, "/_ministack/health"));
     assert!(ctx.state_json()["emulator"].is_null());
@@ -104,7 +112,8 @@ fn emulator_stop_stops_what_deploy_started() {
 #[test]
 fn emulator_stop_leaves_alone_one_deploy_did_not_start() {
     let shared = emulator::shared(Kind::Ministack);
-    let ctx = TestContext::offline().config(&format!("[aws]\nendpoint_url = \"{}\"\n", shared.endpoint));
+    let ctx =
+        TestContext::offline().config(&format!("[aws]\nendpoint_url = \"{}\"\n", shared.endpoint));
     ctx.deploy()
         .args(["--local", "all", "--auto-approve", "--only", "preflight"])
         .assert()

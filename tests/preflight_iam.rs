@@ -13,7 +13,9 @@ fn preflight_passes_and_prints_the_table() {
         .assert()
         .success()
         .stderr(predicate::str::contains("ok    terraform"))
-        .stderr(predicate::str::contains("ok    credentials      account 000000000000"))
+        .stderr(predicate::str::contains(
+            "ok    credentials      account 000000000000",
+        ))
         .stderr(predicate::str::contains("ok    disk space"))
         .stderr(predicate::str::contains("ok    sources"));
     assert_eq!(ctx.step_status("preflight"), "completed");
@@ -42,7 +44,10 @@ fn missing_credentials_fail_naming_credentials_and_are_recorded() {
         .remove_env("AWS_SECRET_ACCESS_KEY")
         .env("HOME", home.path().to_str().unwrap())
         .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true");
     ctx.deploy()
         .args(["run", "preflight"])
@@ -60,7 +65,12 @@ async fn emulator_user(ctx: &TestContext) -> (String, String, String) {
     let iam = aws_sdk_iam::Client::new(&ctx.sdk().await);
     let user = format!("{}-deployer", ctx.environment);
     iam.create_user().user_name(&user).send().await.unwrap();
-    let key = iam.create_access_key().user_name(&user).send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name(&user)
+        .send()
+        .await
+        .unwrap();
     let key = key.access_key().unwrap();
     (
         user,

@@ -50,7 +50,10 @@ impl Gate {
         let mark = self.path().join("mark");
         let deadline = Instant::now() + Duration::from_secs(60);
         while !mark.exists() {
-            assert!(Instant::now() < deadline, "the stand-in never reached the gate");
+            assert!(
+                Instant::now() < deadline,
+                "the stand-in never reached the gate"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -122,7 +125,9 @@ fn a_killed_run_is_resumed_by_the_next_run() {
         .args(["all", "--auto-approve", "--only", "preflight"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("ended without releasing the ledger"))
+        .stderr(predicate::str::contains(
+            "ended without releasing the ledger",
+        ))
         .stderr(predicate::str::contains("Completed preflight"));
     let state = ctx.state_json();
     assert_eq!(state["steps"]["preflight"]["status"], "completed");
@@ -147,6 +152,9 @@ fn ctrl_c_records_interrupted_and_exits_130() {
         .args(["all", "--auto-approve", "--only", "preflight"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("was interrupted").or(predicate::str::contains("Completed preflight")));
+        .stderr(
+            predicate::str::contains("was interrupted")
+                .or(predicate::str::contains("Completed preflight")),
+        );
     assert_eq!(ctx.step_status("preflight"), "completed");
 }

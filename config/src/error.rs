@@ -102,10 +102,11 @@ impl ConfigError {
         } else if let Some(table) = &table {
             message = format!("in [{table}]: {message}");
         }
-        if let Some(table) = &table {
-            if !message.contains(&format!("[{table}]")) && message.starts_with("key") {
-                message = format!("in [{table}]: {message}");
-            }
+        if let Some(table) = table
+            .as_ref()
+            .filter(|t| !message.contains(&format!("[{t}]")) && message.starts_with("key"))
+        {
+            message = format!("in [{table}]: {message}");
         }
         ConfigError::Syntax {
             path: ctx.path.to_path_buf(),

@@ -122,15 +122,22 @@ impl Config {
     /// The three IAM roles the stack creates.
     pub fn role_names(&self) -> Vec<String> {
         let env = &self.project.environment;
-        ["event-publisher-role", "event-processor-role", "eventbridge-dlq-role"]
-            .iter()
-            .map(|s| format!("{env}-{s}"))
-            .collect()
+        [
+            "event-publisher-role",
+            "event-processor-role",
+            "eventbridge-dlq-role",
+        ]
+        .iter()
+        .map(|s| format!("{env}-{s}"))
+        .collect()
     }
 
     /// The inline policy the `iam` step puts on an IAM user.
     pub fn deployer_policy_name(&self) -> String {
-        format!("{}-{}-deployer", self.project.name, self.project.environment)
+        format!(
+            "{}-{}-deployer",
+            self.project.name, self.project.environment
+        )
     }
 }
 

@@ -91,7 +91,13 @@ impl Resolver<'_> {
         let eventbus = self.eventbus(&raw.eventbus, &env)?;
         let dlq = Dlq {
             name: self.name_or("dlq.name", &raw.dlq.name, format!("{env}-eventbridge-dlq"))?,
-            retention_days: self.int_in("dlq.retention_days", &raw.dlq.retention_days, 14, 1, 14)?,
+            retention_days: self.int_in(
+                "dlq.retention_days",
+                &raw.dlq.retention_days,
+                14,
+                1,
+                14,
+            )?,
         };
         let local = self.overrides.local;
         let schemas = Schemas {
@@ -143,7 +149,11 @@ impl Resolver<'_> {
             "dev",
             v::environment,
         )?;
-        let ambient = self.overrides.ambient_region.as_deref().unwrap_or("us-east-1");
+        let ambient = self
+            .overrides
+            .ambient_region
+            .as_deref()
+            .unwrap_or("us-east-1");
         let region = self.overridable(
             "project.region",
             "DEPLOY_REGION",
@@ -152,7 +162,12 @@ impl Resolver<'_> {
             ambient,
             v::region,
         )?;
-        let name = self.checked("project.name", &raw.name, "eventbridge-hub", v::project_name)?;
+        let name = self.checked(
+            "project.name",
+            &raw.name,
+            "eventbridge-hub",
+            v::project_name,
+        )?;
         Ok(Project {
             name,
             environment,
@@ -207,9 +222,10 @@ impl Resolver<'_> {
                     "lower-case letters, digits and '-', starting with a letter",
                 ));
             }
-            let default_rule = (key == "event-logger").then(|| format!("{env}-all-events-to-logger"));
+            let default_rule =
+                (key == "event-logger").then(|| format!("{env}-all-events-to-logger"));
             let rule = match &l.rule {
-                Some(r) => Some(self.check_value(&k("rule"), r, v::rule_name)?),
+                Some(r) => Some(self.check_value(&k("rule"), r, |s: &String| v::rule_name(s))?),
                 None => default_rule,
             };
             out.push(Lambda {
@@ -260,12 +276,18 @@ impl Resolver<'_> {
                     allowed,
                 )
             })?),
-            (None, Some(url)) => Some(self.check_value("aws.endpoint_url", url, v::endpoint)?),
+            (None, Some(url)) => {
+                Some(self.check_value("aws.endpoint_url", url, |s: &String| v::endpoint(s))?)
+            }
             (None, None) if self.overrides.local => Some(DEFAULT_LOCAL_ENDPOINT.to_string()),
             (None, None) => None,
         };
         Ok(Aws {
-            profile: self.overrides.profile.clone().or_else(|| raw.profile.clone()),
+            profile: self
+                .overrides
+                .profile
+                .clone()
+                .or_else(|| raw.profile.clone()),
             endpoint_url,
         })
     }
@@ -290,7 +312,11 @@ impl Resolver<'_> {
 
     fn retry(&self, raw: &RawRetry) -> Result<Retry, ConfigError> {
         Ok(Retry {
-            max_elapsed: self.seconds("retry.max_elapsed_seconds", &raw.max_elapsed_seconds, 120.0)?,
+            max_elapsed: self.seconds(
+                "retry.max_elapsed_seconds",
+                &raw.max_elapsed_seconds,
+                120.0,
+            )?,
             initial_delay: Duration::from_millis(u64::from(self.int_in(
                 "retry.initial_delay_ms",
                 &raw.initial_delay_ms,
@@ -306,7 +332,11 @@ impl Resolver<'_> {
 
     fn path_or(&self, given: Option<&str>, default: &str) -> PathBuf {
         let p = PathBuf::from(given.unwrap_or(default));
-        if p.is_absolute() { p } else { self.base_dir.join(p) }
+        if p.is_absolute() {
+            p
+        } else {
+            self.base_dir.join(p)
+        }
     }
 
     fn check_value<T: Clone>(
@@ -325,15 +355,20 @@ impl Resolver<'_> {
         key: &str,
         value: &S<String>,
         default: &str,
-        check: fn(&String) -> Result<String, (String, String)>,
+        check: fn(&str) -> Result<String, (String, String)>,
     ) -> Result<String, ConfigError> {
         match value {
-            Some(v) => self.check_value(key, v, check),
+            Some(v) => self.check_value(key, v, |s: &String| check(s)),
             None => Ok(default.to_string()),
         }
     }
 
-    fn name_or(&self, key: &str, value: &S<String>, default: String) -> Result<String, ConfigError> {
+    fn name_or(
+        &self,
+        key: &str,
+        value: &S<String>,
+        default: String,
+    ) -> Result<String, ConfigError> {
         self.checked(key, value, &default, v::resource_name)
     }
 
@@ -344,20 +379,33 @@ impl Resolver<'_> {
         value: &S<String>,
         over: Option<&str>,
         fallback: &str,
-        check: fn(&String) -> Result<String, (String, String)>,
+        check: fn(&str) -> Result<String, (String, String)>,
     ) -> Result<String, ConfigError> {
         if let Some(o) = over {
-            return check(&o.to_string()).map_err(|(problem, allowed)| {
-                ConfigError::invalid(&self.src, None, &format!("{key} (from {var})"), problem, allowed)
+            return check(o).map_err(|(problem, allowed)| {
+                ConfigError::invalid(
+                    &self.src,
+                    None,
+                    &format!("{key} (from {var})"),
+                    problem,
+                    allowed,
+                )
             });
         }
         match value {
-            Some(v) => self.check_value(key, v, check),
+            Some(v) => self.check_value(key, v, |s: &String| check(s)),
             None => Ok(fallback.to_string()),
         }
     }
 
-    fn int_in(&self, key: &str, value: &S<i64>, default: u32, min: i64, max: i64) -> Result<u32, ConfigError> {
+    fn int_in(
+        &self,
+        key: &str,
+        value: &S<i64>,
+        default: u32,
+        min: i64,
+        max: i64,
+    ) -> Result<u32, ConfigError> {
         let Some(v) = value else { return Ok(default) };
         let n = *v.get_ref();
         if n < min || n > max {

@@ -15,7 +15,10 @@ fn everything_defaults_from_the_environment() {
     assert_eq!(c.schemas.registry_name, "qa-event-schemas");
     assert_eq!(c.lambdas.len(), 2);
     assert_eq!(c.lambdas[0].function_name, "qa-event-logger");
-    assert_eq!(c.lambdas[0].rule.as_deref(), Some("qa-all-events-to-logger"));
+    assert_eq!(
+        c.lambdas[0].rule.as_deref(),
+        Some("qa-all-events-to-logger")
+    );
     assert_eq!(c.lambdas[1].function_name, "qa-dead-letter-processor");
     assert!(c.lambdas[1].dead_letter_queue);
     assert_eq!(c.terraform.dir, Path::new("/p/terraform"));
@@ -25,12 +28,16 @@ fn everything_defaults_from_the_environment() {
 
 #[test]
 fn unknown_key_is_an_error_naming_table_line_and_key() {
-    let err = parse_str("[project]\nenvironment = \"qa\"\n\n[eventbus]\nnmae = \"x\"\n").unwrap_err();
+    let err =
+        parse_str("[project]\nenvironment = \"qa\"\n\n[eventbus]\nnmae = \"x\"\n").unwrap_err();
     let msg = err.to_string();
     assert!(msg.starts_with("/p/deploy.toml:5:1:"), "{msg}");
     assert!(msg.contains("[eventbus]"), "{msg}");
     assert!(msg.contains("nmae"), "{msg}");
-    assert!(msg.contains("archive_retention_days"), "lists the allowed keys: {msg}");
+    assert!(
+        msg.contains("archive_retention_days"),
+        "lists the allowed keys: {msg}"
+    );
 }
 
 #[test]
@@ -126,7 +133,10 @@ fn lambdas_can_be_disabled_and_added() {
 
 #[test]
 fn iam_mode_is_checked() {
-    assert_eq!(parse_str("[iam]\nmode = \"skip\"\n").unwrap().iam, IamMode::Skip);
+    assert_eq!(
+        parse_str("[iam]\nmode = \"skip\"\n").unwrap().iam,
+        IamMode::Skip
+    );
     let err = parse_str("[iam]\nmode = \"admin\"\n").unwrap_err();
     assert!(err.to_string().contains("\"user-policy\""), "{err}");
 }

@@ -6,7 +6,10 @@ pub const ENVIRONMENT_ALLOWED: &str =
     "1 to 20 characters: a lower-case letter, then lower-case letters, digits or '-'";
 
 fn fail(value: &str, what: &str, allowed: &str) -> Checked {
-    Err((format!("`{value}` is not a valid {what}"), allowed.to_string()))
+    Err((
+        format!("`{value}` is not a valid {what}"),
+        allowed.to_string(),
+    ))
 }
 
 fn lower_dash(s: &str, max: usize) -> bool {
@@ -17,17 +20,17 @@ fn lower_dash(s: &str, max: usize) -> bool {
 }
 
 /// `^[a-z][a-z0-9-]{0,19}$`
-pub fn environment(s: &String) -> Checked {
+pub fn environment(s: &str) -> Checked {
     if lower_dash(s, 20) {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
         fail(s, "environment name", ENVIRONMENT_ALLOWED)
     }
 }
 
-pub fn project_name(s: &String) -> Checked {
+pub fn project_name(s: &str) -> Checked {
     if lower_dash(s, 40) {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
         fail(
             s,
@@ -42,7 +45,7 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 /// An AWS region such as `us-east-1`, `eu-central-2` or `us-gov-west-1`.
-pub fn region(s: &String) -> Checked {
+pub fn region(s: &str) -> Checked {
     let parts: Vec<&str> = s.split('-').collect();
     let ok = parts.len() >= 3
         && parts[0].len() == 2
@@ -53,21 +56,24 @@ pub fn region(s: &String) -> Checked {
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty();
     if ok {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
-        fail(s, "AWS region", "a region name such as us-east-1 or eu-west-2")
+        fail(
+            s,
+            "AWS region",
+            "a region name such as us-east-1 or eu-west-2",
+        )
     }
 }
 
 fn aws_name(s: &str, max: usize, extra: &str) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || extra.contains(c))
 }
 
-pub fn bus_name(s: &String) -> Checked {
+pub fn bus_name(s: &str) -> Checked {
     if s == "default" {
         return Err((
             "the default bus cannot be this deployment's bus".into(),
@@ -75,61 +81,86 @@ pub fn bus_name(s: &String) -> Checked {
         ));
     }
     if aws_name(s, 256, "./") {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
-        fail(s, "event bus name", "1 to 256 characters: letters, digits, '.', '-', '_', '/'")
+        fail(
+            s,
+            "event bus name",
+            "1 to 256 characters: letters, digits, '.', '-', '_', '/'",
+        )
     }
 }
 
-pub fn resource_name(s: &String) -> Checked {
+pub fn resource_name(s: &str) -> Checked {
     if aws_name(s, 80, "") {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
-        fail(s, "name", "1 to 80 characters: letters, digits, '-' and '_'")
+        fail(
+            s,
+            "name",
+            "1 to 80 characters: letters, digits, '-' and '_'",
+        )
     }
 }
 
-pub fn rule_name(s: &String) -> Checked {
+pub fn rule_name(s: &str) -> Checked {
     if aws_name(s, 64, ".") {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
-        fail(s, "rule name", "1 to 64 characters: letters, digits, '.', '-', '_'")
+        fail(
+            s,
+            "rule name",
+            "1 to 64 characters: letters, digits, '.', '-', '_'",
+        )
     }
 }
 
-pub fn function_name(s: &String) -> Checked {
+pub fn function_name(s: &str) -> Checked {
     if aws_name(s, 64, "") {
-        Ok(s.clone())
+        Ok(s.to_string())
     } else {
-        fail(s, "function name", "1 to 64 characters: letters, digits, '-' and '_'")
+        fail(
+            s,
+            "function name",
+            "1 to 64 characters: letters, digits, '-' and '_'",
+        )
     }
 }
 
 pub const RUNTIMES: [&str; 3] = ["nodejs20.x", "nodejs22.x", "nodejs24.x"];
 
-pub fn runtime(s: &String) -> Checked {
-    if RUNTIMES.contains(&s.as_str()) {
-        Ok(s.clone())
+pub fn runtime(s: &str) -> Checked {
+    if RUNTIMES.contains(&s) {
+        Ok(s.to_string())
     } else {
         Err((format!("unsupported runtime `{s}`"), RUNTIMES.join(", ")))
     }
 }
 
-pub fn non_empty(s: &String) -> Checked {
+pub fn non_empty(s: &str) -> Checked {
     if s.trim().is_empty() {
-        Err(("empty".into(), "a command name or path, e.g. terraform or tofu".into()))
+        Err((
+            "empty".into(),
+            "a command name or path, e.g. terraform or tofu".into(),
+        ))
     } else {
-        Ok(s.clone())
+        Ok(s.to_string())
     }
 }
 
-pub fn endpoint(s: &String) -> Checked {
-    let rest = s.strip_prefix("http://").or_else(|| s.strip_prefix("https://"));
+pub fn endpoint(s: &str) -> Checked {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"));
     match rest {
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
             Ok(s.trim_end_matches('/').to_string())
         }
-        _ => fail(s, "endpoint URL", "an http:// or https:// URL such as http://127.0.0.1:4566"),
+        _ => fail(
+            s,
+            "endpoint URL",
+            "an http:// or https:// URL such as http://127.0.0.1:4566",
+        ),
     }
 }
 
@@ -137,8 +168,8 @@ pub fn endpoint(s: &String) -> Checked {
 mod tests {
     use super::*;
 
-    fn ok(f: fn(&String) -> Checked, s: &str) -> bool {
-        f(&s.to_string()).is_ok()
+    fn ok(f: fn(&str) -> Checked, s: &str) -> bool {
+        f(s).is_ok()
     }
 
     #[test]
@@ -155,7 +186,12 @@ mod tests {
 
     #[test]
     fn region_shape() {
-        for r in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-10"] {
+        for r in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-10",
+        ] {
             assert!(ok(region, r), "{r}");
         }
         for r in ["useast1", "us-east", "US-east-1", "us-east-x", "u-east-1"] {
@@ -171,7 +207,10 @@ mod tests {
 
     #[test]
     fn endpoint_shape() {
-        assert_eq!(endpoint(&"http://127.0.0.1:4566/".into()).unwrap(), "http://127.0.0.1:4566");
+        assert_eq!(
+            endpoint("http://127.0.0.1:4566/").unwrap(),
+            "http://127.0.0.1:4566"
+        );
         assert!(!ok(endpoint, "127.0.0.1:4566"));
     }
 }

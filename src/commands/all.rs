@@ -36,7 +36,9 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     let mut ledger = session.lock("deploy all")?;
     if args.fresh_start {
         ledger.reset(None)?;
-        session.printer.info("fresh start: step records cleared (audit log kept)");
+        session
+            .printer
+            .info("fresh start: step records cleared (audit log kept)");
     }
     let prompter: &dyn Prompter = if args.auto_approve {
         &AutoApprove

@@ -19,8 +19,16 @@ pub fn exec(session: &Session, args: &EmulatorArgs) -> CliResult {
                     r.endpoint,
                     r.pid.map_or("?".into(), |p| p.to_string()),
                     r.started_at,
-                    if r.started_by_deploy { "started by deploy" } else { "not started by deploy" },
-                    if emulator::record_alive(r) { "running" } else { "gone" }
+                    if r.started_by_deploy {
+                        "started by deploy"
+                    } else {
+                        "not started by deploy"
+                    },
+                    if emulator::record_alive(r) {
+                        "running"
+                    } else {
+                        "gone"
+                    }
                 ),
                 None => "no emulator recorded in this ledger".into(),
             };
@@ -36,7 +44,10 @@ pub fn exec(session: &Session, args: &EmulatorArgs) -> CliResult {
 }
 
 /// Stops the emulator the ledger says `deploy` started; leaves any other one alone.
-pub fn stop_recorded(session: &Session, ledger: &mut deploy_state::Ledger) -> Result<(), crate::error::CliError> {
+pub fn stop_recorded(
+    session: &Session,
+    ledger: &mut deploy_state::Ledger,
+) -> Result<(), crate::error::CliError> {
     match ledger.state().emulator.clone() {
         Some(r) if r.started_by_deploy => {
             if emulator::stop(&r, Duration::from_secs(10)) {
@@ -47,7 +58,9 @@ pub fn stop_recorded(session: &Session, ledger: &mut deploy_state::Ledger) -> Re
                     r.endpoint
                 ));
             } else {
-                session.printer.info(&format!("{} on {} had already stopped", r.kind, r.endpoint));
+                session
+                    .printer
+                    .info(&format!("{} on {} had already stopped", r.kind, r.endpoint));
             }
             ledger.set_emulator(None)?;
         }

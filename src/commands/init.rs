@@ -23,7 +23,10 @@ struct Answers {
 
 pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
     let printer = Printer::new(g);
-    let path = g.config.clone().unwrap_or_else(|| PathBuf::from("deploy.toml"));
+    let path = g
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("deploy.toml"));
     let ambient_region = std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .ok();
@@ -101,11 +104,19 @@ fn prompt_error(e: dialoguer::Error) -> CliError {
     CliError::usage(format!("prompt aborted: {e}"))
 }
 
-fn text_input(prompt: &str, default: String, check: fn(&String) -> Result<String, (String, String)>) -> Result<String, CliError> {
+fn text_input(
+    prompt: &str,
+    default: String,
+    check: fn(&str) -> Result<String, (String, String)>,
+) -> Result<String, CliError> {
     Input::<String>::new()
         .with_prompt(prompt)
         .default(default)
-        .validate_with(move |s: &String| check(s).map(|_| ()).map_err(|(p, a)| format!("{p}; allowed: {a}")))
+        .validate_with(move |s: &String| {
+            check(s)
+                .map(|_| ())
+                .map_err(|(p, a)| format!("{p}; allowed: {a}"))
+        })
         .interact_text()
         .map_err(prompt_error)
 }
@@ -132,7 +143,11 @@ async fn ask(printer: &Printer, env0: &str, region0: &str) -> Result<Answers, Cl
         printer.info("no AWS credentials found yet (preflight will check them)");
     }
     let environment = text_input("Environment", env0.to_string(), validate::environment)?;
-    let project = text_input("Project name", "eventbridge-hub".into(), validate::project_name)?;
+    let project = text_input(
+        "Project name",
+        "eventbridge-hub".into(),
+        validate::project_name,
+    )?;
     let region = text_input("AWS region", region0.to_string(), validate::region)?;
     let bus = text_input(
         "Event bus name",
@@ -166,15 +181,23 @@ async fn detect_identity(region: &str) -> Option<(String, String)> {
         .load()
         .await;
     let sts = aws_sdk_sts::Client::new(&sdk);
-    let out = tokio::time::timeout(std::time::Duration::from_secs(5), sts.get_caller_identity().send())
-        .await
-        .ok()?
-        .ok()?;
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sts.get_caller_identity().send(),
+    )
+    .await
+    .ok()?
+    .ok()?;
     Some((out.account?.to_string(), out.arn?.to_string()))
 }
 
 fn table(pairs: &[(&str, Value)]) -> Value {
-    Value::Table(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Table>())
+    Value::Table(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<Table>(),
+    )
 }
 
 /// The file, built as data and serialized (no string templating of values).
@@ -199,7 +222,10 @@ fn render(a: &Answers) -> String {
     let lambda = || table(&[("memory", a.memory.into()), ("timeout", a.timeout.into())]);
     doc.insert(
         "lambdas".into(),
-        table(&[("event-logger", lambda()), ("dead-letter-processor", lambda())]),
+        table(&[
+            ("event-logger", lambda()),
+            ("dead-letter-processor", lambda()),
+        ]),
     );
     format!(
         "# deploy.toml: written by `deploy init`. Every value not given here is derived from\n\

@@ -50,10 +50,15 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
             "unhealthy": unhealthy.iter().map(|h| &h.name).collect::<Vec<_>>(),
             "destroyed_but_present": lingering.iter().map(|h| &h.name).collect::<Vec<_>>(),
         });
-        session.printer.out(&serde_json::to_string_pretty(&doc).expect("json"));
+        session
+            .printer
+            .out(&serde_json::to_string_pretty(&doc).expect("json"));
         return Ok(code);
     }
-    let mut t = format!("Live status of {} against {}\n\n", session.config.project.environment, env.target);
+    let mut t = format!(
+        "Live status of {} against {}\n\n",
+        session.config.project.environment, env.target
+    );
     for h in &owned {
         let mark = match (h.exists, h.healthy) {
             (Some(true), true) => "ok     ",
@@ -61,7 +66,10 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
             (Some(false), _) => "MISSING",
             (None, _) => "UNKNOWN",
         };
-        t.push_str(&format!("  {mark:<8} {:<22} {:<45} {}\n", h.kind, h.name, h.detail));
+        t.push_str(&format!(
+            "  {mark:<8} {:<22} {:<45} {}\n",
+            h.kind, h.name, h.detail
+        ));
     }
     for h in &lingering {
         t.push_str(&format!(
@@ -69,28 +77,35 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
             "DRIFT", h.kind, h.name
         ));
     }
-    t.push_str(&format!("\n{}", match verdict {
-        "healthy" => format!("Healthy: {} resources present.", owned.len()),
-        "nothing deployed" => "Nothing is deployed.".to_string(),
-        "drifted" => format!(
-            "Drifted: {}. `deploy plan` shows what `deploy all` will repair.",
-            missing
-                .iter()
-                .map(|h| format!("{} {} missing", h.kind, h.name))
-                .chain(lingering.iter().map(|h| format!("{} {} still present", h.kind, h.name)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        _ => format!(
-            "Degraded: {}.",
-            unhealthy
-                .iter()
-                .chain(unknown.iter())
-                .map(|h| format!("{} {} ({})", h.kind, h.name, h.detail))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }));
+    t.push_str(&format!(
+        "\n{}",
+        match verdict {
+            "healthy" => format!("Healthy: {} resources present.", owned.len()),
+            "nothing deployed" => "Nothing is deployed.".to_string(),
+            "drifted" => format!(
+                "Drifted: {}. `deploy plan` shows what `deploy all` will repair.",
+                missing
+                    .iter()
+                    .map(|h| format!("{} {} missing", h.kind, h.name))
+                    .chain(
+                        lingering
+                            .iter()
+                            .map(|h| format!("{} {} still present", h.kind, h.name))
+                    )
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => format!(
+                "Degraded: {}.",
+                unhealthy
+                    .iter()
+                    .chain(unknown.iter())
+                    .map(|h| format!("{} {} ({})", h.kind, h.name, h.detail))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    ));
     session.printer.out(&t);
     Ok(code)
 }

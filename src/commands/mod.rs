@@ -75,7 +75,9 @@ pub fn finish(session: &Session, outcome: &Outcome) -> CliResult {
         return Ok(error::OK);
     }
     if !outcome.ran_anything() && !outcome.results.is_empty() {
-        session.printer.info("nothing to do: every step is up to date");
+        session
+            .printer
+            .info("nothing to do: every step is up to date");
     }
     Ok(error::OK)
 }

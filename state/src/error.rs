@@ -47,7 +47,10 @@ fn locked_message(holder: &Option<LockHolder>, waited: &Option<Duration>) -> Str
         None => "deployment is locked by another deploy process".to_string(),
     };
     match waited {
-        Some(w) => format!("{who}; gave up after waiting {}s (--wait-lock)", w.as_secs_f32()),
+        Some(w) => format!(
+            "{who}; gave up after waiting {}s (--wait-lock)",
+            w.as_secs_f32()
+        ),
         None => format!("{who}; wait for it to finish, or pass --wait-lock DURATION"),
     }
 }

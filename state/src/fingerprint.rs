@@ -22,7 +22,8 @@ impl Fingerprint {
 
     /// A component given by value (a version string, an endpoint, a principal).
     pub fn text(mut self, name: &str, value: &str) -> Self {
-        self.components.insert(name.to_string(), sha256_hex(value.as_bytes()));
+        self.components
+            .insert(name.to_string(), sha256_hex(value.as_bytes()));
         self
     }
 
@@ -130,10 +131,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("main.tf"), "a").unwrap();
         std::fs::write(dir.path().join("notes.md"), "b").unwrap();
-        let f = Fingerprint::new().files("terraform", dir.path(), &[".tf"]).unwrap();
-        assert_eq!(f.components().keys().collect::<Vec<_>>(), ["terraform/main.tf"]);
+        let f = Fingerprint::new()
+            .files("terraform", dir.path(), &[".tf"])
+            .unwrap();
+        assert_eq!(
+            f.components().keys().collect::<Vec<_>>(),
+            ["terraform/main.tf"]
+        );
         std::fs::write(dir.path().join("main.tf"), "b").unwrap();
-        let g = Fingerprint::new().files("terraform", dir.path(), &[".tf"]).unwrap();
+        let g = Fingerprint::new()
+            .files("terraform", dir.path(), &[".tf"])
+            .unwrap();
         assert_eq!(g.changed_since(f.components()), ["terraform/main.tf"]);
     }
 }

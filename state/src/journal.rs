@@ -28,7 +28,9 @@ impl Level {
 
 /// One timestamped line, as the scripts wrote them: `[2026-11-23T19:00:00Z] [INFO] [iam] ...`.
 pub fn format_line(level: Level, step: Option<&str>, message: &str) -> String {
-    let ts = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now());
+    let ts = Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or(Timestamp::now());
     match step {
         Some(s) => format!("[{ts}] [{}] [{s}] {message}\n", level.tag()),
         None => format!("[{ts}] [{}] {message}\n", level.tag()),

@@ -10,7 +10,9 @@ use crate::error::LedgerError;
 use crate::fsutil;
 use crate::journal::{self, Level};
 use crate::lock::{self, LedgerLock, LockHolder};
-use crate::status::{EmulatorRecord, LedgerState, Resource, SCHEMA_VERSION, StepRecord, StepStatus};
+use crate::status::{
+    EmulatorRecord, LedgerState, Resource, SCHEMA_VERSION, StepRecord, StepStatus,
+};
 
 pub const STATE_FILE: &str = "state.json";
 pub const AUDIT_FILE: &str = "checkpoints.log";
@@ -220,7 +222,10 @@ impl Ledger {
     }
 
     fn save(&mut self) -> Result<(), LedgerError> {
-        assert!(self.lock.is_some(), "the ledger is written only under its lock");
+        assert!(
+            self.lock.is_some(),
+            "the ledger is written only under its lock"
+        );
         self.state.updated_at = Some(Timestamp::now());
         let path = self.dir.join(STATE_FILE);
         let bytes = serde_json::to_vec_pretty(&self.state).expect("ledger state serializes");

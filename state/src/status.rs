@@ -166,7 +166,8 @@ impl LedgerState {
     }
 
     pub fn forget_resource(&mut self, kind: &str, name: &str) {
-        self.inventory.retain(|x| !(x.kind == kind && x.name == name));
+        self.inventory
+            .retain(|x| !(x.kind == kind && x.name == name));
     }
 
     pub fn resources(&self, kind: &str) -> impl Iterator<Item = &Resource> {

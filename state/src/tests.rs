@@ -9,7 +9,9 @@ fn holder(cmd: &str) -> LockHolder {
 }
 
 fn locked(dir: &Path) -> Ledger {
-    Ledger::open_locked(dir, &holder("deploy test"), None).unwrap().0
+    Ledger::open_locked(dir, &holder("deploy test"), None)
+        .unwrap()
+        .0
 }
 
 fn mode(p: &Path) -> u32 {
@@ -29,7 +31,8 @@ fn dead_pid() -> u32 {
 fn transitions_are_saved_and_audited() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
-    l.transition("iam", StepStatus::InProgress, |r| r.attempts = 1).unwrap();
+    l.transition("iam", StepStatus::InProgress, |r| r.attempts = 1)
+        .unwrap();
     l.transition("iam", StepStatus::Completed, |r| {
         r.outputs.insert("policy".into(), "p".into());
     })
@@ -46,30 +49,43 @@ fn transitions_are_saved_and_audited() {
 fn crash_between_write_and_rename_leaves_the_previous_state() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
-    l.transition("preflight", StepStatus::Completed, |_| {}).unwrap();
+    l.transition("preflight", StepStatus::Completed, |_| {})
+        .unwrap();
     drop(l);
     // The first half of an atomic write of a newer state, then the process dies.
     let target = dir.path().join(STATE_FILE);
     let tmp = fsutil::temp_path(&target);
-    fsutil::write_temp(&tmp, b"{\"schema_version\": 1, \"steps\": {\"preflight\": {\"status\"").unwrap();
+    fsutil::write_temp(
+        &tmp,
+        b"{\"schema_version\": 1, \"steps\": {\"preflight\": {\"status\"",
+    )
+    .unwrap();
     let state = load(dir.path()).unwrap();
     assert_eq!(state.step("preflight").status, StepStatus::Completed);
     // The next run cleans up the orphan and writes normally.
     let mut l = locked(dir.path());
     assert!(!tmp.exists());
     l.transition("iam", StepStatus::Completed, |_| {}).unwrap();
-    assert_eq!(load(dir.path()).unwrap().step("iam").status, StepStatus::Completed);
+    assert_eq!(
+        load(dir.path()).unwrap().step("iam").status,
+        StepStatus::Completed
+    );
 }
 
 #[test]
 fn torn_last_audit_line_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
-    l.transition("preflight", StepStatus::Completed, |_| {}).unwrap();
+    l.transition("preflight", StepStatus::Completed, |_| {})
+        .unwrap();
     drop(l);
     let audit_path = dir.path().join(AUDIT_FILE);
     let mut f = fsutil::append(&audit_path).unwrap();
-    std::io::Write::write_all(&mut f, b"{\"at\":\"2026-11-23T00:00:00Z\",\"pid\":1,\"event\":\"tran").unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        b"{\"at\":\"2026-11-23T00:00:00Z\",\"pid\":1,\"event\":\"tran",
+    )
+    .unwrap();
     let (entries, skipped) = audit::read(&audit_path).unwrap();
     assert_eq!((entries.len(), skipped), (1, 1));
 }
@@ -78,7 +94,8 @@ fn torn_last_audit_line_is_skipped() {
 fn corrupt_state_is_reported_with_recovery_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
-    l.transition("preflight", StepStatus::Completed, |r| r.attempts = 1).unwrap();
+    l.transition("preflight", StepStatus::Completed, |r| r.attempts = 1)
+        .unwrap();
     drop(l);
     let path = dir.path().join(STATE_FILE);
     std::fs::write(&path, b"{ not json").unwrap();
@@ -111,14 +128,22 @@ fn files_are_private() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join(".deployment-state");
     let mut l = locked(&dir);
-    l.transition("preflight", StepStatus::Completed, |_| {}).unwrap();
+    l.transition("preflight", StepStatus::Completed, |_| {})
+        .unwrap();
     l.log(Level::Error, Some("preflight"), "boom");
     l.log(Level::Warn, None, "careful");
     let mut log = StepLog::create(&dir, "preflight").unwrap();
     log.line(Level::Info, "hello");
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("logs")), 0o700);
-    for f in [STATE_FILE, AUDIT_FILE, LOCK_FILE, "deployment.log", "errors.log", "warnings.log"] {
+    for f in [
+        STATE_FILE,
+        AUDIT_FILE,
+        LOCK_FILE,
+        "deployment.log",
+        "errors.log",
+        "warnings.log",
+    ] {
         assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
     }
     assert_eq!(mode(log.path()), 0o600);
@@ -133,7 +158,10 @@ fn second_holder_is_refused_naming_the_first() {
     let err = Ledger::open_locked(dir.path(), &holder("deploy run iam"), None).unwrap_err();
     let msg = err.to_string();
     assert!(
-        msg.starts_with(&format!("deployment is locked by pid {} (deploy all) since ", std::process::id())),
+        msg.starts_with(&format!(
+            "deployment is locked by pid {} (deploy all) since ",
+            std::process::id()
+        )),
         "{msg}"
     );
 }
@@ -143,8 +171,12 @@ fn waiting_for_the_lock_gives_up_at_the_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let _first = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
     let start = Instant::now();
-    let err = Ledger::open_locked(dir.path(), &holder("deploy all"), Some(Duration::from_millis(300)))
-        .unwrap_err();
+    let err = Ledger::open_locked(
+        dir.path(),
+        &holder("deploy all"),
+        Some(Duration::from_millis(300)),
+    )
+    .unwrap_err();
     assert!(start.elapsed() >= Duration::from_millis(300));
     assert!(err.to_string().contains("--wait-lock"), "{err}");
 }
@@ -165,7 +197,8 @@ fn waiting_for_the_lock_gets_it_when_released() {
 fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let (mut l, _) = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
-    l.transition("infrastructure", StepStatus::InProgress, |r| r.attempts = 1).unwrap();
+    l.transition("infrastructure", StepStatus::InProgress, |r| r.attempts = 1)
+        .unwrap();
     // The process dies: the kernel drops its flock, but the holder record stays behind.
     std::mem::forget(l);
     let dead = LockHolder {
@@ -178,11 +211,18 @@ fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     std::fs::write(&lock_path, serde_json::to_vec(&dead).unwrap()).unwrap();
 
     let (l, recovery) = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
-    assert_eq!(recovery.previous_holder.as_ref().map(|h| h.pid), Some(dead.pid));
+    assert_eq!(
+        recovery.previous_holder.as_ref().map(|h| h.pid),
+        Some(dead.pid)
+    );
     assert_eq!(recovery.interrupted, ["infrastructure"]);
     let rec = l.step("infrastructure");
     assert_eq!(rec.status, StepStatus::Interrupted);
-    assert!(rec.last_error.unwrap().contains(&format!("pid {}", dead.pid)));
+    assert!(
+        rec.last_error
+            .unwrap()
+            .contains(&format!("pid {}", dead.pid))
+    );
 }
 
 #[test]
@@ -197,14 +237,18 @@ fn clean_release_leaves_no_holder() {
 fn inventory_and_destroy() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
-    l.record_resource(Resource::new("rule", "dev-a", "infrastructure").with_arn("arn:x")).unwrap();
-    l.record_resource(Resource::new("rule", "dev-a", "infrastructure").with_arn("arn:y")).unwrap();
+    l.record_resource(Resource::new("rule", "dev-a", "infrastructure").with_arn("arn:x"))
+        .unwrap();
+    l.record_resource(Resource::new("rule", "dev-a", "infrastructure").with_arn("arn:y"))
+        .unwrap();
     assert_eq!(l.state().inventory.len(), 1);
     assert_eq!(l.state().inventory[0].arn.as_deref(), Some("arn:y"));
     l.forget_resource("rule", "dev-a").unwrap();
     assert!(l.state().inventory.is_empty());
-    l.record_resource(Resource::new("queue", "q", "infrastructure")).unwrap();
-    l.transition("infrastructure", StepStatus::Completed, |_| {}).unwrap();
+    l.record_resource(Resource::new("queue", "q", "infrastructure"))
+        .unwrap();
+    l.transition("infrastructure", StepStatus::Completed, |_| {})
+        .unwrap();
     l.mark_destroyed().unwrap();
     assert!(l.state().destroyed_at.is_some());
     assert!(l.state().steps.is_empty() && l.state().inventory.is_empty());

@@ -121,14 +121,20 @@ pub fn process_start(pid: u32) -> Option<u64> {
 /// Whether the process a record names is still that process.
 pub fn record_alive(r: &EmulatorRecord) -> bool {
     match r.pid {
-        Some(pid) => pid_alive(pid) && (r.process_start.is_none() || process_start(pid) == r.process_start),
+        Some(pid) => {
+            pid_alive(pid) && (r.process_start.is_none() || process_start(pid) == r.process_start)
+        }
         None => true,
     }
 }
 
 /// Starts ministack detached (its own process group, so Ctrl-C on `deploy` leaves it running),
 /// bound to loopback only, logging to `log`; waits until its health endpoint answers.
-pub fn start_ministack(endpoint: &str, log: &Path, ready_within: Duration) -> Result<EmulatorRecord, EmulatorError> {
+pub fn start_ministack(
+    endpoint: &str,
+    log: &Path,
+    ready_within: Duration,
+) -> Result<EmulatorRecord, EmulatorError> {
     use std::os::unix::process::CommandExt;
     let port = loopback_port(endpoint)?;
     let bin = which("ministack").ok_or_else(|| EmulatorError::NotInstalled {

@@ -46,7 +46,10 @@ impl Env {
     pub fn subprocess_env(&self) -> Vec<(String, String)> {
         let mut vars = vec![
             ("AWS_REGION".to_string(), self.config.project.region.clone()),
-            ("AWS_DEFAULT_REGION".to_string(), self.config.project.region.clone()),
+            (
+                "AWS_DEFAULT_REGION".to_string(),
+                self.config.project.region.clone(),
+            ),
         ];
         if let Some(url) = &self.config.aws.endpoint_url {
             vars.push(("AWS_ENDPOINT_URL".into(), url.clone()));

@@ -6,9 +6,13 @@ use crate::engine::StepError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalKind {
     /// An IAM user (`arn:aws:iam::ACCOUNT:user/NAME`): the `iam` step may give it a policy.
-    User { name: String },
+    User {
+        name: String,
+    },
     /// An assumed role, which covers SSO sessions (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`).
-    AssumedRole { role: String },
+    AssumedRole {
+        role: String,
+    },
     Root,
     Other,
 }
@@ -74,15 +78,26 @@ mod tests {
     #[test]
     fn principal_kinds_from_arns() {
         let u = Identity::from_arn("1", "arn:aws:iam::1:user/ops/alice");
-        assert_eq!(u.kind, PrincipalKind::User { name: "alice".into() });
-        let r = Identity::from_arn("1", "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_x/bob");
+        assert_eq!(
+            u.kind,
+            PrincipalKind::User {
+                name: "alice".into()
+            }
+        );
+        let r = Identity::from_arn(
+            "1",
+            "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_x/bob",
+        );
         assert_eq!(
             r.kind,
             PrincipalKind::AssumedRole {
                 role: "AWSReservedSSO_Admin_x".into()
             }
         );
-        assert_eq!(Identity::from_arn("0", "arn:aws:iam::0:root").kind, PrincipalKind::Root);
+        assert_eq!(
+            Identity::from_arn("0", "arn:aws:iam::0:root").kind,
+            PrincipalKind::Root
+        );
         assert_eq!(
             Identity::from_arn("0", "arn:aws:sts::0:federated-user/x").kind,
             PrincipalKind::Other

@@ -68,14 +68,21 @@ where
 }
 
 fn attr<'a>(r: &'a Resource, key: &str) -> &'a str {
-    r.attributes.get(key).map(String::as_str).unwrap_or_default()
+    r.attributes
+        .get(key)
+        .map(String::as_str)
+        .unwrap_or_default()
 }
 
 /// Checks one resource.
 pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
     let ok = |detail: &str| (true, detail.to_string());
     match r.kind.as_str() {
-        "event-bus" => from_result(r, aws.events.describe_event_bus().name(&r.name).send().await, |_| ok("present")),
+        "event-bus" => from_result(
+            r,
+            aws.events.describe_event_bus().name(&r.name).send().await,
+            |_| ok("present"),
+        ),
         "rule" | "probe-rule" => {
             let res = aws
                 .events
@@ -85,7 +92,10 @@ pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
                 .send()
                 .await;
             from_result(r, res, |o| {
-                let state = o.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+                let state = o
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
                 (state == "ENABLED", format!("state {state}"))
             })
         }
@@ -99,7 +109,14 @@ pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
                 .await;
             let mut h = from_result(r, res, |o| {
                 let found = o.targets().iter().any(|t| t.id() == r.name);
-                (found, if found { "attached".into() } else { "missing".into() })
+                (
+                    found,
+                    if found {
+                        "attached".into()
+                    } else {
+                        "missing".into()
+                    },
+                )
             });
             if h.exists == Some(true) && !h.healthy {
                 h.exists = Some(false);
@@ -115,45 +132,99 @@ pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
                 .sqs
                 .get_queue_attributes()
                 .queue_url(url)
-                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(
+                    aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
+                )
                 .send()
                 .await;
             from_result(r, res, |o| {
                 let depth = o
                     .attributes()
-                    .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
+                    .and_then(|a| {
+                        a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                    })
                     .cloned()
                     .unwrap_or_else(|| "?".into());
                 (true, format!("{depth} messages waiting"))
             })
         }
-        "role" => from_result(r, aws.iam.get_role().role_name(&r.name).send().await, |_| ok("present")),
-        "archive" => from_result(r, aws.events.describe_archive().archive_name(&r.name).send().await, |o| {
-            let state = o.state().map(|s| s.as_str().to_string()).unwrap_or_default();
-            (true, format!("state {state}"))
-        }),
-        "function" => from_result(r, aws.lambda.get_function().function_name(&r.name).send().await, |o| {
-            let c = o.configuration();
-            let state = c.and_then(|c| c.state()).map(|s| s.as_str().to_string()).unwrap_or_default();
-            let update = c
-                .and_then(|c| c.last_update_status())
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default();
-            (state == "Active", format!("state {state}, last update {update}"))
-        }),
+        "role" => from_result(
+            r,
+            aws.iam.get_role().role_name(&r.name).send().await,
+            |_| ok("present"),
+        ),
+        "archive" => from_result(
+            r,
+            aws.events
+                .describe_archive()
+                .archive_name(&r.name)
+                .send()
+                .await,
+            |o| {
+                let state = o
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                (true, format!("state {state}"))
+            },
+        ),
+        "function" => from_result(
+            r,
+            aws.lambda
+                .get_function()
+                .function_name(&r.name)
+                .send()
+                .await,
+            |o| {
+                let c = o.configuration();
+                let state = c
+                    .and_then(|c| c.state())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                let update = c
+                    .and_then(|c| c.last_update_status())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                (
+                    state == "Active",
+                    format!("state {state}, last update {update}"),
+                )
+            },
+        ),
         "event-source-mapping" => from_result(
             r,
-            aws.lambda.get_event_source_mapping().uuid(&r.name).send().await,
+            aws.lambda
+                .get_event_source_mapping()
+                .uuid(&r.name)
+                .send()
+                .await,
             |o| {
                 let state = o.state().unwrap_or_default().to_string();
-                (state == "Enabled" || state == "Enabling", format!("state {state}"))
+                (
+                    state == "Enabled" || state == "Enabling",
+                    format!("state {state}"),
+                )
             },
         ),
         "permission" => {
-            let res = aws.lambda.get_policy().function_name(attr(r, "function")).send().await;
+            let res = aws
+                .lambda
+                .get_policy()
+                .function_name(attr(r, "function"))
+                .send()
+                .await;
             let mut h = from_result(r, res, |o| {
-                let found = o.policy().is_some_and(|p| p.contains(&format!("\"{}\"", r.name)));
-                (found, if found { "granted".into() } else { "missing".into() })
+                let found = o
+                    .policy()
+                    .is_some_and(|p| p.contains(&format!("\"{}\"", r.name)));
+                (
+                    found,
+                    if found {
+                        "granted".into()
+                    } else {
+                        "missing".into()
+                    },
+                )
             });
             if h.exists == Some(true) && !h.healthy {
                 h.exists = Some(false);

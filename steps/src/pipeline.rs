@@ -23,7 +23,10 @@ pub fn deploy() -> Vec<Arc<dyn Step>> {
 }
 
 pub fn teardown() -> Vec<Arc<dyn Step>> {
-    vec![Arc::new(pre_destroy::PreDestroy), Arc::new(destroy::Destroy)]
+    vec![
+        Arc::new(pre_destroy::PreDestroy),
+        Arc::new(destroy::Destroy),
+    ]
 }
 
 pub fn steps(p: Pipeline) -> Vec<Arc<dyn Step>> {
@@ -45,7 +48,9 @@ pub fn find(name: &str) -> Option<(Pipeline, Arc<dyn Step>)> {
     let trimmed = name.trim_start_matches('0');
     for p in [Pipeline::Deploy, Pipeline::Teardown] {
         for s in steps(p) {
-            if s.name() == name || (!trimmed.is_empty() && s.number().trim_start_matches('0') == trimmed) {
+            if s.name() == name
+                || (!trimmed.is_empty() && s.number().trim_start_matches('0') == trimmed)
+            {
                 return Some((p, s));
             }
         }

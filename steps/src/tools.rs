@@ -12,7 +12,11 @@ pub async fn terraform_version(binary: &str) -> Result<String, String> {
         .kill_on_drop(true)
         .output();
     let out = match tokio::time::timeout(Duration::from_secs(30), run).await {
-        Err(_) => return Err(format!("`{binary} version -json` did not answer within 30s")),
+        Err(_) => {
+            return Err(format!(
+                "`{binary} version -json` did not answer within 30s"
+            ));
+        }
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(format!("`{binary}` was not found on PATH"));
         }

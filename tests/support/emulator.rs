@@ -74,7 +74,8 @@ pub fn start(kind: Kind) -> Emulator {
         let mut cmd = match kind {
             Kind::Ministack => {
                 let mut c = Command::new(ministack_binary());
-                c.env("BIND_HOST", "127.0.0.1").env("GATEWAY_PORT", port.to_string());
+                c.env("BIND_HOST", "127.0.0.1")
+                    .env("GATEWAY_PORT", port.to_string());
                 c
             }
             Kind::Moto => {
@@ -98,7 +99,9 @@ pub fn start(kind: Kind) -> Emulator {
                 .map_err(std::io::Error::from)
             });
         }
-        let mut child = cmd.spawn().expect("start the emulator (is it installed? see .ci/run)");
+        let mut child = cmd
+            .spawn()
+            .expect("start the emulator (is it installed? see .ci/run)");
         tx.send(child.id()).unwrap();
         // This thread must outlive the tests: the death signal follows the spawning thread.
         let _ = child.wait();
@@ -106,7 +109,10 @@ pub fn start(kind: Kind) -> Emulator {
     let pid = rx.recv().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while !answers(&endpoint, health_path(kind)) {
-        assert!(Instant::now() < deadline, "{kind:?} did not start on {endpoint}");
+        assert!(
+            Instant::now() < deadline,
+            "{kind:?} did not start on {endpoint}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Emulator {

@@ -105,7 +105,11 @@ impl Step for Iam {
     }
 }
 
-async fn put_user_policy(ctx: &mut StepContext<'_>, id: &Identity, user: &str) -> Result<(), StepError> {
+async fn put_user_policy(
+    ctx: &mut StepContext<'_>,
+    id: &Identity,
+    user: &str,
+) -> Result<(), StepError> {
     let env = ctx.env;
     let aws = env.aws().await?;
     let name = env.config.deployer_policy_name();
@@ -154,10 +158,11 @@ async fn wait_until_effective(ctx: &mut StepContext<'_>) -> Result<(), StepError
             ),
         };
         if !denied {
-            if let Err(e) = result {
-                if error_code(&e) != Some("ResourceNotFoundException") {
+            match result {
+                Err(e) if error_code(&e) != Some("ResourceNotFoundException") => {
                     return Err(sdk_error("events:DescribeEventBus", e));
                 }
+                _ => {}
             }
             ctx.info(&format!(
                 "policy effective after {:.1}s",
@@ -167,7 +172,10 @@ async fn wait_until_effective(ctx: &mut StepContext<'_>) -> Result<(), StepError
         }
         match delays.next() {
             Some(d) => {
-                ctx.detail(&format!("not yet effective; checking again in {:.1}s", d.as_secs_f64()));
+                ctx.detail(&format!(
+                    "not yet effective; checking again in {:.1}s",
+                    d.as_secs_f64()
+                ));
                 tokio::time::sleep(d).await;
             }
             None => {

@@ -123,7 +123,9 @@ fn statements(c: &Config, account: &str) -> Vec<Statement> {
                 "lambda:TagResource",
                 "lambda:ListTags",
             ],
-            resources: vec![format!("arn:aws:lambda:{region}:{account}:function:{env}-*")],
+            resources: vec![format!(
+                "arn:aws:lambda:{region}:{account}:function:{env}-*"
+            )],
             condition: None,
         },
         Statement {
@@ -216,7 +218,14 @@ pub fn document(c: &Config, account: &str) -> Value {
 pub fn summary(c: &Config, account: &str) -> String {
     statements(c, account)
         .iter()
-        .map(|s| format!("    {:<36} {} actions on {}\n", s.sid, s.actions.len(), s.resources.join(", ")))
+        .map(|s| {
+            format!(
+                "    {:<36} {} actions on {}\n",
+                s.sid,
+                s.actions.len(),
+                s.resources.join(", ")
+            )
+        })
         .collect()
 }
 
@@ -237,7 +246,12 @@ mod tests {
     fn no_wildcard_action_on_every_resource() {
         let doc = document(&config(), "123456789012");
         for st in doc["Statement"].as_array().unwrap() {
-            let actions: Vec<&str> = st["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+            let actions: Vec<&str> = st["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
             assert!(actions.iter().all(|a| !a.ends_with(":*")), "{st}");
             let everything = st["Resource"].as_array().unwrap().iter().any(|r| r == "*");
             if everything {
@@ -249,7 +263,9 @@ mod tests {
     #[test]
     fn resources_name_the_environment_and_bus() {
         let doc = document(&config(), "123456789012").to_string();
-        assert!(doc.contains("arn:aws:events:us-east-1:123456789012:event-bus/qa-application-events"));
+        assert!(
+            doc.contains("arn:aws:events:us-east-1:123456789012:event-bus/qa-application-events")
+        );
         assert!(doc.contains("rule/qa-application-events/qa-*"));
         assert!(doc.contains("arn:aws:sqs:us-east-1:123456789012:qa-*"));
         assert!(doc.contains("arn:aws:iam::123456789012:role/qa-*"));

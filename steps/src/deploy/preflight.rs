@@ -45,7 +45,9 @@ impl Check {
 async fn check_terraform(env: &Env) -> (Check, Option<String>) {
     let bin = &env.config.terraform.binary;
     match tools::terraform_version(bin).await {
-        Ok(v) if tools::at_least(&v, 1, 5) => (Check::pass("terraform", format!("{bin} {v}")), Some(v)),
+        Ok(v) if tools::at_least(&v, 1, 5) => {
+            (Check::pass("terraform", format!("{bin} {v}")), Some(v))
+        }
         Ok(v) => (
             Check::fail(
                 "terraform",
@@ -129,7 +131,11 @@ fn check_disk(env: &Env) -> Check {
                 )
             }
         }
-        Err(e) => Check::fail("disk space", format!("cannot read: {e}"), "check the state directory"),
+        Err(e) => Check::fail(
+            "disk space",
+            format!("cannot read: {e}"),
+            "check the state directory",
+        ),
     }
 }
 
@@ -147,11 +153,17 @@ fn check_sources(env: &Env) -> Check {
     if !env.config.terraform.dir.join("versions.tf").is_file()
         && !has_tf_files(&env.config.terraform.dir)
     {
-        missing.push(format!("terraform ({}/*.tf)", env.config.terraform.dir.display()));
+        missing.push(format!(
+            "terraform ({}/*.tf)",
+            env.config.terraform.dir.display()
+        ));
     }
     if missing.is_empty() {
         let n = env.config.lambdas.len();
-        Check::pass("sources", format!("{n} Lambda functions and the Terraform stack found"))
+        Check::pass(
+            "sources",
+            format!("{n} Lambda functions and the Terraform stack found"),
+        )
     } else {
         Check::fail(
             "sources",
@@ -204,15 +216,22 @@ impl Step for Preflight {
         let (_, id) = check_credentials(env).await;
         let principal = id.map(|i| i.arn).unwrap_or_else(|| "unknown".into());
         Ok(Fingerprint::new()
-            .text("terraform", &tools::binary_identity(&env.config.terraform.binary))
+            .text(
+                "terraform",
+                &tools::binary_identity(&env.config.terraform.binary),
+            )
             .text("principal", &principal)
-            .text("endpoint", env.config.aws.endpoint_url.as_deref().unwrap_or("aws"))
+            .text(
+                "endpoint",
+                env.config.aws.endpoint_url.as_deref().unwrap_or("aws"),
+            )
             .text(TARGET_COMPONENT, &env.target))
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let env = ctx.env;
-        let ((tf, version), (creds, id)) = tokio::join!(check_terraform(env), check_credentials(env));
+        let ((tf, version), (creds, id)) =
+            tokio::join!(check_terraform(env), check_credentials(env));
         let checks = vec![
             tf,
             creds,
@@ -237,7 +256,14 @@ impl Step for Preflight {
         let names: Vec<&str> = failed.iter().map(|c| c.name).collect();
         let detail: Vec<String> = failed
             .iter()
-            .map(|c| format!("{}: {} (fix: {})", c.name, c.detail, c.fix.as_deref().unwrap_or("-")))
+            .map(|c| {
+                format!(
+                    "{}: {} (fix: {})",
+                    c.name,
+                    c.detail,
+                    c.fix.as_deref().unwrap_or("-")
+                )
+            })
             .collect();
         Err(StepError::permanent(format!(
             "{} check(s) failed: {}\n{}",

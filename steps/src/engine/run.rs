@@ -169,7 +169,10 @@ impl<'a> Engine<'a> {
 
     fn mark(&mut self, step: &str, status: StepStatus, note: &str) {
         let note = note.to_string();
-        if let Err(e) = self.ledger.transition(step, status, |r| r.note = Some(note)) {
+        if let Err(e) = self
+            .ledger
+            .transition(step, status, |r| r.note = Some(note))
+        {
             self.reporter.event(Event::Warning {
                 step,
                 message: &e.to_string(),
@@ -202,7 +205,12 @@ impl<'a> Engine<'a> {
         let log = match StepLog::create(self.ledger.dir(), name) {
             Ok(l) => l,
             Err(e) => {
-                return self.fail(name, step.critical(), &format!("cannot create step log: {e}"), clock);
+                return self.fail(
+                    name,
+                    step.critical(),
+                    &format!("cannot create step log: {e}"),
+                    clock,
+                );
             }
         };
         let log_rel = log
@@ -212,8 +220,11 @@ impl<'a> Engine<'a> {
             .ok();
         let mut log = Some(log);
         let mut attempt = 0;
-        self.ledger
-            .log(Level::Info, Some(name), &format!("starting: {}", decision.reason));
+        self.ledger.log(
+            Level::Info,
+            Some(name),
+            &format!("starting: {}", decision.reason),
+        );
         loop {
             attempt += 1;
             let begin = self.ledger.transition(name, StepStatus::InProgress, |r| {
@@ -293,7 +304,11 @@ impl<'a> Engine<'a> {
                 }
                 Some(Err(e)) => {
                     let message = e.to_string();
-                    let delay = if e.is_transient() { backoff.next() } else { None };
+                    let delay = if e.is_transient() {
+                        backoff.next()
+                    } else {
+                        None
+                    };
                     let Some(delay) = delay else {
                         let message = if e.is_transient() {
                             format!(
@@ -333,7 +348,8 @@ impl<'a> Engine<'a> {
                     if interrupted {
                         let _ = self.ledger.transition(name, StepStatus::Interrupted, |r| {
                             r.finished_at = Some(Timestamp::now());
-                            r.last_error = Some("interrupted by a signal while waiting to retry".into());
+                            r.last_error =
+                                Some("interrupted by a signal while waiting to retry".into());
                         });
                         self.reporter.event(Event::Interrupted { step: name });
                         return StepResult::Interrupted;
@@ -364,5 +380,8 @@ impl<'a> Engine<'a> {
 /// A step error that stops before any step ran (bad selection and the like).
 pub fn selection_error(pipeline: &[Arc<dyn Step>], name: &str) -> StepError {
     let names: Vec<&str> = pipeline.iter().map(|s| s.name()).collect();
-    StepError::permanent(format!("unknown step `{name}`; steps: {}", names.join(", ")))
+    StepError::permanent(format!(
+        "unknown step `{name}`; steps: {}",
+        names.join(", ")
+    ))
 }

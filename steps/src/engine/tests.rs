@@ -122,7 +122,10 @@ fn fixture() -> Fixture {
 }
 
 fn pipeline(steps: &[&Arc<TestStep>]) -> Vec<Arc<dyn Step>> {
-    steps.iter().map(|s| (*s).clone() as Arc<dyn Step>).collect()
+    steps
+        .iter()
+        .map(|s| (*s).clone() as Arc<dyn Step>)
+        .collect()
 }
 
 impl Fixture {
@@ -140,11 +143,17 @@ impl Fixture {
     }
 
     fn status(&self, step: &str) -> StepStatus {
-        Ledger::open_read(self.dir.path()).unwrap().step(step).status
+        Ledger::open_read(self.dir.path())
+            .unwrap()
+            .step(step)
+            .status
     }
 
     fn attempts(&self, step: &str) -> u32 {
-        Ledger::open_read(self.dir.path()).unwrap().step(step).attempts
+        Ledger::open_read(self.dir.path())
+            .unwrap()
+            .step(step)
+            .attempts
     }
 }
 
@@ -165,7 +174,11 @@ async fn unchanged_fingerprint_skips_the_step() {
 #[tokio::test]
 async fn changed_fingerprint_reruns_and_marks_later_steps_stale() {
     let f = fixture();
-    let (a, b, c) = (TestStep::new("a", true), TestStep::new("b", true), TestStep::new("c", false));
+    let (a, b, c) = (
+        TestStep::new("a", true),
+        TestStep::new("b", true),
+        TestStep::new("c", false),
+    );
     let p = pipeline(&[&a, &b, &c]);
     assert!(f.run(&p, Selection::default()).await.success());
     a.set_input("v2");
@@ -266,7 +279,12 @@ async fn interruption_is_recorded_and_the_next_run_resumes() {
     assert_eq!(c.runs(), 0);
 
     let g = Fixture {
-        env: Env::new(f.env.config.clone(), f.dir.path().into(), "test".into(), Cancel::never()),
+        env: Env::new(
+            f.env.config.clone(),
+            f.dir.path().into(),
+            "test".into(),
+            Cancel::never(),
+        ),
         ..f
     };
     let outcome = g.run(&p, Selection::default()).await;

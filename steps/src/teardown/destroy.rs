@@ -31,6 +31,8 @@ impl Step for Destroy {
     }
 
     async fn run(&self, _ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        Err(StepError::permanent("the destroy step is not implemented yet"))
+        Err(StepError::permanent(
+            "the destroy step is not implemented yet",
+        ))
     }
 }

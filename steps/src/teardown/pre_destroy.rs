@@ -19,7 +19,10 @@ const GONE: &[&str] = &[
 ];
 
 /// `Ok(true)` deleted, `Ok(false)` already gone.
-fn tolerate<T, E, R>(what: &str, r: Result<T, aws_sdk_sts::error::SdkError<E, R>>) -> Result<bool, StepError>
+fn tolerate<T, E, R>(
+    what: &str,
+    r: Result<T, aws_sdk_sts::error::SdkError<E, R>>,
+) -> Result<bool, StepError>
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -44,7 +47,11 @@ fn rules(ctx: &StepContext<'_>) -> Vec<(String, String)> {
         .iter()
         .filter(|r| r.kind == "rule" || r.kind == "probe-rule")
         .map(|r| {
-            let bus = r.attributes.get("bus").cloned().unwrap_or_else(|| bus_default.clone());
+            let bus = r
+                .attributes
+                .get("bus")
+                .cloned()
+                .unwrap_or_else(|| bus_default.clone());
             (r.name.clone(), bus)
         })
         .collect();
@@ -59,10 +66,25 @@ fn rules(ctx: &StepContext<'_>) -> Vec<(String, String)> {
 }
 
 /// Removes every target of one rule (all pages). Refuses to touch a rule AWS manages.
-async fn empty_rule(ctx: &mut StepContext<'_>, aws: &AwsClients, rule: &str, bus: &str) -> Result<usize, StepError> {
-    match aws.events.describe_rule().name(rule).event_bus_name(bus).send().await {
+async fn empty_rule(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    rule: &str,
+    bus: &str,
+) -> Result<usize, StepError> {
+    match aws
+        .events
+        .describe_rule()
+        .name(rule)
+        .event_bus_name(bus)
+        .send()
+        .await
+    {
         Ok(d) if d.managed_by().is_some() => {
-            ctx.warn(&format!("rule {rule} is managed by {}: left alone", d.managed_by().unwrap_or("")));
+            ctx.warn(&format!(
+                "rule {rule} is managed by {}: left alone",
+                d.managed_by().unwrap_or("")
+            ));
             return Ok(0);
         }
         Ok(_) => {}
@@ -147,20 +169,39 @@ impl Step for PreDestroy {
         ctx.info(&format!("removed {removed} target(s)"));
 
         for m in owned(ctx, "event-source-mapping") {
-            let r = aws.lambda.delete_event_source_mapping().uuid(&m.name).send().await;
+            let r = aws
+                .lambda
+                .delete_event_source_mapping()
+                .uuid(&m.name)
+                .send()
+                .await;
             tolerate("lambda:DeleteEventSourceMapping", r)?;
             ctx.forget("event-source-mapping", &m.name)?;
         }
         for f in owned(ctx, "function") {
-            let r = aws.lambda.delete_function().function_name(&f.name).send().await;
+            let r = aws
+                .lambda
+                .delete_function()
+                .function_name(&f.name)
+                .send()
+                .await;
             let deleted = tolerate("lambda:DeleteFunction", r)?;
             let group = format!("/aws/lambda/{}", f.name);
-            let r = aws.logs.delete_log_group().log_group_name(&group).send().await;
+            let r = aws
+                .logs
+                .delete_log_group()
+                .log_group_name(&group)
+                .send()
+                .await;
             tolerate("logs:DeleteLogGroup", r)?;
             ctx.info(&format!(
                 "function {} {}",
                 f.name,
-                if deleted { "deleted" } else { "was already gone" }
+                if deleted {
+                    "deleted"
+                } else {
+                    "was already gone"
+                }
             ));
             ctx.forget("function", &f.name)?;
         }
@@ -169,14 +210,23 @@ impl Step for PreDestroy {
         }
         for rule in owned(ctx, "probe-rule") {
             let bus = rule.attributes.get("bus").cloned().unwrap_or_default();
-            let r = aws.events.delete_rule().name(&rule.name).event_bus_name(bus).send().await;
+            let r = aws
+                .events
+                .delete_rule()
+                .name(&rule.name)
+                .event_bus_name(bus)
+                .send()
+                .await;
             tolerate("events:DeleteRule", r)?;
             ctx.forget("probe-rule", &rule.name)?;
         }
         for q in owned(ctx, "probe-queue") {
             if let Ok(u) = aws.sqs.get_queue_url().queue_name(&q.name).send().await {
                 let url = u.queue_url().unwrap_or_default().to_string();
-                tolerate("sqs:DeleteQueue", aws.sqs.delete_queue().queue_url(url).send().await)?;
+                tolerate(
+                    "sqs:DeleteQueue",
+                    aws.sqs.delete_queue().queue_url(url).send().await,
+                )?;
             }
             ctx.forget("probe-queue", &q.name)?;
         }
