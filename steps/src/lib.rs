@@ -6,14 +6,15 @@
 
 pub mod aws;
 pub mod deploy;
-pub mod engine;
 pub mod emulator;
+pub mod engine;
 pub mod env;
-pub mod package;
 pub mod identity;
 pub mod live;
+pub mod package;
 pub mod pipeline;
 pub mod teardown;
+pub mod terraform;
 pub mod tools;
 
 pub use env::Env;

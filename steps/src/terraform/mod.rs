@@ -1,0 +1,29 @@
+//! Terraform (or OpenTofu) driven as a subprocess.
+//!
+//! - [`runner`]: builds the command and its environment, runs it with tokio, streams its output
+//!   line by line and returns a typed [`runner::TfRun`];
+//! - [`progress`]: turns terraform's `addr: Creating...` lines into short progress messages;
+//! - [`classify`]: reads terraform's `Error:` blocks and says what kind of failure it was;
+//! - [`stop`]: stops an interrupted terraform gracefully, so it writes its state;
+//! - [`tfvars`]: the variables, written as `terraform.tfvars.json` with serde;
+//! - [`cli_config`]: the CLI configuration with a `filesystem_mirror` block for offline machines;
+//! - [`errors`]: from a classified failure to the step error, with what to do about it;
+//! - [`outputs`]: `terraform output -json`, as step outputs and owned resources;
+//! - [`workdir`]: the working directory inside the ledger holding copies of the stack.
+
+pub mod classify;
+pub mod cli_config;
+pub mod errors;
+pub mod outputs;
+pub mod progress;
+pub mod runner;
+pub mod stop;
+pub mod tfvars;
+pub mod workdir;
+
+pub use classify::{ErrorBlock, Failure, classify, error_blocks};
+pub use outputs::{OUTPUTS_READ, Outputs};
+pub use progress::Progress;
+pub use runner::{Stream, Terraform, TfRun};
+pub use stop::wait_for_stopped;
+pub use tfvars::TfVars;
