@@ -99,7 +99,10 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<()
 /// Zips a function directory deterministically.
 pub fn package_dir(dir: &Path) -> Result<Package, PackageError> {
     let files = package_files(dir)?;
-    if !files.iter().any(|(rel, _)| rel != "package.json" && !rel.ends_with("/package.json")) {
+    if !files
+        .iter()
+        .any(|(rel, _)| rel != "package.json" && !rel.ends_with("/package.json"))
+    {
         return Err(PackageError::Empty(dir.to_path_buf()));
     }
     let mut contents = Vec::with_capacity(files.len());
@@ -142,7 +145,11 @@ mod tests {
     fn sample(dir: &Path) {
         std::fs::create_dir_all(dir.join("test")).unwrap();
         std::fs::create_dir_all(dir.join(".git")).unwrap();
-        std::fs::write(dir.join("index.mjs"), "export const handler = async () => 1;\n").unwrap();
+        std::fs::write(
+            dir.join("index.mjs"),
+            "export const handler = async () => 1;\n",
+        )
+        .unwrap();
         std::fs::write(dir.join("lib.mjs"), "export const x = 2;\n").unwrap();
         std::fs::write(dir.join("package.json"), "{\"type\":\"module\"}\n").unwrap();
         std::fs::write(dir.join("README.md"), "not packaged\n").unwrap();
@@ -197,7 +204,11 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lambdas");
         for name in ["event-logger", "dead-letter-processor"] {
             let pkg = package_dir(&root.join(name)).unwrap();
-            assert!(pkg.entries.contains(&"index.mjs".to_string()), "{:?}", pkg.entries);
+            assert!(
+                pkg.entries.contains(&"index.mjs".to_string()),
+                "{:?}",
+                pkg.entries
+            );
             assert!(pkg.entries.contains(&"package.json".to_string()));
             assert!(pkg.entries.iter().all(|e| !e.starts_with("test/")));
             assert_eq!(pkg.bytes, package_dir(&root.join(name)).unwrap().bytes);
@@ -210,6 +221,9 @@ mod tests {
         std::fs::write(a.path().join("package.json"), "{}").unwrap();
         assert!(matches!(package_dir(a.path()), Err(PackageError::Empty(_))));
         let missing = a.path().join("nope");
-        assert!(matches!(package_dir(&missing), Err(PackageError::Io { .. })));
+        assert!(matches!(
+            package_dir(&missing),
+            Err(PackageError::Io { .. })
+        ));
     }
 }

@@ -1,17 +1,63 @@
 //! The `lambdas` step: package and deploy the Lambda functions and wire them up.
+//!
+//! For each configured function: build a deterministic zip, create the function or update its
+//! code only when the deployed `CodeSha256` differs (and its configuration only when it
+//! differs), wait until it is `Active`/`Successful`, then let its rule invoke it, make it the
+//! rule's target (with the DLQ as dead-letter config), and map the DLQ to the DLQ consumer.
+
+pub mod function;
+pub mod outputs;
+pub mod poll;
+pub mod wiring;
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use deploy_state::Fingerprint;
+use deploy_config::Lambda;
+use deploy_state::{Fingerprint, LedgerState, Resource};
 
-use crate::engine::{Step, StepContext, StepError};
+use self::function::{CodeAction, Desired};
+use self::outputs::InfraOutputs;
+use self::wiring::Wired;
+use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError};
 use crate::env::Env;
+use crate::package::{Package, package_dir};
 
 pub struct Lambdas;
+
+pub const STEP: &str = "lambdas";
+/// Log line written when a function's code is left alone (tests look for it).
+pub const CODE_UNCHANGED: &str = "code unchanged (sha256 matches)";
+
+/// Builds a function's package, as a step error naming the directory.
+pub fn build_package(lambda: &Lambda) -> Result<Package, StepError> {
+    package_dir(&lambda.source).map_err(|e| {
+        StepError::permanent(format!("packaging {}: {e}", lambda.key)).with_hint(format!(
+            "check [lambdas.{}] source in deploy.toml",
+            lambda.key
+        ))
+    })
+}
+
+/// The environment every function gets.
+pub fn function_environment(out: &InfraOutputs) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("EVENT_BUS_NAME".to_string(), out.bus_name.clone()),
+        ("DLQ_URL".to_string(), out.dlq_url.clone()),
+    ])
+}
+
+/// The outputs the infrastructure step recorded, read from the ledger file.
+fn recorded_infrastructure_outputs(env: &Env) -> BTreeMap<String, String> {
+    deploy_state::load(&env.state_dir)
+        .map(|s| s.step("infrastructure").outputs)
+        .unwrap_or_default()
+}
 
 #[async_trait]
 impl Step for Lambdas {
     fn name(&self) -> &'static str {
-        "lambdas"
+        STEP
     }
 
     fn number(&self) -> &'static str {
@@ -27,10 +73,220 @@ impl Step for Lambdas {
     }
 
     async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
-        Ok(Fingerprint::new().text(crate::engine::TARGET_COMPONENT, &env.target))
+        let mut fp = Fingerprint::new().text(crate::engine::TARGET_COMPONENT, &env.target);
+        for lambda in &env.config.lambdas {
+            let package = build_package(lambda)?;
+            fp = fp
+                .text(&format!("package/{}", lambda.key), &package.sha256_hex())
+                .json(
+                    &format!("function/{}", lambda.key),
+                    &FunctionSettings::of(lambda),
+                );
+        }
+        Ok(outputs::fingerprint_outputs(
+            fp,
+            &recorded_infrastructure_outputs(env),
+        ))
     }
 
-    async fn run(&self, _ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        Err(StepError::permanent("the lambdas step is not implemented yet"))
+    async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let env = ctx.env;
+        let infra = InfraOutputs::parse(&ctx.outputs_of("infrastructure"))?;
+        let aws = env.aws().await?;
+        let policy = RetryPolicy::from(&env.config.retry);
+        let mut names = BTreeMap::new();
+        for lambda in &env.config.lambdas {
+            deploy_one(ctx, aws, &policy, &infra, lambda).await?;
+            names.insert(lambda.key.clone(), lambda.function_name.clone());
+        }
+        ctx.output(
+            "functions",
+            serde_json::to_string(&names).unwrap_or_default(),
+        );
+        Ok(())
+    }
+
+    async fn live_check(&self, env: &Env, state: &LedgerState) -> Live {
+        let Ok(aws) = env.aws().await else {
+            return Live::Unknown;
+        };
+        let infra = InfraOutputs::parse(&state.step("infrastructure").outputs).ok();
+        let mut missing = Vec::new();
+        for lambda in &env.config.lambdas {
+            match function::get(&aws.lambda, &lambda.function_name).await {
+                Ok(Some(_)) => {}
+                Ok(None) => missing.push(format!("function {}", lambda.function_name)),
+                Err(_) => return Live::Unknown,
+            }
+            let (Some(rule), Some(infra)) = (&lambda.rule, &infra) else {
+                continue;
+            };
+            let targets = aws
+                .events
+                .list_targets_by_rule()
+                .rule(rule)
+                .event_bus_name(&infra.bus_name)
+                .send()
+                .await;
+            match targets {
+                Ok(t) if t.targets().iter().any(|t| t.id() == lambda.key) => {}
+                Ok(_) => missing.push(format!("target {} of rule {rule}", lambda.key)),
+                Err(_) => return Live::Unknown,
+            }
+        }
+        if missing.is_empty() {
+            Live::Healthy
+        } else {
+            Live::Missing(missing)
+        }
+    }
+}
+
+/// The function settings that, when changed, mean the step must run again.
+#[derive(serde::Serialize)]
+struct FunctionSettings<'a> {
+    function_name: &'a str,
+    runtime: &'a str,
+    handler: &'a str,
+    memory_mb: u32,
+    timeout_seconds: u32,
+    rule: Option<&'a str>,
+    dead_letter_queue: bool,
+}
+
+impl<'a> FunctionSettings<'a> {
+    fn of(l: &'a Lambda) -> Self {
+        FunctionSettings {
+            function_name: &l.function_name,
+            runtime: &l.runtime,
+            handler: &l.handler,
+            memory_mb: l.memory_mb,
+            timeout_seconds: l.timeout_seconds,
+            rule: l.rule.as_deref(),
+            dead_letter_queue: l.dead_letter_queue,
+        }
+    }
+}
+
+async fn deploy_one(
+    ctx: &mut StepContext<'_>,
+    aws: &crate::aws::AwsClients,
+    policy: &RetryPolicy,
+    infra: &InfraOutputs,
+    lambda: &Lambda,
+) -> Result<(), StepError> {
+    let name = lambda.function_name.as_str();
+    let package = build_package(lambda)?;
+    ctx.detail(&format!(
+        "{name}: package of {} ({} bytes, sha256 {}): {}",
+        lambda.source.display(),
+        package.bytes.len(),
+        package.sha256_base64(),
+        package.entries.join(", ")
+    ));
+    let want = Desired {
+        lambda,
+        role_arn: &infra.processor_role_arn,
+        env: function_environment(infra),
+        package: &package,
+    };
+    let deployed = function::deploy(&aws.lambda, policy, &want).await?;
+    match deployed.code {
+        CodeAction::Created => ctx.info(&format!(
+            "{name}: created (sha256 {})",
+            deployed.code_sha256
+        )),
+        CodeAction::Updated => ctx.info(&format!(
+            "{name}: code updated (sha256 {})",
+            deployed.code_sha256
+        )),
+        CodeAction::Unchanged => ctx.info(&format!("{name}: {CODE_UNCHANGED}")),
+    }
+    if deployed.code != CodeAction::Created {
+        if deployed.config_changes.is_empty() {
+            ctx.detail(&format!("{name}: configuration unchanged"));
+        } else {
+            let changed = deployed.config_changes.join(", ");
+            ctx.info(&format!("{name}: configuration updated ({changed})"));
+        }
+    }
+    ctx.record(
+        Resource::new("function", name, STEP)
+            .with_arn(&deployed.arn)
+            .with("runtime", &lambda.runtime),
+    )?;
+    if let Some(rule) = &lambda.rule {
+        wire_rule(ctx, aws, infra, lambda, rule, &deployed.arn).await?;
+    }
+    if lambda.dead_letter_queue {
+        let (uuid, wired) = wiring::ensure_queue_mapping(&aws.lambda, name, &infra.dlq_arn).await?;
+        ctx.info(&format!(
+            "{name}: dead-letter queue mapping {uuid} {}",
+            describe(wired)
+        ));
+        ctx.record(
+            Resource::new("event-source-mapping", &uuid, STEP)
+                .with("function", name)
+                .with("event_source_arn", &infra.dlq_arn),
+        )?;
+    }
+    Ok(())
+}
+
+async fn wire_rule(
+    ctx: &mut StepContext<'_>,
+    aws: &crate::aws::AwsClients,
+    infra: &InfraOutputs,
+    lambda: &Lambda,
+    rule: &str,
+    function_arn: &str,
+) -> Result<(), StepError> {
+    let name = lambda.function_name.as_str();
+    let rule_arn = infra.rule_arn(rule).ok_or_else(|| {
+        StepError::permanent(format!(
+            "[lambdas.{}] rule `{rule}` is not a rule of this stack (known: {})",
+            lambda.key,
+            infra.rule_names.join(", ")
+        ))
+    })?;
+    let sid = wiring::statement_id(rule);
+    let wired = wiring::ensure_permission(&aws.lambda, name, &sid, rule_arn).await?;
+    ctx.detail(&format!(
+        "{name}: invoke permission for {rule} {}",
+        describe(wired)
+    ));
+    ctx.record(
+        Resource::new("permission", &sid, STEP)
+            .with("function", name)
+            .with("source_arn", rule_arn),
+    )?;
+    let wired = wiring::ensure_target(
+        &aws.events,
+        &infra.bus_name,
+        rule,
+        &lambda.key,
+        function_arn,
+        &infra.dlq_arn,
+    )
+    .await?;
+    ctx.info(&format!(
+        "{name}: target `{}` of rule {rule} {} (dead-letter queue {})",
+        lambda.key,
+        describe(wired),
+        infra.dlq_arn
+    ));
+    ctx.record(
+        Resource::new("target", &lambda.key, STEP)
+            .with_arn(function_arn)
+            .with("rule", rule)
+            .with("event_bus", &infra.bus_name),
+    )
+}
+
+fn describe(w: Wired) -> &'static str {
+    match w {
+        Wired::Kept => "already in place",
+        Wired::Created => "created",
+        Wired::Replaced => "updated",
     }
 }

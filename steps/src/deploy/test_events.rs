@@ -1,12 +1,38 @@
 //! The `test-events` step: publish sample events and prove they were delivered.
+//!
+//! 1. every example is validated against its schema (nothing is sent if one is invalid);
+//! 2. a routing probe (temporary rule and queue matching a unique marker) is set up;
+//! 3. the examples and the probe event are published to the deployed bus;
+//! 4. the probe event must arrive in the probe queue; the probe is then always deleted;
+//! 5. for every published event, the logger's `EVENT_RECEIVED` line must carry its id;
+//! 6. live health: bus, rules, functions, logger target, DLQ depth.
+//!
+//! Every check goes to `test-results.json` in the ledger directory; any failed check fails the
+//! step. Nothing is reported as passed that was not observed.
+
+mod deliver;
+pub mod examples;
+pub mod health;
+pub mod logs;
+pub mod probe;
+pub mod publish;
+pub mod results;
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use deploy_state::Fingerprint;
 
+use self::publish::Outgoing;
+use self::results::{Check, EventRecord, Results};
+use crate::deploy::lambdas::outputs::InfraOutputs;
 use crate::engine::{Step, StepContext, StepError};
 use crate::env::Env;
 
 pub struct TestEvents;
+
+/// Extra time allowed to clean up the probe.
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[async_trait]
 impl Step for TestEvents {
@@ -27,10 +53,205 @@ impl Step for TestEvents {
     }
 
     async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
-        Ok(Fingerprint::new().text(crate::engine::TARGET_COMPONENT, &env.target))
+        let c = &env.config;
+        let io =
+            |what: &str, e: std::io::Error| StepError::permanent(format!("reading {what}: {e}"));
+        Ok(Fingerprint::new()
+            .text(crate::engine::TARGET_COMPONENT, &env.target)
+            .files("schemas", &c.schemas.dir, &[".json"])
+            .map_err(|e| io("schemas", e))?
+            .files("examples", &c.schemas.examples_dir, &[".json"])
+            .map_err(|e| io("examples", e))?
+            .json("rules", &c.rule_names())
+            .json("lambdas", &c.lambdas))
     }
 
-    async fn run(&self, _ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        Err(StepError::permanent("the test-events step is not implemented yet"))
+    async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let env = ctx.env;
+        let config = &env.config;
+        let started_at = jiff::Timestamp::now();
+        // A minute of margin for clock skew between this machine and the service.
+        let since_ms = started_at.as_millisecond() - 60_000;
+        let mut checks = Vec::new();
+
+        let t = Instant::now();
+        let validated = examples::load_schemas(&config.schemas.dir).and_then(|schemas| {
+            Ok((
+                schemas.len(),
+                examples::load_examples(&config.schemas.examples_dir, &schemas)?,
+            ))
+        });
+        let examples = match validated {
+            Ok((n_schemas, examples)) => {
+                checks.push(Check::timed(
+                    "examples valid",
+                    t,
+                    true,
+                    format!(
+                        "{} examples valid against {n_schemas} schemas",
+                        examples.len()
+                    ),
+                ));
+                examples
+            }
+            Err(e) => {
+                checks.push(Check::timed("examples valid", t, false, e.message.clone()));
+                finish(ctx, "", started_at, checks, Vec::new())?;
+                return Err(e);
+            }
+        };
+        report(ctx, checks.last());
+
+        let infra = InfraOutputs::parse(&ctx.outputs_of("infrastructure"))?;
+        let aws = env.aws().await?;
+        let removed =
+            probe::remove_leftovers(aws, &infra.bus_name, &config.project.environment).await?;
+        if !removed.is_empty() {
+            ctx.warn(&format!(
+                "removed probe leftovers of an earlier run: {}",
+                removed.join(", ")
+            ));
+        }
+
+        let outgoing: Vec<Outgoing> = examples
+            .iter()
+            .map(|e| Outgoing {
+                label: e.file.clone(),
+                source: e.source.clone(),
+                detail_type: e.detail_type.clone(),
+                detail: e.detail.clone(),
+            })
+            .collect();
+        let mut probe = probe::Probe::new(&config.project.environment, &infra.bus_name);
+        let outcome = deliver::exercise(ctx, aws, &infra, &mut probe, outgoing, &mut checks).await;
+
+        // Always remove the probe, whatever happened above.
+        let t = Instant::now();
+        let cleanup = tokio::time::timeout(
+            CLEANUP_TIMEOUT,
+            probe::delete(aws, &infra.bus_name, &probe.name),
+        )
+        .await;
+        let check = match cleanup {
+            Ok(Ok(())) => Check::timed(
+                "probe removed",
+                t,
+                true,
+                format!("rule, target and queue {} deleted", probe.name),
+            ),
+            Ok(Err(e)) => Check::timed("probe removed", t, false, e.message),
+            Err(_) => Check::timed("probe removed", t, false, "timed out deleting the probe"),
+        };
+        checks.push(check);
+        report(ctx, checks.last());
+
+        let published = match outcome {
+            Ok(p) => p,
+            Err(e) => {
+                checks.push(Check::timed(
+                    "publish",
+                    Instant::now(),
+                    false,
+                    e.message.clone(),
+                ));
+                finish(ctx, &infra.bus_name, started_at, checks, Vec::new())?;
+                return Err(e);
+            }
+        };
+
+        let records =
+            deliver::logger_check(ctx, aws, &infra, &published, since_ms, &mut checks).await?;
+
+        for c in health::checks(aws, config, &infra).await {
+            checks.push(c);
+            report(ctx, checks.last());
+        }
+
+        let results = finish(ctx, &infra.bus_name, started_at, checks, records)?;
+        if results.passed {
+            ctx.info(&format!(
+                "all {} checks passed; {} events received by the logger",
+                results.checks.len(),
+                results.events.len()
+            ));
+            return Ok(());
+        }
+        let failed: Vec<String> = results
+            .failed()
+            .iter()
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        Err(StepError::permanent(format!(
+            "{} of {} checks failed: {}",
+            failed.len(),
+            results.checks.len(),
+            failed.join("; ")
+        ))
+        .with_hint(hint(&results)))
     }
+
+    async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {
+        let env = ctx.env;
+        let Ok(infra) = InfraOutputs::parse(&ctx.outputs_of("infrastructure")) else {
+            return;
+        };
+        let Ok(aws) = env.aws().await else { return };
+        match probe::remove_leftovers(aws, &infra.bus_name, &env.config.project.environment).await {
+            Ok(names) if !names.is_empty() => {
+                ctx.info(&format!("removed probe {}", names.join(", ")))
+            }
+            Ok(_) => {}
+            Err(e) => ctx.warn(&format!("could not remove the probe: {e}")),
+        }
+    }
+}
+
+/// What the operator can do about the failed checks.
+fn hint(results: &Results) -> String {
+    let unwired = results
+        .failed()
+        .iter()
+        .any(|c| c.name.starts_with("health:") && c.name.ends_with(" target"));
+    if unwired {
+        "a function is not wired to its rule: `deploy run lambdas` restores it; details in \
+         test-results.json in the ledger directory"
+            .into()
+    } else {
+        "details in test-results.json in the ledger directory".into()
+    }
+}
+
+fn report(ctx: &mut StepContext<'_>, check: Option<&Check>) {
+    if let Some(c) = check {
+        ctx.info(&results::line(c));
+    }
+}
+
+/// Writes `test-results.json` and records where it is.
+fn finish(
+    ctx: &mut StepContext<'_>,
+    bus: &str,
+    started_at: jiff::Timestamp,
+    checks: Vec<Check>,
+    events: Vec<EventRecord>,
+) -> Result<Results, StepError> {
+    let results = Results::new(bus, started_at.to_string(), checks, events);
+    let dir = ctx.ledger_mut().dir().to_path_buf();
+    let path = results
+        .write(&dir)
+        .map_err(|e| StepError::permanent(format!("writing {}: {e}", results::RESULTS_FILE)))?;
+    ctx.print(&results::table(&results.checks));
+    ctx.detail(&format!("results written to {}", path.display()));
+    ctx.output("results_file", path.display().to_string());
+    ctx.output(
+        "checks_passed",
+        results
+            .checks
+            .iter()
+            .filter(|c| c.passed)
+            .count()
+            .to_string(),
+    );
+    ctx.output("checks_failed", results.failed().len().to_string());
+    Ok(results)
 }

@@ -1,0 +1,315 @@
+//! One Lambda function: create it, or update its code and configuration only where they differ,
+//! then wait until it is `Active` with the last update `Successful`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime, State,
+};
+use backon::Retryable;
+use deploy_config::Lambda;
+
+use super::poll::Poller;
+use crate::aws::{error_code, sdk_error};
+use crate::engine::{RetryPolicy, StepError};
+use crate::package::Package;
+
+/// How long a function may stay `Pending` / `InProgress`.
+pub const ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What the step wants a function to look like.
+#[derive(Debug, Clone)]
+pub struct Desired<'a> {
+    pub lambda: &'a Lambda,
+    pub role_arn: &'a str,
+    pub env: BTreeMap<String, String>,
+    pub package: &'a Package,
+}
+
+/// What was done to a function, for the step log and the tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeAction {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct Deployed {
+    pub arn: String,
+    pub code: CodeAction,
+    /// The configuration fields that differed and were updated.
+    pub config_changes: Vec<&'static str>,
+    pub code_sha256: String,
+}
+
+/// Lambda answers this (InvalidParameterValueException) when a just-created role has not
+/// propagated yet: worth retrying.
+fn role_not_assumable(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("cannot be assumed by lambda")
+        || m.contains("role defined for the function cannot be assumed")
+}
+
+fn classify<E, R>(what: &str, err: aws_sdk_lambda::error::SdkError<E, R>) -> StepError
+where
+    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let mut e = sdk_error(what, err);
+    if role_not_assumable(&e.message) {
+        e = StepError::transient(e.message).with_hint(
+            "IAM changes take a few seconds to propagate; if this persists, check that the \
+             processor role trusts lambda.amazonaws.com",
+        );
+    }
+    e
+}
+
+pub async fn get(client: &Client, name: &str) -> Result<Option<FunctionConfiguration>, StepError> {
+    match client.get_function().function_name(name).send().await {
+        Ok(out) => Ok(out.configuration),
+        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(sdk_error(&format!("GetFunction {name}"), e)),
+    }
+}
+
+/// Configuration fields that differ between the deployed function and the desired one.
+pub fn config_differences(
+    current: &FunctionConfiguration,
+    want: &Desired<'_>,
+) -> Vec<&'static str> {
+    let mut diff = Vec::new();
+    let l = want.lambda;
+    if current.memory_size() != Some(l.memory_mb as i32) {
+        diff.push("memory");
+    }
+    if current.timeout() != Some(l.timeout_seconds as i32) {
+        diff.push("timeout");
+    }
+    if current.runtime().map(Runtime::as_str) != Some(l.runtime.as_str()) {
+        diff.push("runtime");
+    }
+    if current.handler() != Some(l.handler.as_str()) {
+        diff.push("handler");
+    }
+    if current.role() != Some(want.role_arn) {
+        diff.push("role");
+    }
+    let deployed: BTreeMap<String, String> = current
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    if deployed != want.env {
+        diff.push("environment");
+    }
+    diff
+}
+
+fn environment(want: &Desired<'_>) -> Environment {
+    want.env
+        .iter()
+        .fold(Environment::builder(), |b, (k, v)| b.variables(k, v))
+        .build()
+}
+
+/// Creates or updates the function so it matches `want`, then waits until it is usable.
+pub async fn deploy(
+    client: &Client,
+    policy: &RetryPolicy,
+    want: &Desired<'_>,
+) -> Result<Deployed, StepError> {
+    let name = want.lambda.function_name.as_str();
+    let local_sha = want.package.sha256_base64();
+    let Some(current) = get(client, name).await? else {
+        let create = || async {
+            client
+                .create_function()
+                .function_name(name)
+                .runtime(Runtime::from(want.lambda.runtime.as_str()))
+                .role(want.role_arn)
+                .handler(&want.lambda.handler)
+                .memory_size(want.lambda.memory_mb as i32)
+                .timeout(want.lambda.timeout_seconds as i32)
+                .environment(environment(want))
+                .code(
+                    FunctionCode::builder()
+                        .zip_file(Blob::new(want.package.bytes.clone()))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify(&format!("CreateFunction {name}"), e))
+        };
+        let out = create
+            .retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &StepError| e.is_transient())
+            .await?;
+        let done = wait_ready(client, name).await?;
+        let arn = out.function_arn.or(done.function_arn).unwrap_or_default();
+        return Ok(Deployed {
+            arn,
+            code: CodeAction::Created,
+            config_changes: Vec::new(),
+            code_sha256: out.code_sha256.unwrap_or(local_sha),
+        });
+    };
+    // An earlier create or update may still be in progress: wait for it before comparing or
+    // changing anything. (An `Inactive` function is left as it is: the next invoke wakes it.)
+    let current = if in_transition(&current) {
+        wait_ready(client, name).await?
+    } else {
+        current
+    };
+    let code = if current.code_sha256() == Some(local_sha.as_str()) {
+        CodeAction::Unchanged
+    } else {
+        let update = || async {
+            client
+                .update_function_code()
+                .function_name(name)
+                .zip_file(Blob::new(want.package.bytes.clone()))
+                .send()
+                .await
+                .map_err(|e| classify(&format!("UpdateFunctionCode {name}"), e))
+        };
+        update
+            .retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &StepError| e.is_transient())
+            .await?;
+        wait_ready(client, name).await?;
+        CodeAction::Updated
+    };
+    let config_changes = config_differences(&current, want);
+    if !config_changes.is_empty() {
+        let update = || async {
+            client
+                .update_function_configuration()
+                .function_name(name)
+                .runtime(Runtime::from(want.lambda.runtime.as_str()))
+                .role(want.role_arn)
+                .handler(&want.lambda.handler)
+                .memory_size(want.lambda.memory_mb as i32)
+                .timeout(want.lambda.timeout_seconds as i32)
+                .environment(environment(want))
+                .send()
+                .await
+                .map_err(|e| classify(&format!("UpdateFunctionConfiguration {name}"), e))
+        };
+        update
+            .retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &StepError| e.is_transient())
+            .await?;
+        wait_ready(client, name).await?;
+    }
+    Ok(Deployed {
+        arn: current.function_arn().unwrap_or_default().to_string(),
+        code,
+        config_changes,
+        code_sha256: local_sha,
+    })
+}
+
+/// Whether a create or an update is still being applied.
+fn in_transition(c: &FunctionConfiguration) -> bool {
+    c.state() == Some(&State::Pending)
+        || c.last_update_status() == Some(&LastUpdateStatus::InProgress)
+}
+
+/// `Ok(true)` when Active and the last update Successful; an error when either failed.
+fn is_ready(c: &FunctionConfiguration) -> Result<bool, StepError> {
+    let name = c.function_name().unwrap_or("function");
+    if c.state() == Some(&State::Failed) {
+        return Err(StepError::permanent(format!(
+            "{name} is in state Failed: {}",
+            c.state_reason().unwrap_or("no reason given")
+        )));
+    }
+    if c.last_update_status() == Some(&LastUpdateStatus::Failed) {
+        return Err(StepError::permanent(format!(
+            "the last update of {name} failed: {}",
+            c.last_update_status_reason().unwrap_or("no reason given")
+        )));
+    }
+    let active = c.state().is_none_or(|s| *s == State::Active);
+    let updated = c
+        .last_update_status()
+        .is_none_or(|s| *s == LastUpdateStatus::Successful);
+    Ok(active && updated)
+}
+
+/// Polls until the function is `Active` and its last update `Successful`, or the deadline.
+pub async fn wait_ready(client: &Client, name: &str) -> Result<FunctionConfiguration, StepError> {
+    let mut poll = Poller::new(ACTIVE_TIMEOUT);
+    loop {
+        let config = get(client, name).await?.ok_or_else(|| {
+            StepError::transient(format!(
+                "{name} disappeared while waiting for it to be Active"
+            ))
+        })?;
+        if is_ready(&config)? {
+            return Ok(config);
+        }
+        if !poll.wait().await {
+            return Err(StepError::transient(format!(
+                "{name} is still {} / {} after {}s",
+                config.state().map(State::as_str).unwrap_or("?"),
+                config
+                    .last_update_status()
+                    .map(LastUpdateStatus::as_str)
+                    .unwrap_or("?"),
+                ACTIVE_TIMEOUT.as_secs()
+            )));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_propagation_message_is_recognised() {
+        assert!(role_not_assumable(
+            "InvalidParameterValueException: The role defined for the function cannot be assumed by Lambda."
+        ));
+        assert!(!role_not_assumable(
+            "InvalidParameterValueException: bad handler"
+        ));
+    }
+
+    #[test]
+    fn readiness_follows_state_and_last_update() {
+        let c = |s: State, u: LastUpdateStatus| {
+            FunctionConfiguration::builder()
+                .function_name("f")
+                .state(s)
+                .last_update_status(u)
+                .build()
+        };
+        assert!(is_ready(&c(State::Active, LastUpdateStatus::Successful)).unwrap());
+        assert!(!is_ready(&c(State::Pending, LastUpdateStatus::InProgress)).unwrap());
+        assert!(!is_ready(&c(State::Active, LastUpdateStatus::InProgress)).unwrap());
+        assert!(is_ready(&c(State::Failed, LastUpdateStatus::Successful)).is_err());
+        assert!(is_ready(&c(State::Active, LastUpdateStatus::Failed)).is_err());
+        assert!(in_transition(&c(
+            State::Pending,
+            LastUpdateStatus::Successful
+        )));
+        assert!(in_transition(&c(
+            State::Active,
+            LastUpdateStatus::InProgress
+        )));
+        assert!(!in_transition(&c(
+            State::Inactive,
+            LastUpdateStatus::Successful
+        )));
+    }
+}

@@ -1,0 +1,325 @@
+//! What connects the functions to the stack: the invoke permission for EventBridge, the rule
+//! target (with the DLQ as its dead-letter config), and the DLQ event source mapping. Each is
+//! idempotent: an existing, matching piece is kept as it is.
+
+use std::time::Duration;
+
+use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy as TargetRetry, Target};
+use aws_sdk_lambda::types::FunctionResponseType;
+use serde_json::Value;
+
+use super::poll::Poller;
+use crate::aws::{error_code, sdk_error};
+use crate::engine::StepError;
+
+pub const EVENTS_PRINCIPAL: &str = "events.amazonaws.com";
+pub const INVOKE_ACTION: &str = "lambda:InvokeFunction";
+/// EventBridge retries a failed delivery this often, for at most this long, before the event
+/// goes to the dead-letter queue.
+pub const TARGET_MAX_RETRIES: i32 = 8;
+pub const TARGET_MAX_EVENT_AGE_SECONDS: i32 = 3600;
+pub const ESM_BATCH_SIZE: i32 = 10;
+
+/// The stable statement id of the permission letting `rule` invoke a function.
+pub fn statement_id(rule: &str) -> String {
+    let mut sid = format!("deploy-events-{rule}");
+    sid.truncate(100);
+    sid
+}
+
+/// Whether a resource-policy statement is exactly "EventBridge rule `rule_arn` may invoke".
+pub fn statement_matches(stmt: &Value, rule_arn: &str) -> bool {
+    let one_of = |v: &Value, want: &str| match v {
+        Value::String(s) => s == want,
+        Value::Array(a) => a.len() == 1 && a[0].as_str() == Some(want),
+        _ => false,
+    };
+    stmt["Effect"] == "Allow"
+        && one_of(&stmt["Principal"]["Service"], EVENTS_PRINCIPAL)
+        && one_of(&stmt["Action"], INVOKE_ACTION)
+        && one_of(&stmt["Condition"]["ArnLike"]["AWS:SourceArn"], rule_arn)
+}
+
+/// The statement with id `sid` in a function's resource policy, if any.
+async fn find_statement(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    sid: &str,
+) -> Result<Option<Value>, StepError> {
+    let policy = match client.get_policy().function_name(function).send().await {
+        Ok(out) => out.policy.unwrap_or_default(),
+        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => return Err(sdk_error(&format!("GetPolicy {function}"), e)),
+    };
+    let doc: Value = serde_json::from_str(&policy).unwrap_or(Value::Null);
+    let found = doc["Statement"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["Sid"] == sid))
+        .cloned();
+    Ok(found)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wired {
+    /// Already in place, untouched.
+    Kept,
+    Created,
+    /// Was there but different: replaced.
+    Replaced,
+}
+
+/// Lets EventBridge rule `rule_arn` invoke `function`, idempotently.
+pub async fn ensure_permission(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    sid: &str,
+    rule_arn: &str,
+) -> Result<Wired, StepError> {
+    let mut outcome = Wired::Created;
+    match find_statement(client, function, sid).await? {
+        Some(stmt) if statement_matches(&stmt, rule_arn) => return Ok(Wired::Kept),
+        Some(_) => {
+            match client
+                .remove_permission()
+                .function_name(function)
+                .statement_id(sid)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+                Err(e) => return Err(sdk_error(&format!("RemovePermission {sid}"), e)),
+            }
+            outcome = Wired::Replaced;
+        }
+        None => {}
+    }
+    let added = client
+        .add_permission()
+        .function_name(function)
+        .statement_id(sid)
+        .action(INVOKE_ACTION)
+        .principal(EVENTS_PRINCIPAL)
+        .source_arn(rule_arn)
+        .send()
+        .await;
+    match added {
+        Ok(_) => Ok(outcome),
+        Err(e) if error_code(&e) == Some("ResourceConflictException") => {
+            // The statement id exists (someone added it meanwhile), or the function is being
+            // updated. Fine when the statement is the one we want; otherwise try again.
+            match find_statement(client, function, sid).await? {
+                Some(stmt) if statement_matches(&stmt, rule_arn) => Ok(Wired::Kept),
+                _ => Err(sdk_error(&format!("AddPermission {sid} to {function}"), e)),
+            }
+        }
+        Err(e) => Err(sdk_error(&format!("AddPermission {sid} to {function}"), e)),
+    }
+}
+
+/// Makes `function_arn` the target `target_id` of `rule` on `bus`, with the DLQ as its
+/// dead-letter config and a bounded retry policy.
+pub async fn ensure_target(
+    client: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    rule: &str,
+    target_id: &str,
+    function_arn: &str,
+    dlq_arn: &str,
+) -> Result<Wired, StepError> {
+    let existing = client
+        .list_targets_by_rule()
+        .rule(rule)
+        .event_bus_name(bus)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("ListTargetsByRule {rule}"), e))?;
+    let current = existing.targets().iter().find(|t| t.id() == target_id);
+    if let Some(t) = current {
+        let same = t.arn() == function_arn
+            && t.dead_letter_config().and_then(|d| d.arn()) == Some(dlq_arn)
+            && t.retry_policy().and_then(|r| r.maximum_retry_attempts())
+                == Some(TARGET_MAX_RETRIES)
+            && t.retry_policy()
+                .and_then(|r| r.maximum_event_age_in_seconds())
+                == Some(TARGET_MAX_EVENT_AGE_SECONDS)
+            && t.input().is_none()
+            && t.input_path().is_none()
+            && t.input_transformer().is_none();
+        if same {
+            return Ok(Wired::Kept);
+        }
+    }
+    let target = Target::builder()
+        .id(target_id)
+        .arn(function_arn)
+        .dead_letter_config(DeadLetterConfig::builder().arn(dlq_arn).build())
+        .retry_policy(
+            TargetRetry::builder()
+                .maximum_retry_attempts(TARGET_MAX_RETRIES)
+                .maximum_event_age_in_seconds(TARGET_MAX_EVENT_AGE_SECONDS)
+                .build(),
+        )
+        .build()
+        .map_err(|e| StepError::permanent(format!("target {target_id}: {e}")))?;
+    let out = client
+        .put_targets()
+        .rule(rule)
+        .event_bus_name(bus)
+        .targets(target)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("PutTargets {rule}"), e))?;
+    if out.failed_entry_count() > 0 {
+        let why: Vec<String> = out
+            .failed_entries()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {} {}",
+                    f.target_id().unwrap_or("?"),
+                    f.error_code().unwrap_or(""),
+                    f.error_message().unwrap_or("")
+                )
+            })
+            .collect();
+        let message = format!("PutTargets {rule} failed: {}", why.join("; "));
+        return Err(match crate::engine::classify_text(&message) {
+            crate::engine::ErrorClass::Transient => StepError::transient(message),
+            crate::engine::ErrorClass::Permanent => StepError::permanent(message),
+        });
+    }
+    Ok(if current.is_some() {
+        Wired::Replaced
+    } else {
+        Wired::Created
+    })
+}
+
+/// The event source mapping from `queue_arn` to `function`: reused when one exists (made to
+/// report batch item failures and enabled if it was not), created otherwise. Returns its UUID.
+pub async fn ensure_queue_mapping(
+    client: &aws_sdk_lambda::Client,
+    function: &str,
+    queue_arn: &str,
+) -> Result<(String, Wired), StepError> {
+    let what = format!("event source mapping {queue_arn} -> {function}");
+    let list = client
+        .list_event_source_mappings()
+        .function_name(function)
+        .event_source_arn(queue_arn)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("ListEventSourceMappings {function}"), e))?;
+    let existing = list
+        .event_source_mappings()
+        .iter()
+        .find(|m| m.event_source_arn() == Some(queue_arn));
+    let (uuid, wired) = if let Some(m) = existing {
+        let uuid = m.uuid().unwrap_or_default().to_string();
+        let reports = m
+            .function_response_types()
+            .contains(&FunctionResponseType::ReportBatchItemFailures);
+        let enabled = matches!(
+            m.state(),
+            Some("Enabled" | "Enabling" | "Creating" | "Updating")
+        );
+        if reports && enabled {
+            return Ok((uuid, Wired::Kept));
+        }
+        client
+            .update_event_source_mapping()
+            .uuid(&uuid)
+            .enabled(true)
+            .function_response_types(FunctionResponseType::ReportBatchItemFailures)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("UpdateEventSourceMapping {uuid}"), e))?;
+        (uuid, Wired::Replaced)
+    } else {
+        let out = client
+            .create_event_source_mapping()
+            .function_name(function)
+            .event_source_arn(queue_arn)
+            .batch_size(ESM_BATCH_SIZE)
+            .enabled(true)
+            .function_response_types(FunctionResponseType::ReportBatchItemFailures)
+            .send()
+            .await
+            .map_err(|e| {
+                let err = sdk_error(&format!("CreateEventSourceMapping for {function}"), e);
+                // A role policy granted moments ago may not be visible to Lambda yet.
+                if err.message.contains("does not have permissions") {
+                    StepError::transient(err.message)
+                } else {
+                    err
+                }
+            })?;
+        (out.uuid.unwrap_or_default(), Wired::Created)
+    };
+    wait_enabled(client, &uuid, &what).await?;
+    Ok((uuid, wired))
+}
+
+async fn wait_enabled(
+    client: &aws_sdk_lambda::Client,
+    uuid: &str,
+    what: &str,
+) -> Result<(), StepError> {
+    let mut poll = Poller::new(Duration::from_secs(120));
+    loop {
+        let m = client
+            .get_event_source_mapping()
+            .uuid(uuid)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("GetEventSourceMapping {uuid}"), e))?;
+        let state = m.state().unwrap_or("Enabled").to_string();
+        if state == "Enabled" {
+            return Ok(());
+        }
+        if state == "Disabled" || state == "Deleting" {
+            return Err(StepError::permanent(format!(
+                "{what} is {state}: {}",
+                m.state_transition_reason().unwrap_or("no reason given")
+            )));
+        }
+        if !poll.wait().await {
+            return Err(StepError::transient(format!("{what} is still {state}")));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn statement_must_name_events_invoke_and_the_rule() {
+        let rule = "arn:aws:events:us-east-1:1:rule/bus/r";
+        let good = json!({"Sid": "s", "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Condition": {"ArnLike": {"AWS:SourceArn": rule}}});
+        assert!(statement_matches(&good, rule));
+        let mut other_rule = good.clone();
+        other_rule["Condition"]["ArnLike"]["AWS:SourceArn"] = json!("arn:other");
+        assert!(!statement_matches(&other_rule, rule));
+        let mut unscoped = good.clone();
+        unscoped["Condition"] = json!(null);
+        assert!(!statement_matches(&unscoped, rule));
+        let mut everyone = good.clone();
+        everyone["Principal"] = json!("*");
+        assert!(!statement_matches(&everyone, rule));
+    }
+
+    #[test]
+    fn statement_ids_are_stable_and_bounded() {
+        assert_eq!(
+            statement_id("dev-all-events-to-logger"),
+            "deploy-events-dev-all-events-to-logger"
+        );
+        assert!(statement_id(&"x".repeat(200)).len() <= 100);
+    }
+}

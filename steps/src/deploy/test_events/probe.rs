@@ -1,0 +1,302 @@
+//! The routing probe: a temporary queue and a temporary rule on the deployed bus matching a
+//! unique marker. A probe event carrying the marker must arrive in the queue. The rule, its
+//! target and the queue are always deleted afterwards, and leftovers of an interrupted or
+//! killed run (found by this environment's probe name prefix) are deleted by the next run.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_eventbridge::types::Target;
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_json::{Value, json};
+
+use super::publish::Outgoing;
+use crate::aws::{AwsClients, error_code, sdk_error};
+use crate::deploy::lambdas::poll::Poller;
+use crate::engine::StepError;
+
+pub const PROBE_SOURCE: &str = "custom.deploy-probe";
+pub const PROBE_DETAIL_TYPE: &str = "Deploy Probe";
+const TARGET_ID: &str = "probe-queue";
+
+/// Names of probe resources of `environment` start with this.
+pub fn prefix(environment: &str) -> String {
+    format!("{environment}-deploy-probe-")
+}
+
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub marker: String,
+    /// The rule and the queue share this name.
+    pub name: String,
+    pub bus: String,
+    queue_url: Option<String>,
+}
+
+impl Probe {
+    pub fn new(environment: &str, bus: &str) -> Self {
+        let marker = uuid::Uuid::new_v4().simple().to_string();
+        Probe {
+            name: format!("{}{}", prefix(environment), &marker[..12]),
+            marker,
+            bus: bus.to_string(),
+            queue_url: None,
+        }
+    }
+
+    pub fn pattern(&self) -> String {
+        json!({
+            "source": [PROBE_SOURCE],
+            "detail-type": [PROBE_DETAIL_TYPE],
+            "detail": {"marker": [self.marker]},
+        })
+        .to_string()
+    }
+
+    pub fn event(&self) -> Outgoing {
+        Outgoing {
+            label: format!("probe {}", self.marker),
+            source: PROBE_SOURCE.into(),
+            detail_type: PROBE_DETAIL_TYPE.into(),
+            detail: json!({"marker": self.marker, "purpose": "deploy test-events routing probe"})
+                .to_string(),
+        }
+    }
+
+    /// Creates the rule, the queue (writable by that rule only) and the target.
+    pub async fn setup(&mut self, aws: &AwsClients) -> Result<(), StepError> {
+        let rule = aws
+            .events
+            .put_rule()
+            .name(&self.name)
+            .event_bus_name(&self.bus)
+            .event_pattern(self.pattern())
+            .description("temporary: deploy test-events routing probe")
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
+        let rule_arn = rule.rule_arn.unwrap_or_default();
+        let queue = aws
+            .sqs
+            .create_queue()
+            .queue_name(&self.name)
+            .attributes(QueueAttributeName::MessageRetentionPeriod, "300")
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;
+        let url = queue.queue_url.unwrap_or_default();
+        self.queue_url = Some(url.clone());
+        let attrs = aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("GetQueueAttributes {}", self.name), e))?;
+        let queue_arn = attrs
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+            .cloned()
+            .unwrap_or_default();
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "ProbeRuleOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }]
+        });
+        aws.sqs
+            .set_queue_attributes()
+            .queue_url(&url)
+            .attributes(QueueAttributeName::Policy, policy.to_string())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("SetQueueAttributes {}", self.name), e))?;
+        let target = Target::builder()
+            .id(TARGET_ID)
+            .arn(queue_arn)
+            .build()
+            .map_err(|e| StepError::permanent(format!("probe target: {e}")))?;
+        let out = aws
+            .events
+            .put_targets()
+            .rule(&self.name)
+            .event_bus_name(&self.bus)
+            .targets(target)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("PutTargets {}", self.name), e))?;
+        if out.failed_entry_count() > 0 {
+            return Err(StepError::transient(format!(
+                "PutTargets {} failed: {:?}",
+                self.name,
+                out.failed_entries().first().and_then(|f| f.error_message())
+            )));
+        }
+        Ok(())
+    }
+
+    /// Polls the probe queue until the event `event_id` arrives or `timeout` passes.
+    pub async fn await_delivery(
+        &self,
+        aws: &AwsClients,
+        event_id: &str,
+        timeout: Duration,
+    ) -> Result<Duration, String> {
+        let Some(url) = &self.queue_url else {
+            return Err("the probe queue was not created".into());
+        };
+        let start = Instant::now();
+        let mut poll = Poller::new(timeout);
+        loop {
+            let got = aws
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await;
+            match got {
+                Ok(out) => {
+                    for m in out.messages() {
+                        let body: Value =
+                            serde_json::from_str(m.body().unwrap_or("")).unwrap_or_default();
+                        if body["detail"]["marker"] == self.marker.as_str()
+                            && body["id"] == event_id
+                        {
+                            return Ok(start.elapsed());
+                        }
+                    }
+                }
+                Err(e) => return Err(sdk_error("ReceiveMessage from the probe queue", e).message),
+            }
+            if !poll.wait().await {
+                return Err(format!(
+                    "the probe event {event_id} did not reach queue {} within {:.0}s",
+                    self.name,
+                    timeout.as_secs_f64()
+                ));
+            }
+        }
+    }
+}
+
+/// Deletes the probe rule named `name` (its targets first) and the queue of the same name.
+/// Absent pieces are fine.
+pub async fn delete(aws: &AwsClients, bus: &str, name: &str) -> Result<(), StepError> {
+    match aws
+        .events
+        .list_targets_by_rule()
+        .rule(name)
+        .event_bus_name(bus)
+        .send()
+        .await
+    {
+        Ok(out) => {
+            let ids: Vec<String> = out.targets().iter().map(|t| t.id().to_string()).collect();
+            if !ids.is_empty() {
+                aws.events
+                    .remove_targets()
+                    .rule(name)
+                    .event_bus_name(bus)
+                    .set_ids(Some(ids))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("RemoveTargets {name}"), e))?;
+            }
+            match aws
+                .events
+                .delete_rule()
+                .name(name)
+                .event_bus_name(bus)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+                Err(e) => return Err(sdk_error(&format!("DeleteRule {name}"), e)),
+            }
+        }
+        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+        Err(e) => return Err(sdk_error(&format!("ListTargetsByRule {name}"), e)),
+    }
+    match aws.sqs.get_queue_url().queue_name(name).send().await {
+        Ok(out) => {
+            let url = out.queue_url.unwrap_or_default();
+            match aws.sqs.delete_queue().queue_url(&url).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if is_missing_queue(error_code(&e)) => Ok(()),
+                Err(e) => Err(sdk_error(&format!("DeleteQueue {name}"), e)),
+            }
+        }
+        Err(e) if is_missing_queue(error_code(&e)) => Ok(()),
+        Err(e) => Err(sdk_error(&format!("GetQueueUrl {name}"), e)),
+    }
+}
+
+fn is_missing_queue(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" | "NonExistentQueue")
+    )
+}
+
+/// Probe rules and queues of `environment` that still exist, by name.
+pub async fn leftovers(
+    aws: &AwsClients,
+    bus: &str,
+    environment: &str,
+) -> Result<Vec<String>, StepError> {
+    let prefix = prefix(environment);
+    let mut names = Vec::new();
+    match aws
+        .events
+        .list_rules()
+        .event_bus_name(bus)
+        .name_prefix(&prefix)
+        .send()
+        .await
+    {
+        Ok(out) => names.extend(
+            out.rules()
+                .iter()
+                .filter_map(|r| r.name().map(str::to_string)),
+        ),
+        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
+        Err(e) => return Err(sdk_error("ListRules", e)),
+    }
+    let queues = aws
+        .sqs
+        .list_queues()
+        .queue_name_prefix(&prefix)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListQueues", e))?;
+    for url in queues.queue_urls() {
+        if let Some(name) = url.rsplit('/').next().filter(|n| n.starts_with(&prefix)) {
+            names.push(name.to_string());
+        }
+    }
+    names.retain(|n| n.starts_with(&prefix));
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Deletes every probe leftover of `environment`; returns the names removed.
+pub async fn remove_leftovers(
+    aws: &AwsClients,
+    bus: &str,
+    environment: &str,
+) -> Result<Vec<String>, StepError> {
+    let names = leftovers(aws, bus, environment).await?;
+    for name in &names {
+        delete(aws, bus, name).await?;
+    }
+    Ok(names)
+}

@@ -1,0 +1,129 @@
+//! Check results and `test-results.json`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+pub const RESULTS_FILE: &str = "test-results.json";
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+    pub duration_ms: u64,
+}
+
+impl Check {
+    /// A check that started at `start` and ended now.
+    pub fn timed(
+        name: impl Into<String>,
+        start: Instant,
+        passed: bool,
+        detail: impl Into<String>,
+    ) -> Self {
+        Check {
+            name: name.into(),
+            passed,
+            detail: detail.into(),
+            duration_ms: start.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// One published event and whether its consumer was seen receiving it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EventRecord {
+    pub label: String,
+    pub event_id: String,
+    pub logger_received: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub passed: bool,
+    pub event_bus: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub checks: Vec<Check>,
+    pub events: Vec<EventRecord>,
+}
+
+impl Results {
+    pub fn new(
+        event_bus: &str,
+        started_at: String,
+        checks: Vec<Check>,
+        events: Vec<EventRecord>,
+    ) -> Self {
+        Results {
+            passed: !checks.is_empty() && checks.iter().all(|c| c.passed),
+            event_bus: event_bus.to_string(),
+            started_at,
+            finished_at: jiff::Timestamp::now().to_string(),
+            checks,
+            events,
+        }
+    }
+
+    pub fn failed(&self) -> Vec<&Check> {
+        self.checks.iter().filter(|c| !c.passed).collect()
+    }
+
+    /// Writes the results atomically into `dir`; returns the file's path.
+    pub fn write(&self, dir: &Path) -> std::io::Result<PathBuf> {
+        let path = dir.join(RESULTS_FILE);
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        deploy_state::fsutil::write_atomic(&path, &bytes)?;
+        Ok(path)
+    }
+}
+
+/// The checks as a table for the operator, in the style of the preflight table.
+pub fn table(checks: &[Check]) -> String {
+    let width = checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0)
+        .min(48);
+    let mut t = String::new();
+    for c in checks {
+        let mark = if c.passed { "ok  " } else { "FAIL" };
+        t.push_str(&format!("  {mark}  {:<width$} {}\n", c.name, c.detail));
+    }
+    t
+}
+
+/// One line per check for the step log and the terminal.
+pub fn line(c: &Check) -> String {
+    let mark = if c.passed { "PASS" } else { "FAIL" };
+    format!("{mark} {} ({} ms): {}", c.name, c.duration_ms, c.detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_pass_only_when_every_check_passed_and_are_written() {
+        let t = Instant::now();
+        let ok = Check::timed("a", t, true, "fine");
+        let bad = Check::timed("b", t, false, "broken");
+        let r = Results::new("bus", "now".into(), vec![ok.clone(), bad], vec![]);
+        assert!(!r.passed);
+        assert_eq!(r.failed().len(), 1);
+        assert!(line(&r.checks[1]).starts_with("FAIL b"));
+        assert_eq!(table(&r.checks), "  ok    a fine\n  FAIL  b broken\n");
+        assert!(!Results::new("bus", "now".into(), vec![], vec![]).passed);
+        let dir = tempfile::tempdir().unwrap();
+        let path = Results::new("bus", "now".into(), vec![ok], vec![])
+            .write(dir.path())
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert_eq!(doc["passed"], true);
+        assert_eq!(doc["checks"][0]["name"], "a");
+        assert!(doc["checks"][0]["duration_ms"].is_u64());
+    }
+}
