@@ -34,6 +34,10 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
         ..Selection::default()
     };
     let mut ledger = session.lock("deploy destroy")?;
+    if let Some(why) = nothing_to_destroy(session, ledger.state()) {
+        session.printer.info(&format!("nothing to do: {why}"));
+        return Ok(error::OK);
+    }
     let outcome = super::run_pipeline(
         session,
         &mut ledger,
@@ -47,4 +51,28 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
         super::emulator::stop_recorded(session, &mut ledger)?;
     }
     Ok(code)
+}
+
+/// Why there is nothing to tear down, if there is nothing: no owned resource in the ledger and
+/// no resource in the terraform state.
+fn nothing_to_destroy(session: &Session, state: &deploy_state::LedgerState) -> Option<String> {
+    if !state.inventory.is_empty() {
+        return None;
+    }
+    let tf_state = session
+        .state_dir
+        .join("terraform")
+        .join("terraform.tfstate");
+    let tf_resources = std::fs::read(&tf_state)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["resources"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    if tf_resources > 0 {
+        return None;
+    }
+    Some(match state.destroyed_at {
+        Some(at) => format!("the deployment was already destroyed at {at}"),
+        None => "nothing is deployed".to_string(),
+    })
 }

@@ -74,6 +74,15 @@ fn attr<'a>(r: &'a Resource, key: &str) -> &'a str {
         .unwrap_or_default()
 }
 
+/// The bus a rule or target lives on (recorded as `bus` or `event_bus`).
+fn bus(r: &Resource) -> &str {
+    r.attributes
+        .get("bus")
+        .or_else(|| r.attributes.get("event_bus"))
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
 /// Checks one resource.
 pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
     let ok = |detail: &str| (true, detail.to_string());
@@ -88,7 +97,7 @@ pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
                 .events
                 .describe_rule()
                 .name(&r.name)
-                .event_bus_name(attr(r, "bus"))
+                .event_bus_name(bus(r))
                 .send()
                 .await;
             from_result(r, res, |o| {
@@ -104,7 +113,7 @@ pub async fn check(aws: &AwsClients, r: &Resource) -> Health {
                 .events
                 .list_targets_by_rule()
                 .rule(attr(r, "rule"))
-                .event_bus_name(attr(r, "bus"))
+                .event_bus_name(bus(r))
                 .send()
                 .await;
             let mut h = from_result(r, res, |o| {

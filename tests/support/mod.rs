@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod gate;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

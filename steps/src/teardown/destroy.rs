@@ -1,12 +1,32 @@
-//! The `destroy` step: terraform destroy, verify, remove the IAM policy and local files.
+//! The `destroy` step: `terraform destroy` (classified and retried like apply), then proof
+//! through the API that the stack is gone, then the IAM user policy the `iam` step put, then the
+//! generated local files; the ledger is marked destroyed (the audit log keeps the history).
+
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use deploy_state::Fingerprint;
+use deploy_state::{Fingerprint, Resource};
 
-use crate::engine::{Step, StepContext, StepError};
+use crate::aws::{error_code, sdk_error};
+use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
+use crate::live;
+use crate::terraform::classify::classify;
+use crate::terraform::prepared::Prepared;
+use crate::terraform::wait_for_stopped;
+use crate::terraform::workdir::PLAN_FILE;
 
 pub struct Destroy;
+
+/// How long deletions may take to become visible through the API.
+const VERIFY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Files the deploy steps generated that a teardown removes.
+const GENERATED: &[&str] = &[
+    "terraform/terraform.tfvars.json",
+    "terraform/tfplan",
+    "packages",
+];
 
 #[async_trait]
 impl Step for Destroy {
@@ -27,12 +47,118 @@ impl Step for Destroy {
     }
 
     async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
-        Ok(Fingerprint::new().text(crate::engine::TARGET_COMPONENT, &env.target))
+        Ok(Fingerprint::new().text(TARGET_COMPONENT, &env.target))
     }
 
-    async fn run(&self, _ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        Err(StepError::permanent(
-            "the destroy step is not implemented yet",
-        ))
+    async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        terraform_destroy(ctx).await?;
+        verify_gone(ctx).await?;
+        remove_user_policies(ctx).await?;
+        for rel in GENERATED {
+            let p = ctx.env.state_dir.join(rel);
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+        }
+        ctx.ledger_mut().mark_destroyed()?;
+        ctx.info("deployment destroyed; the audit log keeps its history");
+        Ok(())
     }
+
+    async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {
+        ctx.detail("waiting for terraform to stop gracefully (it writes its state)");
+        wait_for_stopped().await;
+    }
+}
+
+async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+    let state_file = crate::terraform::workdir::path(&ctx.env.state_dir).join("terraform.tfstate");
+    if !state_file.exists() {
+        ctx.info("no terraform state in the ledger: nothing for terraform to destroy");
+        return Ok(());
+    }
+    let run = Prepared::new(ctx)?;
+    let init = run
+        .exec(ctx, "init", &["init", "-input=false", "-no-color"])
+        .await?;
+    if !init.success() {
+        return Err(run.error(&classify(&init.combined()), "init", &init));
+    }
+    let args = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+    let destroy = run.exec(ctx, "destroy", &args).await?;
+    if !destroy.success() {
+        return Err(run.error(&classify(&destroy.combined()), "destroy", &destroy));
+    }
+    let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
+    ctx.info(&format!(
+        "terraform destroy finished in {:.1}s",
+        destroy.elapsed.as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Polls until every resource the infrastructure step owned answers "not found".
+async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+    let aws = ctx.env.aws().await?.clone();
+    let infra: Vec<Resource> = ctx
+        .state()
+        .inventory
+        .iter()
+        .filter(|r| r.created_by == "infrastructure")
+        .cloned()
+        .collect();
+    let start = Instant::now();
+    loop {
+        let still: Vec<String> = live::check_all(&aws, &infra)
+            .await
+            .into_iter()
+            .filter(|h| h.exists != Some(false))
+            .map(|h| format!("{} {}", h.kind, h.name))
+            .collect();
+        if still.is_empty() {
+            ctx.info(&format!("verified: {} resources gone", infra.len()));
+            for r in &infra {
+                ctx.forget(&r.kind, &r.name)?;
+            }
+            return Ok(());
+        }
+        if start.elapsed() > VERIFY_DEADLINE {
+            return Err(StepError::transient(format!(
+                "still present {}s after terraform destroy: {}",
+                VERIFY_DEADLINE.as_secs(),
+                still.join(", ")
+            )));
+        }
+        ctx.detail(&format!(
+            "waiting for deletion to show: {}",
+            still.join(", ")
+        ));
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn remove_user_policies(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+    let aws = ctx.env.aws().await?.clone();
+    let policies: Vec<Resource> = ctx.state().resources("user-policy").cloned().collect();
+    for p in policies {
+        let user = p.attributes.get("user").cloned().unwrap_or_default();
+        let r = aws
+            .iam
+            .delete_user_policy()
+            .user_name(&user)
+            .policy_name(&p.name)
+            .send()
+            .await;
+        match r {
+            Ok(_) => ctx.info(&format!("removed policy {} from IAM user {user}", p.name)),
+            Err(e) if error_code(&e) == Some("NoSuchEntity") => {
+                ctx.info(&format!("policy {} on {user} was already gone", p.name));
+            }
+            Err(e) => return Err(sdk_error("iam:DeleteUserPolicy", e)),
+        }
+        ctx.forget("user-policy", &p.name)?;
+    }
+    Ok(())
 }

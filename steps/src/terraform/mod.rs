@@ -15,6 +15,7 @@ pub mod classify;
 pub mod cli_config;
 pub mod errors;
 pub mod outputs;
+pub mod prepared;
 pub mod progress;
 pub mod runner;
 pub mod stop;
