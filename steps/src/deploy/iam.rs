@@ -85,7 +85,18 @@ impl Step for Iam {
         let id = identity::caller(aws).await?;
         ctx.output("principal_arn", id.arn.clone());
         ctx.output("account", id.account.clone());
-        match plan(&env.config, &id)? {
+        let mut plan = plan(&env.config, &id)?;
+        if let Plan::PutUserPolicy { user } = &plan {
+            if env.config.iam == IamMode::Auto && !user_exists(aws, user).await? {
+                plan = Plan::Report {
+                    why: format!(
+                        "the caller reports IAM user {user}, but IAM has no such user (an \
+                         emulator's built-in identity?): no policy was changed"
+                    ),
+                };
+            }
+        }
+        match plan {
             Plan::Nothing => {
                 ctx.info("[iam] mode = \"skip\": nothing to do");
                 ctx.output("action", "skipped by configuration");
@@ -102,6 +113,15 @@ impl Step for Iam {
             }
             Plan::PutUserPolicy { user } => put_user_policy(ctx, &id, &user).await,
         }
+    }
+}
+
+/// Whether IAM knows the user STS named (always, on AWS; not for some emulators' identities).
+async fn user_exists(aws: &crate::aws::AwsClients, user: &str) -> Result<bool, StepError> {
+    match aws.iam.get_user().user_name(user).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if error_code(&e) == Some("NoSuchEntity") => Ok(false),
+        Err(e) => Err(sdk_error("iam:GetUser", e)),
     }
 }
 

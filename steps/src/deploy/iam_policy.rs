@@ -161,8 +161,8 @@ fn statements(c: &Config, account: &str) -> Vec<Statement> {
             condition: None,
         },
         Statement {
-            sid: "RemoveThisPolicyAtTeardown",
-            actions: &["iam:GetUserPolicy", "iam:DeleteUserPolicy"],
+            sid: "OwnUserAndThisPolicy",
+            actions: &["iam:GetUser", "iam:GetUserPolicy", "iam:DeleteUserPolicy"],
             resources: vec![format!("arn:aws:iam::{account}:user/${{aws:username}}")],
             condition: None,
         },
