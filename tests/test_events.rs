@@ -70,6 +70,17 @@ impl Stack {
         found
     }
 
+    /// Probe pieces the ledger's inventory still lists.
+    fn recorded_probes(&self) -> Vec<Value> {
+        self.ctx.state_json()["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["kind"].as_str().unwrap().starts_with("probe-"))
+            .cloned()
+            .collect()
+    }
+
     /// A probe rule (with a target) and queue as a killed run would leave them.
     async fn plant_leftover(&self, suffix: &str) {
         let name = format!("{}{suffix}", self.probe_prefix());
@@ -319,6 +330,7 @@ async fn interrupt_removes_every_probe(stack: &Stack) {
     assert!(!status.success(), "{stderr}");
     assert_eq!(ctx.step_status("test-events"), "interrupted", "{stderr}");
     assert_eq!(stack.probes().await, Vec::<String>::new(), "{stderr}");
+    assert_eq!(stack.recorded_probes(), Vec::<Value>::new(), "{stderr}");
 }
 
 async fn missing_logger_target_fails_naming_the_events(stack: &Stack) {

@@ -279,7 +279,7 @@ async fn wire_rule(
         Resource::new("target", &lambda.key, STEP)
             .with_arn(function_arn)
             .with("rule", rule)
-            .with("event_bus", &infra.bus_name),
+            .with("bus", &infra.bus_name),
     )
 }
 

@@ -105,7 +105,7 @@ impl Step for TestEvents {
         let infra = InfraOutputs::parse(&ctx.outputs_of("infrastructure"))?;
         let aws = env.aws().await?;
         let removed =
-            probe::remove_leftovers(aws, &infra.bus_name, &config.project.environment).await?;
+            probe::remove_leftovers(ctx, aws, &infra.bus_name, &config.project.environment).await?;
         if !removed.is_empty() {
             ctx.warn(&format!(
                 "removed probe leftovers of an earlier run: {}",
@@ -129,7 +129,7 @@ impl Step for TestEvents {
         let t = Instant::now();
         let cleanup = tokio::time::timeout(
             CLEANUP_TIMEOUT,
-            probe::delete(aws, &infra.bus_name, &probe.name),
+            probe::remove(ctx, aws, &infra.bus_name, &probe.name),
         )
         .await;
         let check = match cleanup {
@@ -196,7 +196,9 @@ impl Step for TestEvents {
             return;
         };
         let Ok(aws) = env.aws().await else { return };
-        match probe::remove_leftovers(aws, &infra.bus_name, &env.config.project.environment).await {
+        match probe::remove_leftovers(ctx, aws, &infra.bus_name, &env.config.project.environment)
+            .await
+        {
             Ok(names) if !names.is_empty() => {
                 ctx.info(&format!("removed probe {}", names.join(", ")))
             }

@@ -22,7 +22,7 @@ pub async fn exercise(
     let env = ctx.env;
     let timeout = env.config.tests.delivery_timeout;
     let t = Instant::now();
-    let probe_ready = probe.setup(aws).await;
+    let probe_ready = probe.setup(ctx, aws).await;
     if let Err(e) = &probe_ready {
         checks.push(Check::timed(
             "routing probe",

@@ -109,7 +109,7 @@ pub async fn checks(aws: &AwsClients, config: &Config, infra: &InfraOutputs) -> 
                         name,
                         t,
                         true,
-                        format!("target `{}`, dead-letter queue {dlq}", lambda.key),
+                        format!("target `{}` of {rule}, dead-letter queue {dlq}", lambda.key),
                     )
                 }
                 Some(x) => Check::timed(

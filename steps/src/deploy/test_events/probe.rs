@@ -9,10 +9,17 @@ use aws_sdk_eventbridge::types::Target;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 
+use deploy_state::Resource;
+
 use super::publish::Outgoing;
 use crate::aws::{AwsClients, error_code, sdk_error};
 use crate::deploy::lambdas::poll::Poller;
-use crate::engine::StepError;
+use crate::engine::{StepContext, StepError};
+
+/// Inventory kinds of the probe's pieces: recorded while they exist, so that a killed run's
+/// probe is known to be this deployment's (the next run and `pre-destroy` remove it).
+pub const PROBE_RULE: &str = "probe-rule";
+pub const PROBE_QUEUE: &str = "probe-queue";
 
 pub const PROBE_SOURCE: &str = "custom.deploy-probe";
 pub const PROBE_DETAIL_TYPE: &str = "Deploy Probe";
@@ -63,7 +70,11 @@ impl Probe {
     }
 
     /// Creates the rule, the queue (writable by that rule only) and the target.
-    pub async fn setup(&mut self, aws: &AwsClients) -> Result<(), StepError> {
+    pub async fn setup(
+        &mut self,
+        ctx: &mut StepContext<'_>,
+        aws: &AwsClients,
+    ) -> Result<(), StepError> {
         let rule = aws
             .events
             .put_rule()
@@ -75,6 +86,11 @@ impl Probe {
             .await
             .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
         let rule_arn = rule.rule_arn.unwrap_or_default();
+        ctx.record(
+            Resource::new(PROBE_RULE, &self.name, ctx.step_name())
+                .with_arn(&rule_arn)
+                .with("bus", &self.bus),
+        )?;
         let queue = aws
             .sqs
             .create_queue()
@@ -85,6 +101,7 @@ impl Probe {
             .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;
         let url = queue.queue_url.unwrap_or_default();
         self.queue_url = Some(url.clone());
+        ctx.record(Resource::new(PROBE_QUEUE, &self.name, ctx.step_name()).with("url", &url))?;
         let attrs = aws
             .sqs
             .get_queue_attributes()
@@ -246,22 +263,41 @@ fn is_missing_queue(code: Option<&str>) -> bool {
     )
 }
 
-/// Probe rules and queues of `environment` that still exist, by name.
+/// Deletes the probe `name` and forgets it in the inventory.
+pub async fn remove(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    bus: &str,
+    name: &str,
+) -> Result<(), StepError> {
+    delete(aws, bus, name).await?;
+    ctx.forget(PROBE_RULE, name)?;
+    ctx.forget(PROBE_QUEUE, name)
+}
+
+/// Probes of `environment` that still exist: those in the inventory, and any other rule or
+/// queue with this environment's probe prefix (a run killed between creating a piece and
+/// recording it).
 pub async fn leftovers(
+    ctx: &StepContext<'_>,
     aws: &AwsClients,
     bus: &str,
     environment: &str,
 ) -> Result<Vec<String>, StepError> {
     let prefix = prefix(environment);
-    let mut names = Vec::new();
-    match aws
+    let mut names: Vec<String> = [PROBE_RULE, PROBE_QUEUE]
+        .iter()
+        .flat_map(|k| ctx.state().resources(k))
+        .map(|r| r.name.clone())
+        .collect();
+    let rules = aws
         .events
         .list_rules()
         .event_bus_name(bus)
         .name_prefix(&prefix)
         .send()
-        .await
-    {
+        .await;
+    match rules {
         Ok(out) => names.extend(
             out.rules()
                 .iter()
@@ -282,7 +318,6 @@ pub async fn leftovers(
             names.push(name.to_string());
         }
     }
-    names.retain(|n| n.starts_with(&prefix));
     names.sort();
     names.dedup();
     Ok(names)
@@ -290,13 +325,14 @@ pub async fn leftovers(
 
 /// Deletes every probe leftover of `environment`; returns the names removed.
 pub async fn remove_leftovers(
+    ctx: &mut StepContext<'_>,
     aws: &AwsClients,
     bus: &str,
     environment: &str,
 ) -> Result<Vec<String>, StepError> {
-    let names = leftovers(aws, bus, environment).await?;
+    let names = leftovers(ctx, aws, bus, environment).await?;
     for name in &names {
-        delete(aws, bus, name).await?;
+        remove(ctx, aws, bus, name).await?;
     }
     Ok(names)
 }
