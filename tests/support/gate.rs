@@ -26,7 +26,7 @@ impl Gate {
         let dir = tempfile::tempdir().unwrap();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &dir.path().join("gate"),
+            dir.path().join("gate"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,

@@ -86,15 +86,19 @@ impl Step for Iam {
         ctx.output("principal_arn", id.arn.clone());
         ctx.output("account", id.account.clone());
         let mut plan = plan(&env.config, &id)?;
-        if let Plan::PutUserPolicy { user } = &plan {
-            if env.config.iam == IamMode::Auto && !user_exists(aws, user).await? {
-                plan = Plan::Report {
-                    why: format!(
-                        "the caller reports IAM user {user}, but IAM has no such user (an \
-                         emulator's built-in identity?): no policy was changed"
-                    ),
-                };
+        let unknown_user = match &plan {
+            Plan::PutUserPolicy { user } if env.config.iam == IamMode::Auto => {
+                (!user_exists(aws, user).await?).then(|| user.clone())
             }
+            _ => None,
+        };
+        if let Some(user) = unknown_user {
+            plan = Plan::Report {
+                why: format!(
+                    "the caller reports IAM user {user}, but IAM has no such user (an \
+                     emulator's built-in identity?): no policy was changed"
+                ),
+            };
         }
         match plan {
             Plan::Nothing => {

@@ -330,10 +330,10 @@ mod tests {
         let mut tx = Some(tx);
         let args = ["-c", script.as_str()];
         let mut on_line = move |_: Stream, l: &str| {
-            if l == "ready" {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(());
-                }
+            if l == "ready"
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(());
             }
         };
         let run = tf.run(&args, &mut on_line);
