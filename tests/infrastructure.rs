@@ -27,19 +27,23 @@ async fn deployed() -> (&'static TestContext, RwLockReadGuard<'static, ()>) {
     (ctx, SHARED.read().await)
 }
 
-/// A stack deployed once with `deploy run infrastructure` on the shared ministack.
+/// A stack deployed once on the shared ministack: preflight and iam, then
+/// `deploy all --only infrastructure`.
 fn stack() -> &'static TestContext {
     STACK.get_or_init(|| {
         let ctx = TestContext::with(Kind::Ministack);
+        for step in ["preflight", "iam"] {
+            ctx.deploy().args(["run", step]).assert().success();
+        }
         let started = Instant::now();
         ctx.deploy()
-            .args(["run", "infrastructure"])
+            .args(["all", "--auto-approve", "--only", "infrastructure"])
             .timeout(TIMEOUT)
             .assert()
             .success()
             .stderr(predicate::str::contains("Completed infrastructure"));
         eprintln!(
-            "fresh stack: deploy run infrastructure took {:.1}s",
+            "fresh stack: deploy all --only infrastructure took {:.1}s",
             started.elapsed().as_secs_f64()
         );
         ctx

@@ -171,12 +171,22 @@ fn deploy_steps_zip() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn full_cycle_with_drift_repair_leaves_foreign_resources_alone() {
-    let ctx = TestContext::with(Kind::Ministack);
+    // Terraform through the counting stand-in (never gated), to prove the no-op run starts none.
+    let gate = Gate::new();
+    let ctx = gate.apply(TestContext::with(Kind::Ministack), At::Invocation(0));
     ctx.deploy()
         .args(["all", "--auto-approve"])
         .timeout(TIMEOUT)
         .assert()
         .success();
+    let invocations = || std::fs::read_to_string(gate.path().join("count")).unwrap();
+    let before = invocations();
+    ctx.deploy()
+        .args(["all", "--auto-approve"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("nothing to do: every step is up to date"));
+    assert_eq!(invocations(), before, "the no-op run started terraform");
     let out = ctx
         .deploy()
         .args(["status", "--live", "--json"])
