@@ -62,6 +62,14 @@ async fn leftovers(ctx: &TestContext) -> Vec<String> {
             found.push(format!("role {}", r.role_name()));
         }
     }
+    for u in iam.list_users().send().await.unwrap().users() {
+        let policies = iam.list_user_policies().user_name(u.user_name()).send().await.unwrap();
+        for p in policies.policy_names() {
+            if p.contains(env.as_str()) {
+                found.push(format!("user-policy {p}"));
+            }
+        }
+    }
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     for f in lambda.list_functions().send().await.unwrap().functions() {
         if f.function_name().unwrap_or("").starts_with(env.as_str()) {
