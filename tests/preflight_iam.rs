@@ -142,6 +142,29 @@ async fn iam_user_gets_a_scoped_policy_once() {
         .success()
         .stderr(predicate::str::contains("Skipped iam: up to date"));
     assert_eq!(ctx.state_json()["steps"]["iam"]["attempts"], 1);
+
+    // Teardown removes the policy it put, and only that.
+    ctx.deploy()
+        .args(["destroy", "--auto-approve"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("Completed destroy"));
+    let gone = iam
+        .get_user_policy()
+        .user_name(&user)
+        .policy_name(&policy_name)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_iam::error::ProvideErrorMetadata::code(&gone),
+        Some("NoSuchEntity")
+    );
+    iam.get_user()
+        .user_name(&user)
+        .send()
+        .await
+        .expect("the user itself stays");
 }
 
 fn urlencoding_decode(s: &str) -> String {

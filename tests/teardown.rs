@@ -63,7 +63,12 @@ async fn leftovers(ctx: &TestContext) -> Vec<String> {
         }
     }
     for u in iam.list_users().send().await.unwrap().users() {
-        let policies = iam.list_user_policies().user_name(u.user_name()).send().await.unwrap();
+        let policies = iam
+            .list_user_policies()
+            .user_name(u.user_name())
+            .send()
+            .await
+            .unwrap();
         for p in policies.policy_names() {
             if p.contains(env.as_str()) {
                 found.push(format!("user-policy {p}"));
@@ -193,7 +198,9 @@ async fn full_cycle_with_drift_repair_leaves_foreign_resources_alone() {
         .args(["all", "--auto-approve"])
         .assert()
         .success()
-        .stderr(predicate::str::contains("nothing to do: every step is up to date"));
+        .stderr(predicate::str::contains(
+            "nothing to do: every step is up to date",
+        ));
     assert_eq!(invocations(), before, "the no-op run started terraform");
     let out = ctx
         .deploy()
