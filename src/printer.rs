@@ -115,7 +115,6 @@ impl Printer {
 impl Reporter for Printer {
     fn event(&self, event: Event<'_>) {
         match event {
-            Event::Decided { .. } => {}
             Event::Started {
                 step,
                 description,

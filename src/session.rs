@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use deploy_config::{Config, Overrides};
-use deploy_state::{EmulatorRecord, Ledger, LockHolder};
+use deploy_state::{EmulatorRecord, Ledger, LedgerState, LockHolder};
 use deploy_steps::Env;
-use deploy_steps::emulator::{self, EmulatorKind};
+use deploy_steps::emulator;
 use deploy_steps::engine::Cancel;
 
 use crate::cli::Global;
@@ -65,22 +65,30 @@ impl Session {
         Ok(Ledger::open_read(&self.state_dir)?)
     }
 
-    /// The environment for steps. In `--local` mode with `ledger` given, starts ministack when
-    /// nothing answers and records it.
-    pub fn env(&self, ledger: Option<&mut Ledger>, cancel: Cancel) -> Result<Env, CliError> {
-        let target = match ledger {
-            Some(l) => self.target(Some(l))?,
-            None => self.target(None)?,
-        };
-        Ok(Env::new(
-            self.config.clone(),
-            self.state_dir.clone(),
-            target,
-            cancel,
-        ))
+    /// The environment for steps that change the deployment. In `--local` mode, starts
+    /// ministack when nothing answers, and records it in `ledger`.
+    pub fn env(&self, ledger: &mut Ledger, cancel: Cancel) -> Result<Env, CliError> {
+        let recorded = ledger.state().emulator.clone();
+        let target = self.target(recorded.as_ref(), Some(ledger))?;
+        Ok(self.make_env(target, cancel))
     }
 
-    fn target(&self, ledger: Option<&mut Ledger>) -> Result<String, CliError> {
+    /// The environment for read-only commands (`plan`, `status --live`): starts nothing.
+    pub fn env_read_only(&self, state: &LedgerState) -> Result<Env, CliError> {
+        let target = self.target(state.emulator.as_ref(), None)?;
+        Ok(self.make_env(target, Cancel::never()))
+    }
+
+    fn make_env(&self, target: String, cancel: Cancel) -> Env {
+        Env::new(self.config.clone(), self.state_dir.clone(), target, cancel)
+    }
+
+    /// Names the AWS endpoint: the region, the endpoint URL, or the emulator process.
+    fn target(
+        &self,
+        recorded: Option<&EmulatorRecord>,
+        start_in: Option<&mut Ledger>,
+    ) -> Result<String, CliError> {
         let c = &self.config;
         let Some(endpoint) = c.aws.endpoint_url.clone() else {
             return Ok(format!("aws {}", c.project.region));
@@ -88,34 +96,21 @@ impl Session {
         if !c.local {
             return Ok(format!("endpoint {endpoint}"));
         }
-        let recorded = ledger
-            .as_ref()
-            .and_then(|l| l.state().emulator.clone())
-            .or_else(|| {
-                Ledger::open_read(&self.state_dir)
-                    .ok()
-                    .and_then(|l| l.state().emulator.clone())
-            });
         match emulator::probe(&endpoint) {
             Some(kind) => {
                 if let Some(r) =
                     recorded.filter(|r| r.endpoint == endpoint && emulator::record_alive(r))
                 {
-                    return Ok(describe(&r));
+                    return Ok(describe(r));
                 }
-                if kind != EmulatorKind::Ministack {
-                    self.printer.info(&format!(
-                        "using {} already running at {endpoint}",
-                        kind.as_str()
-                    ));
-                } else {
-                    self.printer
-                        .info(&format!("using ministack already running at {endpoint}"));
-                }
+                self.printer.info(&format!(
+                    "using {} already running at {endpoint}",
+                    kind.as_str()
+                ));
                 Ok(format!("{} at {endpoint}", kind.as_str()))
             }
             None => {
-                let Some(ledger) = ledger else {
+                let Some(ledger) = start_in else {
                     return Ok(format!("nothing answering at {endpoint}"));
                 };
                 self.printer.status(

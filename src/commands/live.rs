@@ -1,6 +1,5 @@
 //! `deploy status --live`: every owned resource checked against AWS, concurrently.
 
-use deploy_steps::engine::Cancel;
 use deploy_steps::live::{self, Health};
 use serde_json::json;
 
@@ -9,8 +8,8 @@ use crate::session::Session;
 
 pub async fn exec(session: &Session, as_json: bool) -> CliResult {
     let ledger = session.read_ledger()?;
-    let state = ledger.state().clone();
-    let env = session.env(None, Cancel::never())?;
+    let state = ledger.state();
+    let env = session.env_read_only(state)?;
     let aws = env
         .aws()
         .await

@@ -29,7 +29,7 @@ pub async fn run_pipeline(
     prompter: &dyn Prompter,
 ) -> Result<Outcome, CliError> {
     let (handle, cancel) = cancel_pair();
-    let env = session.env(Some(ledger), cancel)?;
+    let env = session.env(ledger, cancel)?;
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
         handle.cancel();

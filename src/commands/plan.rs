@@ -1,6 +1,6 @@
 //! `deploy plan`: which steps would run, and why. Changes nothing.
 
-use deploy_steps::engine::{Cancel, decide};
+use deploy_steps::engine::decide;
 use deploy_steps::pipeline;
 use serde_json::json;
 
@@ -10,7 +10,7 @@ use crate::session::Session;
 
 pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     let ledger = session.read_ledger()?;
-    let env = session.env(None, Cancel::never())?;
+    let env = session.env_read_only(ledger.state())?;
     let mut rows = Vec::new();
     let mut invalidated_by: Option<String> = None;
     for step in pipeline::deploy() {

@@ -109,10 +109,6 @@ impl Ledger {
         self.state.step(name)
     }
 
-    pub fn is_locked(&self) -> bool {
-        self.lock.is_some()
-    }
-
     /// Moves `step` to `to`, letting `update` change the rest of its record, then writes the
     /// state atomically and appends the transition to the audit log.
     pub fn transition(

@@ -111,9 +111,15 @@ where
             (class, format!("{code}: {msg}"))
         }
         SdkError::TimeoutError(_) => (ErrorClass::Transient, "request timed out".to_string()),
-        SdkError::DispatchFailure(_) => (
+        // Only a network failure is worth another attempt; a dispatch failure can also be
+        // "no credentials in the chain", which waiting does not fix.
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => (
             ErrorClass::Transient,
             format!("could not reach the endpoint: {}", DisplayChain(&err)),
+        ),
+        SdkError::DispatchFailure(_) => (
+            ErrorClass::Permanent,
+            format!("the request could not be sent: {}", DisplayChain(&err)),
         ),
         SdkError::ResponseError(_) => (ErrorClass::Transient, format!("{err}")),
         other => (ErrorClass::Permanent, format!("{}", DisplayChain(other))),
@@ -123,6 +129,24 @@ where
         message: format!("{what}: {detail}"),
         hint: None,
     }
+}
+
+/// Error codes with which AWS says "there is no such thing", across the services used here.
+pub const NOT_FOUND_CODES: &[&str] = &[
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "NotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NonExistentQueue",
+];
+
+/// Whether an SDK error means the resource does not exist (which a deletion counts as done).
+pub fn is_not_found<E, R>(err: &aws_sdk_sts::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata,
+{
+    error_code(err).is_some_and(|c| NOT_FOUND_CODES.contains(&c))
 }
 
 /// The service error code of an SDK error, if it is a service error.

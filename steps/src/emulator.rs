@@ -97,19 +97,6 @@ pub fn loopback_port(endpoint: &str) -> Result<u16, EmulatorError> {
     port.parse().map_err(|_| bad())
 }
 
-/// Finds `name` on `PATH`.
-pub fn which(name: &str) -> Option<PathBuf> {
-    if name.contains('/') {
-        let p = PathBuf::from(name);
-        return p.is_file().then_some(p);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
 /// The kernel's start time of `pid` (clock ticks since boot), to tell a reused pid apart.
 pub fn process_start(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -137,7 +124,7 @@ pub fn start_ministack(
 ) -> Result<EmulatorRecord, EmulatorError> {
     use std::os::unix::process::CommandExt;
     let port = loopback_port(endpoint)?;
-    let bin = which("ministack").ok_or_else(|| EmulatorError::NotInstalled {
+    let bin = crate::tools::which("ministack").ok_or_else(|| EmulatorError::NotInstalled {
         endpoint: endpoint.to_string(),
     })?;
     let out = deploy_state::fsutil::append(log).map_err(EmulatorError::Spawn)?;

@@ -5,6 +5,7 @@
 //! sees.
 
 pub mod aws;
+pub mod checks;
 pub mod deploy;
 pub mod emulator;
 pub mod engine;

@@ -6,7 +6,7 @@ use deploy_state::{LedgerState, Resource};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::aws::{AwsClients, error_code};
+use crate::aws::{AwsClients, error_code, is_not_found};
 use crate::engine::Live;
 use crate::env::Env;
 
@@ -20,15 +20,6 @@ pub struct Health {
     pub healthy: bool,
     pub detail: String,
 }
-
-/// Error codes that mean "it is not there".
-const NOT_FOUND: &[&str] = &[
-    "ResourceNotFoundException",
-    "NoSuchEntity",
-    "AWS.SimpleQueueService.NonExistentQueue",
-    "QueueDoesNotExist",
-    "NotFoundException",
-];
 
 fn from_result<T, E, R>(
     r: &Resource,
@@ -53,7 +44,7 @@ where
             h.healthy = ok;
             h.detail = detail;
         }
-        Err(e) if error_code(&e).is_some_and(|c| NOT_FOUND.contains(&c)) => {
+        Err(e) if is_not_found(&e) => {
             h.exists = Some(false);
             h.detail = "missing".into();
         }

@@ -1,48 +1,25 @@
-//! External tools the deployment needs, and their versions.
+//! External tools: finding them, and identifying a binary without running it.
 
-use std::process::Stdio;
-use std::time::Duration;
+use std::path::PathBuf;
 
-/// A tool's version, or why it could not be read.
-pub async fn terraform_version(binary: &str) -> Result<String, String> {
-    let run = tokio::process::Command::new(binary)
-        .args(["version", "-json"])
-        .stdin(Stdio::null())
-        .env("CHECKPOINT_DISABLE", "1")
-        .kill_on_drop(true)
-        .output();
-    let out = match tokio::time::timeout(Duration::from_secs(30), run).await {
-        Err(_) => {
-            return Err(format!(
-                "`{binary} version -json` did not answer within 30s"
-            ));
-        }
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("`{binary}` was not found on PATH"));
-        }
-        Ok(Err(e)) => return Err(format!("`{binary}` could not be run: {e}")),
-        Ok(Ok(out)) => out,
-    };
-    if !out.status.success() {
-        return Err(format!(
-            "`{binary} version -json` failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+/// Finds `name` on `PATH` (a name with a `/` is taken as a path).
+pub fn which(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return p.is_file().then_some(p);
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("`{binary} version -json` printed no JSON ({e})"))?;
-    v.get("terraform_version")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| format!("`{binary} version -json` has no terraform_version"))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
 }
 
 /// Identifies an installed binary without running it: its resolved path, size and modification
 /// time. Fingerprints use this so that a no-op run starts no terraform process; an upgrade
 /// changes it.
 pub fn binary_identity(binary: &str) -> String {
-    let Some(path) = crate::emulator::which(binary) else {
+    let Some(path) = which(binary) else {
         return format!("{binary}: not found");
     };
     let path = std::fs::canonicalize(&path).unwrap_or(path);

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use deploy_config::{Config, IamMode};
 use deploy_state::{Fingerprint, LedgerState, Resource};
 
-use crate::aws::{error_code, sdk_error};
+use crate::aws::{error_code, is_not_found, sdk_error};
 use crate::deploy::iam_policy;
-use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError, TARGET_COMPONENT};
+use crate::engine::{Live, Poller, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::identity::{self, Identity, PrincipalKind};
 
@@ -124,7 +124,7 @@ impl Step for Iam {
 async fn user_exists(aws: &crate::aws::AwsClients, user: &str) -> Result<bool, StepError> {
     match aws.iam.get_user().user_name(user).send().await {
         Ok(_) => Ok(true),
-        Err(e) if error_code(&e) == Some("NoSuchEntity") => Ok(false),
+        Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(sdk_error("iam:GetUser", e)),
     }
 }
@@ -167,11 +167,7 @@ async fn wait_until_effective(ctx: &mut StepContext<'_>) -> Result<(), StepError
     let aws = env.aws().await?;
     let bus = env.config.eventbus.name.clone();
     let start = Instant::now();
-    let mut delays = RetryPolicy {
-        max_elapsed: PROPAGATION_DEADLINE,
-        ..RetryPolicy::from(&env.config.retry)
-    }
-    .backoff();
+    let mut poll = Poller::new(PROPAGATION_DEADLINE);
     loop {
         let result = aws.events.describe_event_bus().name(&bus).send().await;
         let denied = match &result {
@@ -183,7 +179,7 @@ async fn wait_until_effective(ctx: &mut StepContext<'_>) -> Result<(), StepError
         };
         if !denied {
             match result {
-                Err(e) if error_code(&e) != Some("ResourceNotFoundException") => {
+                Err(e) if !is_not_found(&e) => {
                     return Err(sdk_error("events:DescribeEventBus", e));
                 }
                 _ => {}
@@ -194,20 +190,12 @@ async fn wait_until_effective(ctx: &mut StepContext<'_>) -> Result<(), StepError
             ));
             return Ok(());
         }
-        match delays.next() {
-            Some(d) => {
-                ctx.detail(&format!(
-                    "not yet effective; checking again in {:.1}s",
-                    d.as_secs_f64()
-                ));
-                tokio::time::sleep(d).await;
-            }
-            None => {
-                return Err(StepError::transient(format!(
-                    "the deployer policy was not effective after {}s (events:DescribeEventBus still denied)",
-                    PROPAGATION_DEADLINE.as_secs()
-                )));
-            }
+        ctx.detail("not yet effective (events:DescribeEventBus denied); checking again");
+        if !poll.wait().await {
+            return Err(StepError::transient(format!(
+                "the deployer policy was not effective after {}s (events:DescribeEventBus still denied)",
+                PROPAGATION_DEADLINE.as_secs()
+            )));
         }
     }
 }

@@ -7,7 +7,6 @@
 
 pub mod function;
 pub mod outputs;
-pub mod poll;
 pub mod wiring;
 
 use std::collections::BTreeMap;

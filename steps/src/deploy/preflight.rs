@@ -4,9 +4,12 @@
 use async_trait::async_trait;
 use deploy_state::Fingerprint;
 
+use crate::checks::{Check, table};
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::identity;
+use crate::terraform::Terraform;
+use crate::terraform::prepared::binary;
 use crate::tools;
 
 pub struct Preflight;
@@ -14,44 +17,17 @@ pub struct Preflight;
 /// Free space the ledger directory's filesystem must have.
 const MIN_FREE_BYTES: u64 = 1 << 30;
 
-#[derive(Debug)]
-struct Check {
-    name: &'static str,
-    passed: bool,
-    detail: String,
-    fix: Option<String>,
-}
-
-impl Check {
-    fn pass(name: &'static str, detail: impl Into<String>) -> Check {
-        Check {
-            name,
-            passed: true,
-            detail: detail.into(),
-            fix: None,
-        }
-    }
-
-    fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
-        Check {
-            name,
-            passed: false,
-            detail: detail.into(),
-            fix: Some(fix.into()),
-        }
-    }
-}
-
 async fn check_terraform(env: &Env) -> (Check, Option<String>) {
-    let bin = &env.config.terraform.binary;
-    match tools::terraform_version(bin).await {
-        Ok(v) if tools::at_least(&v, 1, 5) => {
-            (Check::pass("terraform", format!("{bin} {v}")), Some(v))
+    // `name 1.11.4`, from the same runner the infrastructure step uses.
+    let version = Terraform::new(&binary(env), &env.state_dir).version().await;
+    match version {
+        Ok(v) if tools::at_least(v.rsplit(' ').next().unwrap_or(""), 1, 5) => {
+            (Check::pass("terraform", v.clone()), Some(v))
         }
         Ok(v) => (
             Check::fail(
                 "terraform",
-                format!("{bin} {v} is older than 1.5"),
+                format!("{v} is older than 1.5"),
                 "install Terraform >= 1.5 (or OpenTofu) and set [terraform] binary",
             ),
             Some(v),
@@ -59,7 +35,7 @@ async fn check_terraform(env: &Env) -> (Check, Option<String>) {
         Err(e) => (
             Check::fail(
                 "terraform",
-                e,
+                e.message,
                 "install Terraform >= 1.5 (or OpenTofu), or point [terraform] binary in deploy.toml at it",
             ),
             None,
@@ -182,18 +158,6 @@ fn has_tf_files(dir: &std::path::Path) -> bool {
         .unwrap_or(false)
 }
 
-fn table(checks: &[Check]) -> String {
-    let mut t = String::new();
-    for c in checks {
-        let mark = if c.passed { "ok  " } else { "FAIL" };
-        t.push_str(&format!("  {mark}  {:<16} {}\n", c.name, c.detail));
-        if let Some(fix) = &c.fix {
-            t.push_str(&format!("        {:<16} fix: {fix}\n", ""));
-        }
-    }
-    t
-}
-
 #[async_trait]
 impl Step for Preflight {
     fn name(&self) -> &'static str {
@@ -216,10 +180,7 @@ impl Step for Preflight {
         let (_, id) = check_credentials(env).await;
         let principal = id.map(|i| i.arn).unwrap_or_else(|| "unknown".into());
         Ok(Fingerprint::new()
-            .text(
-                "terraform",
-                &tools::binary_identity(&env.config.terraform.binary),
-            )
+            .text("terraform", &tools::binary_identity(&binary(env)))
             .text("principal", &principal)
             .text(
                 "endpoint",
@@ -253,7 +214,7 @@ impl Step for Preflight {
         if failed.is_empty() {
             return Ok(());
         }
-        let names: Vec<&str> = failed.iter().map(|c| c.name).collect();
+        let names: Vec<&str> = failed.iter().map(|c| c.name.as_str()).collect();
         let detail: Vec<String> = failed
             .iter()
             .map(|c| {

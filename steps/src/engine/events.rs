@@ -4,12 +4,6 @@ use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
-    /// The plan for a step: it will run (with why) or be skipped (with why).
-    Decided {
-        step: &'a str,
-        run: bool,
-        reason: &'a str,
-    },
     Started {
         step: &'a str,
         description: &'a str,

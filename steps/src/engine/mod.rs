@@ -4,6 +4,7 @@ mod cancel;
 mod decide;
 mod error;
 mod events;
+mod poll;
 mod retry;
 mod run;
 mod step;
@@ -12,8 +13,9 @@ pub use cancel::{Cancel, CancelHandle, cancel_pair};
 pub use decide::{Decision, TARGET_COMPONENT, decide};
 pub use error::{ErrorClass, StepError, TRANSIENT_MARKERS, classify_text};
 pub use events::{Answer, AutoApprove, Event, Prompter, Reporter, Silent};
+pub use poll::Poller;
 pub use retry::{FullJitter, RetryPolicy};
-pub use run::{Engine, Outcome, Selection, StepResult, selection_error};
+pub use run::{Engine, Outcome, Selection, StepResult};
 pub use step::{Live, Step, StepContext};
 
 #[cfg(test)]

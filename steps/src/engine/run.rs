@@ -8,7 +8,6 @@ use deploy_state::{Ledger, Level, StepLog, StepStatus};
 use jiff::Timestamp;
 
 use super::decide::{Decision, decide};
-use super::error::StepError;
 use super::events::{Answer, Event, Prompter, Reporter};
 use super::retry::RetryPolicy;
 use super::step::{Step, StepContext};
@@ -110,11 +109,6 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let decision = decide(step.as_ref(), self.env, self.ledger.state(), sel.force).await;
-            self.reporter.event(Event::Decided {
-                step: name,
-                run: decision.run,
-                reason: &decision.reason,
-            });
             if !decision.run {
                 self.reporter.event(Event::Skipped {
                     step: name,
@@ -375,13 +369,4 @@ impl<'a> Engine<'a> {
         });
         StepResult::Failed
     }
-}
-
-/// A step error that stops before any step ran (bad selection and the like).
-pub fn selection_error(pipeline: &[Arc<dyn Step>], name: &str) -> StepError {
-    let names: Vec<&str> = pipeline.iter().map(|s| s.name()).collect();
-    StepError::permanent(format!(
-        "unknown step `{name}`; steps: {}",
-        names.join(", ")
-    ))
 }

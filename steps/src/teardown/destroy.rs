@@ -2,13 +2,13 @@
 //! through the API that the stack is gone, then the IAM user policy the `iam` step put, then the
 //! generated local files; the ledger is marked destroyed (the audit log keeps the history).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use deploy_state::{Fingerprint, Resource};
 
-use crate::aws::{error_code, sdk_error};
-use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
+use crate::aws::{is_not_found, sdk_error};
+use crate::engine::{Poller, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::live;
 use crate::terraform::classify::classify;
@@ -22,11 +22,7 @@ pub struct Destroy;
 const VERIFY_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Files the deploy steps generated that a teardown removes.
-const GENERATED: &[&str] = &[
-    "terraform/terraform.tfvars.json",
-    "terraform/tfplan",
-    "packages",
-];
+const GENERATED: &[&str] = &["terraform/terraform.tfvars.json", "terraform/tfplan"];
 
 #[async_trait]
 impl Step for Destroy {
@@ -55,12 +51,7 @@ impl Step for Destroy {
         verify_gone(ctx).await?;
         remove_user_policies(ctx).await?;
         for rel in GENERATED {
-            let p = ctx.env.state_dir.join(rel);
-            let _ = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
+            let _ = std::fs::remove_file(ctx.env.state_dir.join(rel));
         }
         ctx.ledger_mut().mark_destroyed()?;
         ctx.info("deployment destroyed; the audit log keeps its history");
@@ -109,7 +100,7 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         .filter(|r| r.created_by == "infrastructure")
         .cloned()
         .collect();
-    let start = Instant::now();
+    let mut poll = Poller::new(VERIFY_DEADLINE);
     loop {
         let still: Vec<String> = live::check_all(&aws, &infra)
             .await
@@ -124,18 +115,17 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
             }
             return Ok(());
         }
-        if start.elapsed() > VERIFY_DEADLINE {
+        ctx.detail(&format!(
+            "waiting for deletion to show: {}",
+            still.join(", ")
+        ));
+        if !poll.wait().await {
             return Err(StepError::transient(format!(
                 "still present {}s after terraform destroy: {}",
                 VERIFY_DEADLINE.as_secs(),
                 still.join(", ")
             )));
         }
-        ctx.detail(&format!(
-            "waiting for deletion to show: {}",
-            still.join(", ")
-        ));
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -153,7 +143,7 @@ async fn remove_user_policies(ctx: &mut StepContext<'_>) -> Result<(), StepError
             .await;
         match r {
             Ok(_) => ctx.info(&format!("removed policy {} from IAM user {user}", p.name)),
-            Err(e) if error_code(&e) == Some("NoSuchEntity") => {
+            Err(e) if is_not_found(&e) => {
                 ctx.info(&format!("policy {} on {user} was already gone", p.name));
             }
             Err(e) => return Err(sdk_error("iam:DeleteUserPolicy", e)),

@@ -6,17 +6,11 @@
 use async_trait::async_trait;
 use deploy_state::{Fingerprint, Resource};
 
-use crate::aws::{AwsClients, error_code, sdk_error};
+use crate::aws::{AwsClients, is_not_found, sdk_error};
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 
 pub struct PreDestroy;
-
-const GONE: &[&str] = &[
-    "ResourceNotFoundException",
-    "AWS.SimpleQueueService.NonExistentQueue",
-    "QueueDoesNotExist",
-];
 
 /// `Ok(true)` deleted, `Ok(false)` already gone.
 fn tolerate<T, E, R>(
@@ -29,7 +23,7 @@ where
 {
     match r {
         Ok(_) => Ok(true),
-        Err(e) if error_code(&e).is_some_and(|c| GONE.contains(&c)) => Ok(false),
+        Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(sdk_error(what, e)),
     }
 }
@@ -88,7 +82,7 @@ async fn empty_rule(
             return Ok(0);
         }
         Ok(_) => {}
-        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(0),
+        Err(e) if is_not_found(&e) => return Ok(0),
         Err(e) => return Err(sdk_error("events:DescribeRule", e)),
     }
     let mut removed = 0;
@@ -103,7 +97,7 @@ async fn empty_rule(
             .await;
         let page = match page {
             Ok(p) => p,
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(removed),
+            Err(e) if is_not_found(&e) => return Ok(removed),
             Err(e) => return Err(sdk_error("events:ListTargetsByRule", e)),
         };
         let ids: Vec<String> = page.targets().iter().map(|t| t.id().to_string()).collect();

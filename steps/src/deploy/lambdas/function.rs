@@ -12,8 +12,8 @@ use aws_sdk_lambda::types::{
 use backon::Retryable;
 use deploy_config::Lambda;
 
-use super::poll::Poller;
 use crate::aws::{error_code, sdk_error};
+use crate::engine::Poller;
 use crate::engine::{RetryPolicy, StepError};
 use crate::package::Package;
 

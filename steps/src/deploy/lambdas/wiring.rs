@@ -8,8 +8,8 @@ use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy as TargetRetry, T
 use aws_sdk_lambda::types::FunctionResponseType;
 use serde_json::Value;
 
-use super::poll::Poller;
 use crate::aws::{error_code, sdk_error};
+use crate::engine::Poller;
 use crate::engine::StepError;
 
 pub const EVENTS_PRINCIPAL: &str = "events.amazonaws.com";

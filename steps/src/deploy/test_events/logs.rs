@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::aws::{error_code, sdk_error};
-use crate::deploy::lambdas::poll::Poller;
+use crate::engine::Poller;
 use crate::engine::StepError;
 
 pub const EVENT_RECEIVED: &str = "EVENT_RECEIVED";

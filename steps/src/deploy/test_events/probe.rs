@@ -13,7 +13,7 @@ use deploy_state::Resource;
 
 use super::publish::Outgoing;
 use crate::aws::{AwsClients, error_code, sdk_error};
-use crate::deploy::lambdas::poll::Poller;
+use crate::engine::Poller;
 use crate::engine::{StepContext, StepError};
 
 /// Inventory kinds of the probe's pieces: recorded while they exist, so that a killed run's
@@ -247,20 +247,13 @@ pub async fn delete(aws: &AwsClients, bus: &str, name: &str) -> Result<(), StepE
             let url = out.queue_url.unwrap_or_default();
             match aws.sqs.delete_queue().queue_url(&url).send().await {
                 Ok(_) => Ok(()),
-                Err(e) if is_missing_queue(error_code(&e)) => Ok(()),
+                Err(e) if crate::aws::is_not_found(&e) => Ok(()),
                 Err(e) => Err(sdk_error(&format!("DeleteQueue {name}"), e)),
             }
         }
-        Err(e) if is_missing_queue(error_code(&e)) => Ok(()),
+        Err(e) if crate::aws::is_not_found(&e) => Ok(()),
         Err(e) => Err(sdk_error(&format!("GetQueueUrl {name}"), e)),
     }
-}
-
-fn is_missing_queue(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("AWS.SimpleQueueService.NonExistentQueue" | "QueueDoesNotExist" | "NonExistentQueue")
-    )
 }
 
 /// Deletes the probe `name` and forgets it in the inventory.

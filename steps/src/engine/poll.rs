@@ -1,4 +1,4 @@
-//! Polling with a deadline: how every step here waits for a condition (never a fixed sleep).
+//! Polling with a deadline: how every step waits for a condition (never a fixed sleep).
 
 use std::time::{Duration, Instant};
 
