@@ -81,6 +81,47 @@ pub enum Command {
     Logs(LogsArgs),
     /// Manage the local emulator that `--local` started.
     Emulator(EmulatorArgs),
+    /// Where this deployment's state lives: create the S3 bucket, or move the state.
+    State(StateArgs),
+    /// Remove the run lock whoever holds it (a runner that died, when its lease is too long to
+    /// wait for). Refused without --force.
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub action: StateAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    Local,
+    S3,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Create the state bucket (versioned, encrypted, private, TLS only) if it does not exist,
+    /// or check it: for people who prepare accounts before CI runs.
+    Bootstrap,
+    /// Move this deployment's state (ledger, audit log, logs, Terraform state) to the other
+    /// backend, without redeploying.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The backend to move the state to.
+    #[arg(long, value_enum)]
+    pub to: BackendKind,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Really remove it: a run still going would lose its lock (it stops at its next write).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +178,10 @@ pub struct StatusArgs {
     /// Check every owned resource against AWS.
     #[arg(long)]
     pub live: bool,
+    /// List every deployment the state holds (this checkout's directories, or the bucket), one
+    /// line each.
+    #[arg(long, conflicts_with = "live")]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

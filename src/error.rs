@@ -7,6 +7,8 @@ pub const STEP_FAILED: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const LOCKED: u8 = 3;
 pub const NOTHING_DEPLOYED: u8 = 4;
+/// No state for this deployment here, but resources with its names exist in the account.
+pub const STATE_MISSING: u8 = 5;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]
@@ -39,11 +41,17 @@ impl From<deploy_config::ConfigError> for CliError {
 
 impl From<deploy_state::LedgerError> for CliError {
     fn from(e: deploy_state::LedgerError) -> Self {
+        use deploy_state::LedgerError as L;
         let code = match e {
-            deploy_state::LedgerError::Locked { .. } => LOCKED,
-            deploy_state::LedgerError::Corrupt { .. }
-            | deploy_state::LedgerError::SchemaVersion { .. } => USAGE,
-            deploy_state::LedgerError::Io { .. } => STEP_FAILED,
+            L::Locked { .. } => LOCKED,
+            L::Corrupt { .. }
+            | L::SchemaVersion { .. }
+            | L::IdentityMismatch { .. }
+            | L::AccountMismatch { .. }
+            | L::Denied { .. } => USAGE,
+            L::Io { .. } | L::Storage { .. } | L::Conflict { .. } | L::LockLost { .. } => {
+                STEP_FAILED
+            }
         };
         CliError {
             code,

@@ -6,6 +6,7 @@ mod error;
 mod printer;
 mod prompt;
 mod session;
+mod store;
 
 use std::process::ExitCode;
 
@@ -40,8 +41,10 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Plan(a) => commands::plan::exec(&session, a).await,
         Command::Status(a) => commands::status::exec(&session, a).await,
         Command::Destroy(a) => commands::destroy::exec(&session, a).await,
-        Command::Reset(a) => commands::reset::exec(&session, a),
-        Command::Logs(a) => commands::logs::exec(&session, a),
+        Command::Reset(a) => commands::reset::exec(&session, a).await,
+        Command::Logs(a) => commands::logs::exec(&session, a).await,
         Command::Emulator(a) => commands::emulator::exec(&session, a),
+        Command::State(a) => commands::state::exec(&session, a).await,
+        Command::Unlock(a) => commands::state::unlock(&session, a).await,
     }
 }

@@ -65,6 +65,13 @@ impl Printer {
         self.status("Info", Style::new().cyan(), message);
     }
 
+    /// Detail shown only with `-v`.
+    pub fn verbose(&self, message: &str) {
+        if self.verbosity == Verbosity::Verbose {
+            self.status("Note", Style::new().dim(), message);
+        }
+    }
+
     pub fn warn(&self, message: &str) {
         self.line(&format!("{} {message}", style("warning:").yellow().bold()));
     }

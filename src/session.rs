@@ -1,24 +1,42 @@
-//! What every command needs: the configuration, the ledger directory, the printer, and (for
-//! commands that touch AWS) the environment steps run in.
+//! What every command needs: the configuration, the deployment's identity, where its state
+//! lives, the printer, and (for commands that touch AWS) the environment steps run in.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use deploy_config::{Config, Overrides};
-use deploy_state::{EmulatorRecord, Ledger, LedgerState, LockHolder};
+use deploy_config::{Config, Overrides, StateBackend};
+use deploy_state::{
+    Backend, DeploymentId, EmulatorRecord, Ledger, LockHolder, OnCorrupt, check_account, machine,
+};
 use deploy_steps::Env;
 use deploy_steps::emulator;
 use deploy_steps::engine::Cancel;
+use tokio::sync::OnceCell;
 
 use crate::cli::Global;
 use crate::error::CliError;
 use crate::printer::Printer;
+use crate::store;
 
 pub struct Session {
     pub config: Config,
-    pub state_dir: PathBuf,
+    /// The local state root (`.deployment-state/` beside the configuration, or `--state-dir`):
+    /// one directory per deployment, and what is per machine.
+    pub state_root: PathBuf,
+    /// (project, environment, region); the account is learnt from STS.
+    pub identity: DeploymentId,
     pub printer: Printer,
     pub wait_lock: Option<Duration>,
+    /// A ledger of the earlier flat layout was moved into place: from where.
+    migrated_from: Option<String>,
+    account: OnceCell<Result<String, String>>,
+}
+
+/// A ledger opened for a run, with the environment its steps see.
+pub struct Opened {
+    pub env: Env,
+    pub ledger: Ledger,
 }
 
 impl Session {
@@ -31,26 +49,121 @@ impl Session {
             None => (PathBuf::from("deploy.toml"), false),
         };
         let config = deploy_config::load(&path, required, &overrides)?;
-        let state_dir = g
+        for w in &config.warnings {
+            printer.warn(w);
+        }
+        let state_root = g
             .state_dir
             .clone()
             .unwrap_or_else(|| config.base_dir.join(".deployment-state"));
+        let p = &config.project;
+        let identity = DeploymentId::new(&p.name, &p.environment, &p.region);
+        let migrated_from = store::migrate_flat_layout(&state_root, &identity, &printer)?;
         Ok(Session {
             config,
-            state_dir,
+            state_root,
+            identity,
             printer,
             wait_lock: g.wait_lock,
+            migrated_from,
+            account: OnceCell::new(),
         })
     }
 
-    /// Takes the ledger lock for `command`, reporting what a dead previous run left behind.
-    pub fn lock(&self, command: &str) -> Result<Ledger, CliError> {
+    /// This machine's directory for the deployment.
+    pub fn local_dir(&self) -> PathBuf {
+        self.state_root.join(self.identity.slug())
+    }
+
+    pub fn uses_s3(&self) -> bool {
+        self.config.state.backend == StateBackend::S3
+    }
+
+    /// The caller's AWS account (one STS call per process), or why it is unknown.
+    pub async fn account(&self) -> Result<String, String> {
+        self.account
+            .get_or_init(|| async {
+                let target = self.target(None).map_err(|e| e.message)?;
+                let env = self.make_env(target, Cancel::never());
+                let aws = env.aws().await.map_err(|e| e.message)?;
+                deploy_steps::identity::caller(aws)
+                    .await
+                    .map(|id| id.account)
+                    .map_err(|e| e.message)
+            })
+            .await
+            .clone()
+    }
+
+    /// The backend of this deployment's state. `create` makes a missing S3 bucket.
+    pub async fn backend(&self, create: bool) -> Result<Arc<dyn Backend>, CliError> {
+        if !self.uses_s3() {
+            return Ok(store::local(self));
+        }
+        Ok(store::s3(self, create).await?)
+    }
+
+    /// Opens the ledger for a run of `command`: the emulator started when `--local` needs it,
+    /// the lock taken, and the caller's account checked against the one recorded (a mismatch
+    /// stops here, before anything changes).
+    pub async fn open(&self, command: &str, cancel: Cancel) -> Result<Opened, CliError> {
+        let target = self.target(Some(()))?;
+        let backend = self.backend(true).await?;
+        let mut ledger = self.lock_backend(backend, command, OnCorrupt::Refuse)?;
+        match self.account().await {
+            Ok(account) => ledger.bind_account(&account)?,
+            // Preflight reports missing credentials, and the ledger records it.
+            Err(why) => self
+                .printer
+                .verbose(&format!("the AWS account is not known yet: {why}")),
+        }
+        let env = self.env_for(&ledger, target, cancel);
+        Ok(Opened { env, ledger })
+    }
+
+    /// Opens the ledger to read it, for commands that also call AWS (`plan`, `status --live`):
+    /// the account is checked first.
+    pub async fn open_read_live(&self) -> Result<Opened, CliError> {
+        let target = self.target(None)?;
+        let ledger = Ledger::open_read(self.backend(false).await?)?;
+        match self.account().await {
+            Ok(account) => check_account(ledger.state(), &account, &ledger.location())?,
+            // What cannot be checked is reported by the command as unknown.
+            Err(why) => self
+                .printer
+                .verbose(&format!("the AWS account is not known: {why}")),
+        }
+        let env = self.env_for(&ledger, target, Cancel::never());
+        Ok(Opened { env, ledger })
+    }
+
+    /// Opens the ledger to read it, calling no AWS API (for the local backend).
+    pub async fn read_ledger(&self) -> Result<Ledger, CliError> {
+        Ok(Ledger::open_read(self.backend(false).await?)?)
+    }
+
+    /// Takes the lock on the ledger without calling AWS (`reset`, `emulator stop`).
+    pub async fn lock(&self, command: &str, on_corrupt: OnCorrupt) -> Result<Ledger, CliError> {
+        let backend = self.backend(false).await?;
+        self.lock_backend(backend, command, on_corrupt)
+    }
+
+    fn lock_backend(
+        &self,
+        backend: Arc<dyn Backend>,
+        command: &str,
+        on_corrupt: OnCorrupt,
+    ) -> Result<Ledger, CliError> {
         let holder = LockHolder::current(command);
-        let (ledger, recovery) = Ledger::open_locked(&self.state_dir, &holder, self.wait_lock)?;
+        let (mut ledger, recovery) =
+            Ledger::open_locked(backend, &holder, self.wait_lock, &self.identity, on_corrupt)?;
         if let Some(prev) = &recovery.previous_holder {
             self.printer.warn(&format!(
-                "the previous run (pid {}, {}) ended without releasing the ledger; taking over",
-                prev.pid, prev.command
+                "the previous run ({}) ended without releasing the lock{}; taking over",
+                prev.describe(),
+                prev.heartbeat
+                    .map(|t| format!(" (last heartbeat {t})"))
+                    .unwrap_or_default()
             ));
         }
         for step in &recovery.interrupted {
@@ -58,37 +171,39 @@ impl Session {
                 "step {step} was left in progress: now marked interrupted"
             ));
         }
+        if let Some(aside) = &recovery.set_aside {
+            self.printer
+                .warn(&format!("the unreadable state file was kept as {aside}"));
+        }
+        if let Some(from) = &self.migrated_from {
+            ledger.note_migrated(from)?;
+        }
         Ok(ledger)
     }
 
-    pub fn read_ledger(&self) -> Result<Ledger, CliError> {
-        Ok(Ledger::open_read(&self.state_dir)?)
-    }
-
-    /// The environment for steps that change the deployment. In `--local` mode, starts
-    /// ministack when nothing answers, and records it in `ledger`.
-    pub fn env(&self, ledger: &mut Ledger, cancel: Cancel) -> Result<Env, CliError> {
-        let recorded = ledger.state().emulator.clone();
-        let target = self.target(recorded.as_ref(), Some(ledger))?;
-        Ok(self.make_env(target, cancel))
-    }
-
-    /// The environment for read-only commands (`plan`, `status --live`): starts nothing.
-    pub fn env_read_only(&self, state: &LedgerState) -> Result<Env, CliError> {
-        let target = self.target(state.emulator.as_ref(), None)?;
-        Ok(self.make_env(target, Cancel::never()))
+    fn env_for(&self, ledger: &Ledger, target: String, cancel: Cancel) -> Env {
+        let mut env = self.make_env(target, cancel);
+        env.terraform_backend = ledger.backend().terraform();
+        env
     }
 
     fn make_env(&self, target: String, cancel: Cancel) -> Env {
-        Env::new(self.config.clone(), self.state_dir.clone(), target, cancel)
+        Env::new(
+            self.config.clone(),
+            self.local_dir(),
+            deploy_state::TerraformBackend::Local,
+            target,
+            cancel,
+        )
     }
 
-    /// Names the AWS endpoint: the region, the endpoint URL, or the emulator process.
-    fn target(
-        &self,
-        recorded: Option<&EmulatorRecord>,
-        start_in: Option<&mut Ledger>,
-    ) -> Result<String, CliError> {
+    pub fn emulator_record(&self) -> Option<EmulatorRecord> {
+        machine::load_emulator(&self.state_root)
+    }
+
+    /// Names the AWS endpoint: the region, the endpoint URL, or the emulator process. With
+    /// `start` (a run that changes things) and `--local`, starts ministack when nothing answers.
+    fn target(&self, start: Option<()>) -> Result<String, CliError> {
         let c = &self.config;
         let Some(endpoint) = c.aws.endpoint_url.clone() else {
             return Ok(format!("aws {}", c.project.region));
@@ -96,36 +211,40 @@ impl Session {
         if !c.local {
             return Ok(format!("endpoint {endpoint}"));
         }
+        let recorded = self.emulator_record();
         match emulator::probe(&endpoint) {
             Some(kind) => {
-                if let Some(r) =
-                    recorded.filter(|r| r.endpoint == endpoint && emulator::record_alive(r))
+                if let Some(r) = recorded
+                    .as_ref()
+                    .filter(|r| r.endpoint == endpoint && emulator::record_alive(r))
                 {
                     return Ok(describe(r));
                 }
-                self.printer.info(&format!(
-                    "using {} already running at {endpoint}",
-                    kind.as_str()
-                ));
+                if start.is_some() {
+                    self.printer.info(&format!(
+                        "using {} already running at {endpoint}",
+                        kind.as_str()
+                    ));
+                }
                 Ok(format!("{} at {endpoint}", kind.as_str()))
             }
+            None if start.is_none() => Ok(format!("nothing answering at {endpoint}")),
             None => {
-                let Some(ledger) = start_in else {
-                    return Ok(format!("nothing answering at {endpoint}"));
-                };
                 self.printer.status(
                     "Starting",
                     console::Style::new().cyan(),
                     &format!("ministack on {endpoint}"),
                 );
-                let log = self.state_dir.join("ministack.log");
+                let log = self.state_root.join("ministack.log");
+                deploy_state::fsutil::private_dir(&self.state_root)
+                    .map_err(|e| CliError::failed(format!("{}: {e}", self.state_root.display())))?;
                 let record = emulator::start_ministack(&endpoint, &log, Duration::from_secs(30))?;
                 self.printer.info(&format!(
                     "ministack started (pid {}), log {}; stop it with `deploy emulator stop`",
                     record.pid.unwrap_or(0),
                     log.display()
                 ));
-                ledger.set_emulator(Some(record.clone()))?;
+                machine::save_emulator(&self.state_root, Some(&record))?;
                 Ok(describe(&record))
             }
         }

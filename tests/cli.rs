@@ -80,8 +80,7 @@ fn all_without_terminal_or_auto_approve_refuses_at_once() {
 #[test]
 fn a_held_lock_makes_a_second_run_exit_3_naming_the_holder() {
     let ctx = TestContext::offline();
-    let holder = deploy_state::LockHolder::current("deploy all");
-    let (_held, _) = deploy_state::Ledger::open_locked(&ctx.state_dir(), &holder, None).unwrap();
+    let _held = ctx.lock_ledger("deploy all");
     ctx.deploy()
         .args(["all", "--auto-approve"])
         .assert()
@@ -95,8 +94,7 @@ fn a_held_lock_makes_a_second_run_exit_3_naming_the_holder() {
 #[test]
 fn wait_lock_gives_up_after_the_duration() {
     let ctx = TestContext::offline();
-    let holder = deploy_state::LockHolder::current("deploy all");
-    let (_held, _) = deploy_state::Ledger::open_locked(&ctx.state_dir(), &holder, None).unwrap();
+    let _held = ctx.lock_ledger("deploy all");
     let start = Instant::now();
     ctx.deploy()
         .args(["reset", "--wait-lock", "1s"])

@@ -43,7 +43,7 @@ fn local_context() -> (TestContext, String) {
 }
 
 fn recorded_pid(ctx: &TestContext) -> u32 {
-    ctx.state_json()["emulator"]["pid"]
+    ctx.emulator_json()["pid"]
         .as_u64()
         .expect("emulator recorded") as u32
 }
@@ -60,7 +60,7 @@ fn local_mode_starts_records_reuses_and_notices_a_dead_emulator() {
         )));
     let pid = recorded_pid(&ctx);
     let _guard = KillOnDrop(pid);
-    let rec = ctx.state_json()["emulator"].clone();
+    let rec = ctx.emulator_json().clone();
     assert_eq!(rec["kind"], "ministack");
     assert_eq!(rec["started_by_deploy"], true);
     assert!(emulator::answers(&endpoint, "/_ministack/health"));
@@ -106,7 +106,7 @@ fn emulator_stop_stops_what_deploy_started() {
         )));
     wait_until_gone(pid);
     assert!(!emulator::answers(&endpoint, "/_ministack/health"));
-    assert!(ctx.state_json()["emulator"].is_null());
+    assert!(ctx.emulator_json().is_null());
 }
 
 #[test]

@@ -43,9 +43,7 @@ fn a_killed_run_is_resumed_by_the_next_run() {
         .args(["all", "--auto-approve", "--only", "preflight"])
         .assert()
         .success()
-        .stderr(predicate::str::contains(
-            "ended without releasing the ledger",
-        ))
+        .stderr(predicate::str::contains("ended without releasing the lock"))
         .stderr(predicate::str::contains("Completed preflight"));
     let state = ctx.state_json();
     assert_eq!(state["steps"]["preflight"]["status"], "completed");

@@ -7,6 +7,7 @@ mod support;
 use std::time::Duration;
 
 use predicates::prelude::*;
+use support::aws::leftovers;
 use support::gate::{At, Gate, signal, spawn};
 use support::{Kind, TestContext};
 
@@ -14,75 +15,6 @@ const TIMEOUT: Duration = Duration::from_secs(400);
 
 fn json(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Names of everything in the emulator that could belong to `env`, through the SDK.
-async fn leftovers(ctx: &TestContext) -> Vec<String> {
-    let sdk = ctx.sdk().await;
-    let env = &ctx.environment;
-    let mut found = Vec::new();
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
-    for b in events
-        .list_event_buses()
-        .send()
-        .await
-        .unwrap()
-        .event_buses()
-    {
-        if b.name().unwrap_or("").starts_with(env.as_str()) {
-            found.push(format!("bus {}", b.name().unwrap()));
-        }
-    }
-    let bus = format!("{env}-application-events");
-    if let Ok(rules) = events.list_rules().event_bus_name(&bus).send().await {
-        for r in rules.rules() {
-            found.push(format!("rule {}", r.name().unwrap_or("")));
-        }
-    }
-    if let Ok(archives) = events.list_archives().send().await {
-        for a in archives.archives() {
-            if a.archive_name().unwrap_or("").starts_with(env.as_str()) {
-                found.push(format!("archive {}", a.archive_name().unwrap()));
-            }
-        }
-    }
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queues = sqs
-        .list_queues()
-        .queue_name_prefix(env.as_str())
-        .send()
-        .await
-        .unwrap();
-    for q in queues.queue_urls() {
-        found.push(format!("queue {q}"));
-    }
-    let iam = aws_sdk_iam::Client::new(&sdk);
-    for r in iam.list_roles().send().await.unwrap().roles() {
-        if r.role_name().starts_with(env.as_str()) {
-            found.push(format!("role {}", r.role_name()));
-        }
-    }
-    for u in iam.list_users().send().await.unwrap().users() {
-        let policies = iam
-            .list_user_policies()
-            .user_name(u.user_name())
-            .send()
-            .await
-            .unwrap();
-        for p in policies.policy_names() {
-            if p.contains(env.as_str()) {
-                found.push(format!("user-policy {p}"));
-            }
-        }
-    }
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
-    for f in lambda.list_functions().send().await.unwrap().functions() {
-        if f.function_name().unwrap_or("").starts_with(env.as_str()) {
-            found.push(format!("function {}", f.function_name().unwrap()));
-        }
-    }
-    found.sort();
-    found
 }
 
 /// Resources of other teams in the same account and region, named to tempt a sloppy sweep.

@@ -21,8 +21,13 @@ pub struct Config {
     pub iam: IamMode,
     pub retry: Retry,
     pub tests: Tests,
+    /// Where the deployment's state (the ledger) is kept.
+    pub state: StateConfig,
     /// `--local`: run against a local emulator.
     pub local: bool,
+    /// Things in the file that are allowed but probably not meant, one line each, e.g. a
+    /// name pinned to another environment's derived name. Print them; they are not errors.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -104,6 +109,67 @@ pub struct Retry {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Tests {
     pub delivery_timeout: Duration,
+}
+
+/// Where the state is kept: `[state]`.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateBackend {
+    /// `.deployment-state/` next to the file (or `DEPLOY_STATE_DIR`).
+    Local,
+    /// An S3 bucket, with a lease-based lock.
+    S3,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StateConfig {
+    pub backend: StateBackend,
+    /// `None`: derived at run time with [`default_state_bucket`] (it needs the account).
+    pub bucket: Option<String>,
+    /// Key prefix in the bucket: always ends with '/', never starts with '/'.
+    /// Default `<project.name>/<project.environment>/`.
+    pub prefix: String,
+    /// `None`: the project's region.
+    pub region: Option<String>,
+    pub kms_key_id: Option<String>,
+    /// `lock_lease_seconds`: how long a lock holder may go without renewing.
+    pub lock_lease: Duration,
+}
+
+/// The state bucket used when none is configured: `{project}-state-{account}-{region}`.
+///
+/// The project part is shortened (trailing '-' trimmed) so the whole fits S3's 63 characters,
+/// and a leading prefix S3 reserves (`xn--`, `sthree-`, `amzn-s3-demo-`) is dropped from it.
+/// Two projects that shorten to the same bucket still keep separate state: the key prefix
+/// names the whole project. For a valid project name, a 12-digit account and a valid region
+/// the result satisfies [`crate::validate::bucket_name_problem`].
+pub fn default_state_bucket(project: &str, account: &str, region: &str) -> String {
+    const MAX: usize = 63;
+    let tail = format!("state-{account}-{region}");
+    let mut head = project;
+    while let Some(rest) = crate::validate::RESERVED_BUCKET_PREFIXES
+        .iter()
+        .find_map(|p| head.strip_prefix(p))
+    {
+        head = rest;
+    }
+    let head = head.trim_start_matches(['-', '.']);
+    // Room for the project part and the '-' that joins it to the tail.
+    let room = MAX.saturating_sub(tail.len() + 1);
+    let head = first_chars(head, room).trim_end_matches(['-', '.']);
+    let name = if head.is_empty() {
+        tail
+    } else {
+        format!("{head}-{tail}")
+    };
+    // Longer only with a region longer than any AWS has: keep the name usable anyway.
+    first_chars(&name, MAX)
+        .trim_end_matches(['-', '.'])
+        .to_string()
+}
+
+fn first_chars(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
 impl Config {

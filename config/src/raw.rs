@@ -33,6 +33,8 @@ pub struct RawConfig {
     pub retry: RawRetry,
     #[serde(default)]
     pub tests: RawTests,
+    #[serde(default)]
+    pub state: RawState,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,4 +116,15 @@ pub struct RawRetry {
 #[serde(deny_unknown_fields)]
 pub struct RawTests {
     pub delivery_timeout_seconds: S<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawState {
+    pub backend: S<String>,
+    pub bucket: S<String>,
+    pub prefix: S<String>,
+    pub region: S<String>,
+    pub kms_key_id: S<String>,
+    pub lock_lease_seconds: S<i64>,
 }

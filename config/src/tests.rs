@@ -149,3 +149,6 @@ fn missing_optional_file_gives_defaults_but_explicit_one_is_required() {
     let err = load(&path, true, &Overrides::default()).unwrap_err();
     assert!(err.to_string().contains("deploy.toml"));
 }
+
+mod state;
+mod warnings;

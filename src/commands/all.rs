@@ -33,9 +33,26 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
             vec![]
         },
     };
-    let mut ledger = session.lock("deploy all")?;
+    let mut run = super::open_run(session, "deploy all").await?;
+    for (other, location) in crate::store::siblings(session).await {
+        session.printer.warn(&format!(
+            "a deployment of {}/{} also exists in {}{} (state {location}); this run deploys {} \
+             separately. To move it instead, destroy the other one first (DEPLOY_REGION={} \
+             deploy destroy)",
+            other.project,
+            other.environment,
+            other.region,
+            other
+                .account
+                .as_ref()
+                .map(|a| format!(", account {a}"))
+                .unwrap_or_default(),
+            session.identity,
+            other.region,
+        ));
+    }
     if args.fresh_start {
-        ledger.reset(None)?;
+        run.opened.ledger.reset(None)?;
         session
             .printer
             .info("fresh start: step records cleared (audit log kept)");
@@ -45,6 +62,6 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     } else {
         &StepPrompter
     };
-    let outcome = super::run_pipeline(session, &mut ledger, &steps, &selection, prompter).await?;
+    let outcome = super::run_pipeline(session, &mut run, &steps, &selection, prompter).await?;
     super::finish(session, &outcome)
 }

@@ -4,6 +4,9 @@ use deploy_steps::engine::{AutoApprove, Selection};
 use deploy_steps::pipeline;
 use dialoguer::Input;
 
+use deploy_state::Ledger;
+
+use super::unowned::Found;
 use crate::cli::{DestroyArgs, Phase};
 use crate::error::{self, CliError, CliResult};
 use crate::session::Session;
@@ -33,14 +36,30 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
         only,
         ..Selection::default()
     };
-    let mut ledger = session.lock("deploy destroy")?;
-    if let Some(why) = nothing_to_destroy(session, ledger.state()) {
+    let mut run = super::open_run(session, "deploy destroy").await?;
+    match super::unowned::look(session, &run.opened).await? {
+        Found::Unowned(found) => {
+            return Ok(super::unowned::report(session, &run.opened, &found, false));
+        }
+        Found::Nothing { checked } => {
+            session.printer.info(&format!(
+                "nothing to do: no state for {} at {}, and none of its {checked} resource names \
+                 exist ({})",
+                session.identity,
+                run.opened.ledger.location(),
+                run.opened.env.target
+            ));
+            return Ok(error::OK);
+        }
+        Found::HasState => {}
+    }
+    if let Some(why) = nothing_to_destroy(&run.opened.ledger)? {
         session.printer.info(&format!("nothing to do: {why}"));
         return Ok(error::OK);
     }
     let outcome = super::run_pipeline(
         session,
-        &mut ledger,
+        &mut run,
         &pipeline::teardown(),
         &selection,
         &AutoApprove,
@@ -48,31 +67,27 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
     .await?;
     let code = super::finish(session, &outcome)?;
     if code == error::OK && session.config.local && args.phase != Some(Phase::Pre) {
-        super::emulator::stop_recorded(session, &mut ledger)?;
+        super::emulator::stop_recorded(session)?;
     }
     Ok(code)
 }
 
 /// Why there is nothing to tear down, if there is nothing: no owned resource in the ledger and
-/// no resource in the terraform state.
-fn nothing_to_destroy(session: &Session, state: &deploy_state::LedgerState) -> Option<String> {
-    if !state.inventory.is_empty() {
-        return None;
+/// no resource in Terraform's state.
+fn nothing_to_destroy(ledger: &Ledger) -> Result<Option<String>, CliError> {
+    let state = ledger.state();
+    if !state.inventory.is_empty() || ledger.terraform_resource_count()? > 0 {
+        return Ok(None);
     }
-    let tf_state = session
-        .state_dir
-        .join("terraform")
-        .join("terraform.tfstate");
-    let tf_resources = std::fs::read(&tf_state)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| v["resources"].as_array().map(Vec::len))
-        .unwrap_or(0);
-    if tf_resources > 0 {
-        return None;
-    }
-    Some(match state.destroyed_at {
-        Some(at) => format!("the deployment was already destroyed at {at}"),
+    Ok(Some(match state.destroyed_at {
+        Some(at) => format!(
+            "the deployment was already destroyed at {at}{}",
+            state
+                .destroyed_by
+                .as_ref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        ),
         None => "nothing is deployed".to_string(),
-    })
+    }))
 }

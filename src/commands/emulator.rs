@@ -1,18 +1,19 @@
-//! `deploy emulator stop|status`: the local emulator `--local` started.
+//! `deploy emulator stop|status`: the local emulator `--local` started (recorded on this
+//! machine, under the state root).
 
 use std::time::Duration;
 
+use deploy_state::machine;
 use deploy_steps::emulator;
 
 use crate::cli::{EmulatorAction, EmulatorArgs};
-use crate::error::{self, CliResult};
+use crate::error::{self, CliError, CliResult};
 use crate::session::Session;
 
 pub fn exec(session: &Session, args: &EmulatorArgs) -> CliResult {
     match args.action {
         EmulatorAction::Status => {
-            let ledger = session.read_ledger()?;
-            let text = match &ledger.state().emulator {
+            let text = match session.emulator_record() {
                 Some(r) => format!(
                     "{} on {} (pid {}, started {}, {}): {}",
                     r.kind,
@@ -24,31 +25,27 @@ pub fn exec(session: &Session, args: &EmulatorArgs) -> CliResult {
                     } else {
                         "not started by deploy"
                     },
-                    if emulator::record_alive(r) {
+                    if emulator::record_alive(&r) {
                         "running"
                     } else {
                         "gone"
                     }
                 ),
-                None => "no emulator recorded in this ledger".into(),
+                None => "no emulator recorded on this machine".into(),
             };
             session.printer.out(&text);
             Ok(error::OK)
         }
         EmulatorAction::Stop => {
-            let mut ledger = session.lock("deploy emulator stop")?;
-            stop_recorded(session, &mut ledger)?;
+            stop_recorded(session)?;
             Ok(error::OK)
         }
     }
 }
 
-/// Stops the emulator the ledger says `deploy` started; leaves any other one alone.
-pub fn stop_recorded(
-    session: &Session,
-    ledger: &mut deploy_state::Ledger,
-) -> Result<(), crate::error::CliError> {
-    match ledger.state().emulator.clone() {
+/// Stops the emulator the record says `deploy` started; leaves any other one alone.
+pub fn stop_recorded(session: &Session) -> Result<(), CliError> {
+    match session.emulator_record() {
         Some(r) if r.started_by_deploy => {
             if emulator::stop(&r, Duration::from_secs(10)) {
                 session.printer.info(&format!(
@@ -62,7 +59,7 @@ pub fn stop_recorded(
                     .printer
                     .info(&format!("{} on {} had already stopped", r.kind, r.endpoint));
             }
-            ledger.set_emulator(None)?;
+            machine::save_emulator(&session.state_root, None)?;
         }
         _ => session
             .printer

@@ -3,13 +3,17 @@
 use deploy_steps::live::{self, Health};
 use serde_json::json;
 
+use super::unowned::Found;
 use crate::error::{self, CliError, CliResult};
 use crate::session::Session;
 
 pub async fn exec(session: &Session, as_json: bool) -> CliResult {
-    let ledger = session.read_ledger()?;
+    let opened = session.open_read_live().await?;
+    if let Found::Unowned(found) = super::unowned::look(session, &opened).await? {
+        return Ok(super::unowned::report(session, &opened, &found, as_json));
+    }
+    let (env, ledger) = (&opened.env, &opened.ledger);
     let state = ledger.state();
-    let env = session.env_read_only(state)?;
     let aws = env
         .aws()
         .await

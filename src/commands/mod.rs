@@ -9,27 +9,43 @@ pub mod logs;
 pub mod plan;
 pub mod reset;
 pub mod run;
+pub mod state;
 pub mod status;
+pub mod unowned;
 
 use std::sync::Arc;
 
-use deploy_state::Ledger;
-use deploy_steps::engine::{Engine, Outcome, Prompter, Selection, Step, cancel_pair};
+use deploy_steps::engine::{CancelHandle, Engine, Outcome, Prompter, Selection, Step, cancel_pair};
 
 use crate::error::{self, CliError, CliResult};
-use crate::session::Session;
+use crate::session::{Opened, Session};
 
-/// Runs `steps` under the lock already held in `ledger`, with Ctrl-C / SIGTERM recorded as
-/// `interrupted`; returns the exit code.
+/// A deployment opened for a run: its ledger locked, its environment ready, and the handle
+/// that a signal uses to interrupt it.
+pub struct Run {
+    pub opened: Opened,
+    handle: Option<CancelHandle>,
+}
+
+pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError> {
+    let (handle, cancel) = cancel_pair();
+    let opened = session.open(command, cancel).await?;
+    Ok(Run {
+        opened,
+        handle: Some(handle),
+    })
+}
+
+/// Runs `steps` under the lock `run` holds, with Ctrl-C / SIGTERM recorded as `interrupted`.
 pub async fn run_pipeline(
     session: &Session,
-    ledger: &mut Ledger,
+    run: &mut Run,
     steps: &[Arc<dyn Step>],
     selection: &Selection,
     prompter: &dyn Prompter,
 ) -> Result<Outcome, CliError> {
-    let (handle, cancel) = cancel_pair();
-    let env = session.env(ledger, cancel)?;
+    let handle = run.handle.take().expect("a run is run once");
+    let Opened { env, ledger } = &mut run.opened;
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
         handle.cancel();
@@ -37,7 +53,7 @@ pub async fn run_pipeline(
         wait_for_signal().await;
         std::process::exit(i32::from(error::INTERRUPTED));
     });
-    let outcome = Engine::new(&env, ledger, &session.printer, prompter)
+    let outcome = Engine::new(env, ledger, &session.printer, prompter)
         .run(steps, selection)
         .await;
     signals.abort();

@@ -1,6 +1,6 @@
 //! `deploy plan`: which steps would run, and why. Changes nothing.
 
-use deploy_steps::engine::decide;
+use deploy_steps::engine;
 use deploy_steps::pipeline;
 use serde_json::json;
 
@@ -9,22 +9,13 @@ use crate::error::{self, CliResult};
 use crate::session::Session;
 
 pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
-    let ledger = session.read_ledger()?;
-    let env = session.env_read_only(ledger.state())?;
-    let mut rows = Vec::new();
-    let mut invalidated_by: Option<String> = None;
-    for step in pipeline::deploy() {
-        let mut d = decide(step.as_ref(), &env, ledger.state(), false).await;
-        let completed = ledger.step(step.name()).status == deploy_state::StepStatus::Completed;
-        if let Some(by) = invalidated_by.as_ref().filter(|_| completed) {
-            d.run = true;
-            d.reason = format!("stale once {by} re-runs");
-        }
-        if d.invalidates_later && invalidated_by.is_none() {
-            invalidated_by = Some(step.name().to_string());
-        }
-        rows.push((step.name(), d.run, d.reason));
-    }
+    let opened = session.open_read_live().await?;
+    let (env, ledger) = (&opened.env, &opened.ledger);
+    let rows: Vec<_> = engine::plan(&pipeline::deploy(), env, ledger.state())
+        .await
+        .into_iter()
+        .map(|(name, d)| (name, d.run, d.reason))
+        .collect();
     if args.json {
         let steps: Vec<_> = rows
             .iter()

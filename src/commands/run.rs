@@ -16,8 +16,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
         force: args.force,
         ..Selection::default()
     };
-    let mut ledger = session.lock(&format!("deploy run {name}"))?;
-    let outcome =
-        super::run_pipeline(session, &mut ledger, &steps, &selection, &AutoApprove).await?;
+    let mut run = super::open_run(session, &format!("deploy run {name}")).await?;
+    let outcome = super::run_pipeline(session, &mut run, &steps, &selection, &AutoApprove).await?;
     super::finish(session, &outcome)
 }

@@ -12,7 +12,10 @@ pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
     if args.live {
         return super::live::exec(session, args.json).await;
     }
-    let ledger = session.read_ledger()?;
+    if args.all {
+        return all(session, args.json).await;
+    }
+    let ledger = session.read_ledger().await?;
     let state = ledger.state();
     let next = next_command(state);
     let (errors, warnings) = (ledger.error_count(), ledger.warning_count());
@@ -37,14 +40,18 @@ pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
             })
             .collect();
         let doc = json!({
-            "state_dir": session.state_dir,
+            "deployment": state.identity.clone().unwrap_or_else(|| session.identity.clone()),
+            "state": ledger.location(),
             "environment": session.config.project.environment,
             "steps": steps,
             "errors": errors,
             "warnings": warnings,
             "inventory": state.inventory,
-            "emulator": state.emulator,
+            "emulator": session.emulator_record(),
             "destroyed_at": state.destroyed_at,
+            "destroyed_by": state.destroyed_by,
+            "updated_at": state.updated_at,
+            "updated_by": state.updated_by,
             "next": next,
         });
         session
@@ -52,12 +59,11 @@ pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
             .out(&serde_json::to_string_pretty(&doc).expect("json"));
         return Ok(error::OK);
     }
-    let mut t = format!(
-        "Deployment {} ({}), ledger {}\n\n",
-        session.config.project.environment,
-        session.config.project.region,
-        session.state_dir.display()
-    );
+    let shown = state
+        .identity
+        .clone()
+        .unwrap_or_else(|| session.identity.clone());
+    let mut t = format!("Deployment {shown}, state {}\n\n", ledger.location());
     t.push_str(&format!(
         "  {:<15} {:<12} {:<22} {:>9} {:>8}  {}\n",
         "STEP", "STATUS", "FINISHED", "DURATION", "ATTEMPTS", "LAST ERROR"
@@ -92,7 +98,16 @@ pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
         state.inventory.len()
     ));
     if let Some(at) = state.destroyed_at {
-        t.push_str(&format!("  destroyed at {at}\n"));
+        t.push_str(&format!(
+            "  destroyed at {at}{}\n",
+            state
+                .destroyed_by
+                .as_ref()
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default()
+        ));
+    } else if ledger.is_empty() {
+        t.push_str("  no state here for this deployment (`deploy status --live` looks in AWS)\n");
     }
     t.push_str(&format!("\nNext: {next}"));
     session.printer.out(&t);
@@ -116,4 +131,74 @@ pub fn next_command(state: &LedgerState) -> String {
         }
     }
     "`deploy status --live` to check the deployed resources".into()
+}
+
+/// `deploy status --all`: every deployment the configured state holds, one line each.
+async fn all(session: &Session, as_json: bool) -> CliResult {
+    let listed = crate::store::deployments(session).await?;
+    let rows: Vec<serde_json::Value> = listed
+        .iter()
+        .map(|l| match &l.state {
+            Ok(s) => json!({
+                "state": l.location,
+                "deployment": s.identity,
+                "summary": summary(s),
+                "updated_at": s.updated_at,
+                "destroyed_at": s.destroyed_at,
+                "resources": s.inventory.len(),
+            }),
+            Err(e) => json!({"state": l.location, "error": e.to_string()}),
+        })
+        .collect();
+    if as_json {
+        session
+            .printer
+            .out(&serde_json::to_string_pretty(&rows).expect("json"));
+        return Ok(error::OK);
+    }
+    if listed.is_empty() {
+        session.printer.out("No deployment has state here.");
+        return Ok(error::OK);
+    }
+    let mut t = String::new();
+    for l in &listed {
+        let line = match &l.state {
+            Ok(s) => format!(
+                "{:<45} {:<40} {}",
+                s.identity
+                    .as_ref()
+                    .map_or_else(|| "(unnamed)".to_string(), ToString::to_string),
+                summary(s),
+                l.location
+            ),
+            Err(e) => format!("{:<45} {:<40} {}", "(unreadable)", e, l.location),
+        };
+        t.push_str(line.trim_end());
+        t.push('\n');
+    }
+    session.printer.out(t.trim_end());
+    Ok(error::OK)
+}
+
+/// One phrase for a deployment's ledger: destroyed, failed at a step, deployed, or partial.
+fn summary(s: &LedgerState) -> String {
+    if let Some(at) = s.destroyed_at {
+        return format!("destroyed {}", at.round(jiff::Unit::Second).unwrap_or(at));
+    }
+    let steps = pipeline::deploy();
+    if let Some(f) = steps
+        .iter()
+        .find(|st| s.step(st.name()).status == StepStatus::Failed)
+    {
+        return format!("failed at {}", f.name());
+    }
+    let done = steps
+        .iter()
+        .filter(|st| s.step(st.name()).status == StepStatus::Completed)
+        .count();
+    format!(
+        "{done}/{} steps completed, {} resources",
+        steps.len(),
+        s.inventory.len()
+    )
 }

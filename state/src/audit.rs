@@ -1,15 +1,12 @@
-//! `checkpoints.log`: an append-only record of every transition, one JSON object a line.
+//! The audit log: an append-only record of every transition, one JSON object an entry
+//! (`checkpoints.log` locally, one object per entry on S3).
 //!
-//! Each line carries the whole step record after the transition, so the source of truth can be
+//! Each entry carries the whole step record after the transition, so the source of truth can be
 //! rebuilt from this log alone if `state.json` is ever lost or corrupt.
-
-use std::io::{self, BufRead, BufReader, Write};
-use std::path::Path;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::fsutil;
 use crate::status::{LedgerState, Resource, StepRecord, StepStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,10 +29,19 @@ pub enum AuditEvent {
     Reset {
         step: Option<String>,
     },
-    Destroyed,
+    Destroyed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     LockTakenOver {
         previous_pid: u32,
         previous_command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_host: Option<String>,
+    },
+    /// The ledger was moved (from the flat layout of an older release, or between backends).
+    Migrated {
+        from: String,
     },
 }
 
@@ -47,40 +53,28 @@ pub struct AuditEntry {
     pub event: AuditEvent,
 }
 
-pub fn append(path: &Path, event: AuditEvent) -> io::Result<()> {
+/// One entry, serialized: the bytes of one audit line or object.
+pub fn entry(event: AuditEvent) -> Vec<u8> {
     let entry = AuditEntry {
         at: Timestamp::now(),
         pid: std::process::id(),
         event,
     };
-    let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
-    line.push(b'\n');
-    let mut f = fsutil::append(path)?;
-    f.write_all(&line)?;
-    f.sync_data()
+    serde_json::to_vec(&entry).expect("audit entries serialize")
 }
 
-/// Reads every complete entry. A line that does not parse (a write torn by a crash, which can
-/// only be the last one) is skipped and counted.
-pub fn read(path: &Path) -> io::Result<(Vec<AuditEntry>, usize)> {
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
-        Err(e) => return Err(e),
-    };
+/// Parses every complete entry. One that does not parse (a write torn by a crash) is skipped
+/// and counted.
+pub fn parse(lines: &[Vec<u8>]) -> (Vec<AuditEntry>, usize) {
     let mut entries = Vec::new();
     let mut skipped = 0;
-    for line in BufReader::new(f).split(b'\n') {
-        let line = line?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<AuditEntry>(&line) {
+    for line in lines {
+        match serde_json::from_slice::<AuditEntry>(line) {
             Ok(e) => entries.push(e),
             Err(_) => skipped += 1,
         }
     }
-    Ok((entries, skipped))
+    (entries, skipped)
 }
 
 /// Replays the audit log into a ledger state.
@@ -110,15 +104,17 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
                 state.steps.remove(s);
             }
             AuditEvent::Reset { step: None } => state = LedgerState::default(),
-            AuditEvent::Destroyed => {
+            AuditEvent::Destroyed { by } => {
                 state.destroyed_at = Some(e.at);
+                state.destroyed_by = by.clone();
                 let gone = std::mem::take(&mut state.inventory);
                 state.retired.extend(gone);
                 state.steps.clear();
             }
-            AuditEvent::LockTakenOver { .. } => {}
+            AuditEvent::LockTakenOver { .. } | AuditEvent::Migrated { .. } => {}
         }
         state.updated_at = Some(e.at);
     }
+    state.serial = entries.len() as u64;
     state
 }

@@ -17,7 +17,7 @@ pub enum Level {
 }
 
 impl Level {
-    fn tag(self) -> &'static str {
+    pub fn tag(self) -> &'static str {
         match self {
             Level::Info => "INFO",
             Level::Warn => "WARN",
@@ -37,9 +37,8 @@ pub fn format_line(level: Level, step: Option<&str>, message: &str) -> String {
     }
 }
 
-/// Appends to `deployment.log`, and to `errors.log` or `warnings.log` by level.
-pub fn write(dir: &Path, level: Level, step: Option<&str>, message: &str) -> io::Result<()> {
-    let line = format_line(level, step, message);
+/// Appends a formatted line to `deployment.log`, and to `errors.log` or `warnings.log` by level.
+pub fn write(dir: &Path, level: Level, line: &str) -> io::Result<()> {
     fsutil::append(&dir.join("deployment.log"))?.write_all(line.as_bytes())?;
     let extra = match level {
         Level::Info => None,
@@ -50,11 +49,6 @@ pub fn write(dir: &Path, level: Level, step: Option<&str>, message: &str) -> io:
         fsutil::append(&dir.join(name))?.write_all(line.as_bytes())?;
     }
     Ok(())
-}
-
-/// Number of lines in `errors.log` / `warnings.log`.
-pub fn count_lines(path: &Path) -> usize {
-    std::fs::read_to_string(path).map_or(0, |s| s.lines().count())
 }
 
 /// The log of one run of one step: `logs/<step>-<timestamp>.log`, with `logs/<step>.log`
@@ -96,10 +90,4 @@ impl StepLog {
     pub fn flush(&mut self) {
         let _ = self.file.sync_data();
     }
-}
-
-/// The latest log of `step`, if it ever ran.
-pub fn latest_step_log(dir: &Path, step: &str) -> Option<PathBuf> {
-    let p = dir.join("logs").join(format!("{step}.log"));
-    p.exists().then_some(p)
 }

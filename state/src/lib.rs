@@ -1,27 +1,39 @@
-//! The deployment ledger: `.deployment-state/` on disk.
+//! The deployment ledger, and the one door to where it lives.
 //!
-//! - `state.json`: the machine-readable source of truth (schema-versioned), replaced atomically
-//!   on every transition;
-//! - `checkpoints.log`: the append-only audit log, one JSON object per transition;
-//! - `deployment.log`, `errors.log`, `warnings.log`: timestamped lines for people;
-//! - `logs/<step>-<time>.log`: one file per step run (`logs/<step>.log` is the latest);
-//! - `deploy.lock`: the exclusive lock, naming its holder.
+//! A deployment is (account, region, project, environment): its [`DeploymentId`]. Its state —
+//! the ledger `state.json` (schema-versioned, written as a compare-and-swap on every
+//! transition), the append-only audit log, the human-readable logs, one log per step run, the
+//! owned-resource inventory and Terraform's state — lives in a [`backend::Backend`]: a private
+//! directory on this machine, or a prefix in an S3 bucket that every machine and CI runner
+//! shares. A run lock keeps runs apart.
 //!
-//! Directory mode 0700, files 0600. No AWS, no async: this crate's tests run in milliseconds.
+//! The model and the local backend need no AWS and no async: their tests run in milliseconds.
 
 pub mod audit;
+pub mod backend;
+pub mod conformance;
 mod error;
 pub mod fingerprint;
 pub mod fsutil;
+mod identity;
 pub mod journal;
+mod layout;
 mod ledger;
 pub mod lock;
+pub mod machine;
+pub mod migrate;
 mod status;
 
+pub use backend::{Backend, TERRAFORM_STATE, TerraformBackend};
 pub use error::LedgerError;
 pub use fingerprint::Fingerprint;
+pub use identity::DeploymentId;
 pub use journal::{Level, StepLog};
-pub use ledger::{AUDIT_FILE, LOCK_FILE, Ledger, Recovery, STATE_FILE, load};
+pub use layout::{LegacyLedger, find_legacy, migrate_legacy};
+pub use ledger::{
+    AUDIT_FILE, Ledger, OnCorrupt, RESULTS_FILE, Recovery, STATE_FILE, check_account, load,
+    parse_state,
+};
 pub use lock::{LockHolder, pid_alive};
 pub use status::*;
 

@@ -22,6 +22,12 @@ pub struct LockHolder {
     pub host: String,
     pub command: String,
     pub since: Timestamp,
+    /// The last time the holder said it is alive (shared locks, which no kernel watches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<Timestamp>,
+    /// How long after its last heartbeat the holder counts as dead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_seconds: Option<u64>,
 }
 
 impl LockHolder {
@@ -32,7 +38,17 @@ impl LockHolder {
             host: gethostname::gethostname().to_string_lossy().into_owned(),
             command: command.to_string(),
             since: Timestamp::now(),
+            heartbeat: None,
+            lease_seconds: None,
         }
+    }
+
+    /// `pid 123 on host (deploy all) since T`.
+    pub fn describe(&self) -> String {
+        format!(
+            "pid {} on {} ({}) since {}",
+            self.pid, self.host, self.command, self.since
+        )
     }
 }
 
@@ -85,7 +101,7 @@ pub fn acquire(
         match file.try_lock() {
             Ok(()) => break,
             Err(TryLockError::WouldBlock) => {
-                let holder = read_holder(&mut file);
+                let holder = read_holder_settled(&mut file);
                 match deadline {
                     Some(d) if Instant::now() < d => std::thread::sleep(POLL),
                     _ => {
@@ -112,6 +128,62 @@ pub fn acquire(
         },
         previous,
     ))
+}
+
+/// The holder of a lock found taken. The winner writes its record right after taking the lock,
+/// so an empty file means "being written": look again for a moment before giving up on a name.
+fn read_holder_settled(file: &mut File) -> Option<LockHolder> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if let Some(h) = read_holder(file) {
+            return Some(h);
+        }
+        // Still locked but no record: the winner is between flock and write.
+        if Instant::now() >= deadline || file.try_lock().is_ok_and(|()| file.unlock().is_ok()) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The live holder of the lock at `path`, if it is held.
+pub fn current_holder(path: &Path) -> Result<Option<LockHolder>, LedgerError> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(LedgerError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            Ok(None)
+        }
+        Err(TryLockError::WouldBlock) => Ok(read_holder_settled(&mut file)),
+        Err(TryLockError::Error(source)) => Err(LedgerError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Clears the record a dead holder left. A live holder's lock cannot be broken: the kernel
+/// holds it for that process, so this refuses and names it.
+pub fn clear_dead(path: &Path) -> Result<Option<LockHolder>, LedgerError> {
+    if let Some(h) = current_holder(path)? {
+        return Err(LedgerError::Locked {
+            holder: Some(h),
+            waited: None,
+        });
+    }
+    let me = LockHolder::current("deploy unlock --force");
+    let (lock, previous) = acquire(path, &me, None)?;
+    drop(lock);
+    Ok(previous)
 }
 
 /// The holder recorded in the lock file, if any.

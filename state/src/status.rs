@@ -6,6 +6,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::identity::DeploymentId;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
@@ -121,22 +123,45 @@ pub struct EmulatorRecord {
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// How many lines went to `errors.log` and `warnings.log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LogCounts {
+    pub errors: u64,
+    pub warnings: u64,
+}
+
 /// The machine-readable source of truth, `state.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LedgerState {
     pub schema_version: u32,
+    /// The deployment this ledger belongs to (absent only in a ledger of an older release,
+    /// until its first write).
+    #[serde(default)]
+    pub identity: Option<DeploymentId>,
+    /// Minted when the ledger is first written; never changes (as Terraform's lineage).
+    #[serde(default)]
+    pub lineage: Option<String>,
+    /// Incremented by every write.
+    #[serde(default)]
+    pub serial: u64,
     #[serde(default)]
     pub steps: BTreeMap<String, StepRecord>,
     #[serde(default)]
     pub inventory: Vec<Resource>,
-    #[serde(default)]
-    pub emulator: Option<EmulatorRecord>,
     /// Set when a teardown finished; cleared by the next deploy.
     #[serde(default)]
     pub destroyed_at: Option<Timestamp>,
+    /// Who destroyed it: the command and the host it ran on.
+    #[serde(default)]
+    pub destroyed_by: Option<String>,
     /// What the last teardown deleted: `status --live` reports any of it that still exists.
     #[serde(default)]
     pub retired: Vec<Resource>,
+    #[serde(default)]
+    pub log_counts: LogCounts,
+    /// The command that last changed the ledger (`deploy all`, `deploy destroy`).
+    #[serde(default)]
+    pub updated_by: Option<String>,
     pub updated_at: Option<Timestamp>,
 }
 
@@ -144,11 +169,16 @@ impl Default for LedgerState {
     fn default() -> Self {
         LedgerState {
             schema_version: SCHEMA_VERSION,
+            identity: None,
+            lineage: None,
+            serial: 0,
             steps: BTreeMap::new(),
             inventory: Vec::new(),
-            emulator: None,
             destroyed_at: None,
+            destroyed_by: None,
             retired: Vec::new(),
+            log_counts: LogCounts::default(),
+            updated_by: None,
             updated_at: None,
         }
     }

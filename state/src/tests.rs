@@ -1,17 +1,37 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
+use crate::backend::local::{LOCK_FILE, LocalBackend};
 
 fn holder(cmd: &str) -> LockHolder {
     LockHolder::current(cmd)
 }
 
+fn backend(dir: &Path) -> Arc<dyn Backend> {
+    Arc::new(LocalBackend::new(dir))
+}
+
+fn id() -> DeploymentId {
+    conformance::id()
+}
+
+fn open(dir: &Path, cmd: &str, wait: Option<Duration>) -> Result<(Ledger, Recovery), LedgerError> {
+    Ledger::open_locked(backend(dir), &holder(cmd), wait, &id(), OnCorrupt::Refuse)
+}
+
 fn locked(dir: &Path) -> Ledger {
-    Ledger::open_locked(dir, &holder("deploy test"), None)
-        .unwrap()
-        .0
+    open(dir, "deploy test", None).unwrap().0
+}
+
+fn load_dir(dir: &Path) -> Result<LedgerState, LedgerError> {
+    load(backend(dir).as_ref()).map(|(s, _)| s)
+}
+
+fn audit_entries(dir: &Path) -> (Vec<audit::AuditEntry>, usize) {
+    audit::parse(&backend(dir).read_audit().unwrap())
 }
 
 fn mode(p: &Path) -> u32 {
@@ -28,6 +48,16 @@ fn dead_pid() -> u32 {
 }
 
 #[test]
+fn the_local_backend_passes_the_conformance_suite() {
+    let dirs = std::sync::Mutex::new(Vec::new());
+    conformance::run_all(&|| {
+        let d = tempfile::tempdir().unwrap();
+        let b = backend(d.path());
+        dirs.lock().unwrap().push(d);
+        b
+    });
+}
+#[test]
 fn transitions_are_saved_and_audited() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
@@ -38,10 +68,10 @@ fn transitions_are_saved_and_audited() {
     })
     .unwrap();
     drop(l);
-    let state = load(dir.path()).unwrap();
+    let state = load_dir(dir.path()).unwrap();
     assert_eq!(state.step("iam").status, StepStatus::Completed);
     assert_eq!(state.step("iam").outputs["policy"], "p");
-    let (entries, skipped) = audit::read(&dir.path().join(AUDIT_FILE)).unwrap();
+    let (entries, skipped) = audit_entries(dir.path());
     assert_eq!((entries.len(), skipped), (2, 0));
 }
 
@@ -60,14 +90,14 @@ fn crash_between_write_and_rename_leaves_the_previous_state() {
         b"{\"schema_version\": 1, \"steps\": {\"preflight\": {\"status\"",
     )
     .unwrap();
-    let state = load(dir.path()).unwrap();
+    let state = load_dir(dir.path()).unwrap();
     assert_eq!(state.step("preflight").status, StepStatus::Completed);
     // The next run cleans up the orphan and writes normally.
     let mut l = locked(dir.path());
     assert!(!tmp.exists());
     l.transition("iam", StepStatus::Completed, |_| {}).unwrap();
     assert_eq!(
-        load(dir.path()).unwrap().step("iam").status,
+        load_dir(dir.path()).unwrap().step("iam").status,
         StepStatus::Completed
     );
 }
@@ -86,41 +116,20 @@ fn torn_last_audit_line_is_skipped() {
         b"{\"at\":\"2026-11-23T00:00:00Z\",\"pid\":1,\"event\":\"tran",
     )
     .unwrap();
-    let (entries, skipped) = audit::read(&audit_path).unwrap();
+    let (entries, skipped) = audit_entries(dir.path());
     assert_eq!((entries.len(), skipped), (1, 1));
 }
 
 #[test]
-fn corrupt_state_is_reported_with_recovery_and_left_alone() {
+fn corrupt_state_names_the_file_and_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
-    let mut l = locked(dir.path());
-    l.transition("preflight", StepStatus::Completed, |r| r.attempts = 1)
-        .unwrap();
-    drop(l);
-    let path = dir.path().join(STATE_FILE);
-    std::fs::write(&path, b"{ not json").unwrap();
-    let err = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap_err();
-    let msg = err.to_string();
-    assert!(matches!(err, LedgerError::Corrupt { .. }));
+    drop(locked(dir.path()));
+    std::fs::write(dir.path().join(STATE_FILE), b"{ not json").unwrap();
+    let msg = open(dir.path(), "deploy all", None)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("state.json is corrupt"), "{msg}");
-    assert!(msg.contains("deploy reset --rebuild"), "{msg}");
     assert!(msg.contains("checkpoints.log"), "{msg}");
-    assert_eq!(std::fs::read(&path).unwrap(), b"{ not json");
-
-    // Rebuild from the audit log restores the step.
-    std::fs::remove_file(&path).unwrap();
-    let mut l = locked(dir.path());
-    assert_eq!(l.rebuild_from_audit().unwrap(), 0);
-    assert_eq!(l.step("preflight").status, StepStatus::Completed);
-    assert_eq!(l.step("preflight").attempts, 1);
-}
-
-#[test]
-fn newer_schema_version_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join(STATE_FILE), b"{\"schema_version\": 99}").unwrap();
-    let err = load(dir.path()).unwrap_err();
-    assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
 #[test]
@@ -132,6 +141,7 @@ fn files_are_private() {
         .unwrap();
     l.log(Level::Error, Some("preflight"), "boom");
     l.log(Level::Warn, None, "careful");
+    l.transition("iam", StepStatus::Completed, |_| {}).unwrap();
     let mut log = StepLog::create(&dir, "preflight").unwrap();
     log.line(Level::Info, "hello");
     assert_eq!(mode(&dir), 0o700);
@@ -154,8 +164,8 @@ fn files_are_private() {
 #[test]
 fn second_holder_is_refused_naming_the_first() {
     let dir = tempfile::tempdir().unwrap();
-    let _first = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
-    let err = Ledger::open_locked(dir.path(), &holder("deploy run iam"), None).unwrap_err();
+    let _first = open(dir.path(), "deploy all", None).unwrap();
+    let err = open(dir.path(), "deploy run iam", None).unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!(
@@ -169,14 +179,9 @@ fn second_holder_is_refused_naming_the_first() {
 #[test]
 fn waiting_for_the_lock_gives_up_at_the_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let _first = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
+    let _first = open(dir.path(), "deploy all", None).unwrap();
     let start = Instant::now();
-    let err = Ledger::open_locked(
-        dir.path(),
-        &holder("deploy all"),
-        Some(Duration::from_millis(300)),
-    )
-    .unwrap_err();
+    let err = open(dir.path(), "deploy all", Some(Duration::from_millis(300))).unwrap_err();
     assert!(start.elapsed() >= Duration::from_millis(300));
     assert!(err.to_string().contains("--wait-lock"), "{err}");
 }
@@ -184,10 +189,10 @@ fn waiting_for_the_lock_gives_up_at_the_deadline() {
 #[test]
 fn waiting_for_the_lock_gets_it_when_released() {
     let dir = tempfile::tempdir().unwrap();
-    let first = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
+    let first = open(dir.path(), "deploy all", None).unwrap();
     let path = dir.path().to_path_buf();
     let waiter = std::thread::spawn(move || {
-        Ledger::open_locked(&path, &holder("deploy all"), Some(Duration::from_secs(10))).map(|_| ())
+        open(&path, "deploy all", Some(Duration::from_secs(10))).map(|_| ())
     });
     drop(first);
     waiter.join().unwrap().unwrap();
@@ -196,7 +201,7 @@ fn waiting_for_the_lock_gets_it_when_released() {
 #[test]
 fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut l, _) = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
+    let (mut l, _) = open(dir.path(), "deploy all", None).unwrap();
     l.transition("infrastructure", StepStatus::InProgress, |r| r.attempts = 1)
         .unwrap();
     // The process dies: the kernel drops its flock, but the holder record stays behind.
@@ -210,7 +215,7 @@ fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     std::fs::remove_file(&lock_path).unwrap();
     std::fs::write(&lock_path, serde_json::to_vec(&dead).unwrap()).unwrap();
 
-    let (l, recovery) = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
+    let (l, recovery) = open(dir.path(), "deploy all", None).unwrap();
     assert_eq!(
         recovery.previous_holder.as_ref().map(|h| h.pid),
         Some(dead.pid)
@@ -229,7 +234,7 @@ fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
 fn clean_release_leaves_no_holder() {
     let dir = tempfile::tempdir().unwrap();
     drop(locked(dir.path()));
-    let (_, recovery) = Ledger::open_locked(dir.path(), &holder("deploy all"), None).unwrap();
+    let (_, recovery) = open(dir.path(), "deploy all", None).unwrap();
     assert!(recovery.previous_holder.is_none());
 }
 
@@ -252,7 +257,7 @@ fn inventory_and_destroy() {
     l.mark_destroyed().unwrap();
     assert!(l.state().destroyed_at.is_some());
     assert!(l.state().steps.is_empty() && l.state().inventory.is_empty());
-    let rebuilt = audit::replay(&audit::read(&dir.path().join(AUDIT_FILE)).unwrap().0);
+    let rebuilt = audit::replay(&audit_entries(dir.path()).0);
     assert!(rebuilt.inventory.is_empty() && rebuilt.destroyed_at.is_some());
 }
 
@@ -260,4 +265,46 @@ fn inventory_and_destroy() {
 fn pid_liveness() {
     assert!(pid_alive(std::process::id()));
     assert!(!pid_alive(dead_pid()));
+}
+
+#[test]
+fn a_flat_ledger_of_the_earlier_release_moves_into_its_deployment_directory() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    // What the earlier release left: a ledger directly in the root, with Terraform's files.
+    std::fs::write(
+        root.join(STATE_FILE),
+        br#"{"schema_version":1,"steps":{"preflight":{"status":"completed","attempts":1}},
+            "emulator":{"kind":"ministack","endpoint":"http://127.0.0.1:4566","pid":1,"port":4566,
+            "started_at":"2026-11-01T00:00:00Z","started_by_deploy":true}}"#,
+    )
+    .unwrap();
+    std::fs::write(root.join(AUDIT_FILE), b"{}\n").unwrap();
+    std::fs::create_dir_all(root.join("terraform")).unwrap();
+    std::fs::write(
+        root.join("terraform/terraform.tfvars.json"),
+        br#"{"project_name":"hub","environment":"dev","region":"us-east-1"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("terraform/terraform.tfstate"),
+        b"{\"resources\":[1]}",
+    )
+    .unwrap();
+    let legacy = find_legacy(root).expect("found");
+    assert_eq!(legacy.identity, Some(id()));
+    let target = root.join(id().slug());
+    let moved = migrate_legacy(&legacy, &target).unwrap();
+    assert!(moved.contains(&"terraform".to_string()), "{moved:?}");
+    assert!(find_legacy(root).is_none());
+    assert!(target.join("terraform/terraform.tfstate").is_file());
+    assert_eq!(
+        machine::load_emulator(root).map(|e| e.port),
+        Some(4566),
+        "the emulator record is per machine: it stays in the root"
+    );
+    let l = locked(&target);
+    assert_eq!(l.step("preflight").status, StepStatus::Completed);
+    assert_eq!(l.terraform_resource_count().unwrap(), 1);
+    assert_eq!(backend::local::deployment_dirs(root), [target]);
 }

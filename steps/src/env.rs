@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use deploy_config::Config;
+use deploy_state::TerraformBackend;
 use tokio::sync::OnceCell;
 
 use crate::aws::{self, AwsClients};
@@ -11,7 +12,11 @@ use crate::engine::{Cancel, StepError};
 
 pub struct Env {
     pub config: Config,
-    pub state_dir: PathBuf,
+    /// This machine's directory for the deployment: Terraform's working directory lives here.
+    /// (The deployment's state itself is reached only through the ledger.)
+    pub local_dir: PathBuf,
+    /// Where Terraform keeps the stack's state, as the state backend says.
+    pub terraform_backend: TerraformBackend,
     /// Names the AWS endpoint the deployment lives in: the real AWS region, or the emulator
     /// process (kind, port, pid, start time). Part of every AWS-facing step's fingerprint, so a
     /// restarted emulator (whose state is gone) re-runs those steps.
@@ -21,10 +26,17 @@ pub struct Env {
 }
 
 impl Env {
-    pub fn new(config: Config, state_dir: PathBuf, target: String, cancel: Cancel) -> Self {
+    pub fn new(
+        config: Config,
+        local_dir: PathBuf,
+        terraform_backend: TerraformBackend,
+        target: String,
+        cancel: Cancel,
+    ) -> Self {
         Env {
             config,
-            state_dir,
+            local_dir,
+            terraform_backend,
             target,
             cancel,
             aws: OnceCell::new(),

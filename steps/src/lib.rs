@@ -12,6 +12,7 @@ pub mod engine;
 pub mod env;
 pub mod identity;
 pub mod live;
+pub mod ownership;
 pub mod package;
 pub mod pipeline;
 pub mod teardown;

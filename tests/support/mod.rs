@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod emulator;
 pub mod gate;
 
@@ -16,6 +17,8 @@ pub use emulator::Kind;
 pub struct TestContext {
     pub dir: tempfile::TempDir,
     pub environment: String,
+    pub project: String,
+    pub region: String,
     pub endpoint: Option<String>,
     pub extra_config: String,
     pub terraform_binary: Option<String>,
@@ -50,6 +53,8 @@ impl TestContext {
         let ctx = TestContext {
             dir,
             environment: unique_environment(),
+            project: "hub".into(),
+            region: "us-east-1".into(),
             endpoint,
             extra_config: String::new(),
             terraform_binary: None,
@@ -67,8 +72,44 @@ impl TestContext {
         self.dir.path()
     }
 
-    pub fn state_dir(&self) -> PathBuf {
+    /// The local state root: one directory per deployment, and per-machine records.
+    pub fn state_root(&self) -> PathBuf {
         self.path().join(".deployment-state")
+    }
+
+    /// This deployment's ledger directory (local backend).
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_root().join(self.slug())
+    }
+
+    /// `<project>-<environment>-<region>`.
+    pub fn slug(&self) -> String {
+        format!("{}-{}-{}", self.project, self.environment, self.region)
+    }
+
+    /// A ledger of this deployment's identity, opened and locked by the test itself.
+    pub fn lock_ledger(&self, command: &str) -> deploy_state::Ledger {
+        let backend = std::sync::Arc::new(deploy_state::backend::local::LocalBackend::new(
+            self.state_dir(),
+        ));
+        let id = deploy_state::DeploymentId::new(&self.project, &self.environment, &self.region);
+        deploy_state::Ledger::open_locked(
+            backend,
+            &deploy_state::LockHolder::current(command),
+            None,
+            &id,
+            deploy_state::OnCorrupt::Refuse,
+        )
+        .unwrap()
+        .0
+    }
+
+    /// The emulator record `--local` keeps on this machine.
+    pub fn emulator_json(&self) -> serde_json::Value {
+        std::fs::read(self.state_root().join("emulator.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
 
     pub fn config_path(&self) -> PathBuf {
@@ -79,6 +120,46 @@ impl TestContext {
     pub fn config(mut self, extra: &str) -> Self {
         self.extra_config.push_str(extra);
         self.extra_config.push('\n');
+        self.write_config();
+        self
+    }
+
+    /// Another checkout of the same project: a new directory (no `.deployment-state`) with the
+    /// same configuration, environment, credentials and endpoint; the real terraform.
+    pub fn fresh_copy(&self) -> TestContext {
+        let ctx = TestContext {
+            dir: tempfile::tempdir().unwrap(),
+            environment: self.environment.clone(),
+            project: self.project.clone(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+            extra_config: self.extra_config.clone(),
+            terraform_binary: None,
+            env: self
+                .env
+                .iter()
+                .filter(|(k, _)| !k.starts_with("STANDIN_"))
+                .cloned()
+                .collect(),
+        };
+        ctx.write_config();
+        ctx
+    }
+
+    pub fn project_name(&self) -> String {
+        self.project.clone()
+    }
+
+    /// `[project] name`.
+    pub fn project(mut self, name: &str) -> Self {
+        self.project = name.to_string();
+        self.write_config();
+        self
+    }
+
+    /// `[project] region`.
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = region.to_string();
         self.write_config();
         self
     }
@@ -104,13 +185,15 @@ impl TestContext {
     pub fn write_config(&self) {
         let root = repo_root();
         let mut text = format!(
-            "[project]\nname = \"hub\"\nenvironment = \"{}\"\nregion = \"us-east-1\"\n\n\
+            "[project]\nname = \"{project}\"\nenvironment = \"{}\"\nregion = \"{region}\"\n\n\
              [retry]\ninitial_delay_ms = 50\nmax_delay_seconds = 1\nmax_elapsed_seconds = 20\n\n\
              [schemas]\nregistry = false\ndir = \"{root}/schemas\"\nexamples_dir = \"{root}/examples\"\n\n\
              [terraform]\ndir = \"{root}/terraform\"\n{binary}\n\
              [lambdas.event-logger]\nsource = \"{root}/lambdas/event-logger\"\n\n\
              [lambdas.dead-letter-processor]\nsource = \"{root}/lambdas/dead-letter-processor\"\n\n",
             self.environment,
+            project = self.project,
+            region = self.region,
             root = root.display(),
             binary = self
                 .terraform_binary
@@ -169,7 +252,7 @@ impl TestContext {
     pub async fn sdk(&self) -> aws_config::SdkConfig {
         let endpoint = self.endpoint.clone().expect("an emulator-backed context");
         aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(self.region.clone()))
             .endpoint_url(endpoint)
             .credentials_provider(aws_sdk_sts::config::Credentials::new(
                 "test", "test", None, None, "tests",

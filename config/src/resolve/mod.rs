@@ -10,7 +10,9 @@ use crate::model::*;
 use crate::raw::*;
 use crate::validate as v;
 
+mod state;
 mod values;
+mod warnings;
 
 /// Values that beat the file: environment variables and command-line flags.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,8 @@ pub struct Overrides {
     pub endpoint_url: Option<String>,
     /// `DEPLOY_TERRAFORM_PLUGIN_MIRROR`
     pub plugin_mirror: Option<String>,
+    /// `DEPLOY_STATE_BUCKET`: keep the state in this S3 bucket (selects the s3 backend).
+    pub state_bucket: Option<String>,
     /// `AWS_REGION` / `AWS_DEFAULT_REGION`: used only when the file names no region.
     pub ambient_region: Option<String>,
     /// `--local`
@@ -41,6 +45,7 @@ impl Overrides {
             profile: var("AWS_PROFILE"),
             endpoint_url: var("AWS_ENDPOINT_URL"),
             plugin_mirror: var("DEPLOY_TERRAFORM_PLUGIN_MIRROR"),
+            state_bucket: var("DEPLOY_STATE_BUCKET"),
             ambient_region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
             local: false,
         }
@@ -125,6 +130,15 @@ impl Resolver<'_> {
                 30.0,
             )?,
         };
+        let state = self.state(&raw.state, &project)?;
+        let env_source = if self.overrides.environment.is_some() {
+            "DEPLOY_ENVIRONMENT"
+        } else if raw.project.environment.is_some() {
+            "project.environment"
+        } else {
+            "the default"
+        };
+        let warnings = self.warnings(&raw, &project, env_source);
         Ok(Config {
             path: self.src.path.to_path_buf(),
             base_dir: self.base_dir.clone(),
@@ -138,7 +152,9 @@ impl Resolver<'_> {
             iam,
             retry,
             tests,
+            state,
             local,
+            warnings,
         })
     }
 

@@ -65,7 +65,7 @@ impl Step for Iam {
         true
     }
 
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         let id = identity::caller(env.aws().await?).await?;
         let doc = iam_policy::document(&env.config, &id.account);
         Ok(Fingerprint::new()

@@ -13,6 +13,7 @@ use deploy_state::{Fingerprint, LedgerState};
 
 use crate::engine::{Live, Step, StepContext, StepError};
 use crate::env::Env;
+use crate::ownership;
 use crate::terraform::classify::classify;
 use crate::terraform::outputs::{KINDS, Outputs};
 use crate::terraform::prepared::{Prepared, binary};
@@ -43,7 +44,7 @@ impl Step for Infrastructure {
 
     /// Every stack file, the generated variables, the terraform binary (identified without
     /// running it, so a no-op run starts no process) and the AWS target.
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         let config = &env.config;
         let vars = TfVars::from_config(config);
         let read_err = |what: &Path, e: std::io::Error| {
@@ -75,12 +76,7 @@ impl Step for Infrastructure {
         let version = run.tf.version().await?;
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
-        let init = run
-            .exec(ctx, "init", &["init", "-input=false", "-no-color"])
-            .await?;
-        if !init.success() {
-            return Err(run.error(&classify(&init.combined()), "init", &init));
-        }
+        run.init(ctx).await?;
         let out = format!("-out={PLAN_FILE}");
         let plan_args = [
             "plan",
@@ -93,6 +89,7 @@ impl Step for Infrastructure {
         match plan.code {
             Some(0) => ctx.info("plan: no changes, nothing to apply (apply skipped)"),
             Some(2) => {
+                refuse_takeovers(ctx, &run).await?;
                 let apply = run
                     .exec(
                         ctx,
@@ -118,6 +115,58 @@ impl Step for Infrastructure {
         wait_for_stopped().await;
         ctx.detail("terraform stopped");
     }
+}
+
+/// Stops before `apply` when a resource the plan would create already exists: creating it
+/// would take over another deployment's resource (some creates, like SQS `CreateQueue`,
+/// succeed on an existing resource instead of failing).
+async fn refuse_takeovers(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
+    let show = run.tf.run_quiet(&["show", "-json", PLAN_FILE]).await?;
+    if !show.success() {
+        return Err(run.error(&classify(&show.combined()), "show", &show));
+    }
+    let creates = ownership::planned_creates(&show.stdout).map_err(StepError::permanent)?;
+    if creates.is_empty() {
+        return Ok(());
+    }
+    let aws = ctx.env.aws().await?;
+    let taken = ownership::existing(aws, &creates).await;
+    ctx.detail(&format!(
+        "checked {} planned creates through the API: {} already exist",
+        creates.len(),
+        taken.len()
+    ));
+    if taken.is_empty() {
+        return Ok(());
+    }
+    let backend = ctx.ledger.backend().clone();
+    let named: Vec<String> = taken
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} ({})",
+                r.kind,
+                r.name,
+                ownership::likely_owner(backend.as_ref(), r)
+            )
+        })
+        .collect();
+    Err(StepError::permanent(format!(
+        "stopped before any change: {} this deployment would create already exist{}, and \
+         creating them would take them over: {}",
+        if taken.len() == 1 {
+            "a resource"
+        } else {
+            "resources"
+        },
+        if taken.len() == 1 { "s" } else { "" },
+        named.join("; ")
+    ))
+    .with_hint(
+        "give this deployment other names (project.environment, or the names in deploy.toml), \
+         or remove what is in the way if it is nobody's; if it is this deployment's own from a \
+         lost state, point deploy at that state ([state] backend/bucket, --state-dir)",
+    ))
 }
 
 /// Outputs into the ledger; owned resources into the inventory (and those that left the stack

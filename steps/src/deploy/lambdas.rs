@@ -46,13 +46,6 @@ pub fn function_environment(out: &InfraOutputs) -> BTreeMap<String, String> {
     ])
 }
 
-/// The outputs the infrastructure step recorded, read from the ledger file.
-fn recorded_infrastructure_outputs(env: &Env) -> BTreeMap<String, String> {
-    deploy_state::load(&env.state_dir)
-        .map(|s| s.step("infrastructure").outputs)
-        .unwrap_or_default()
-}
-
 #[async_trait]
 impl Step for Lambdas {
     fn name(&self) -> &'static str {
@@ -71,7 +64,7 @@ impl Step for Lambdas {
         false
     }
 
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, state: &LedgerState) -> Result<Fingerprint, StepError> {
         let mut fp = Fingerprint::new().text(crate::engine::TARGET_COMPONENT, &env.target);
         for lambda in &env.config.lambdas {
             let package = build_package(lambda)?;
@@ -84,7 +77,7 @@ impl Step for Lambdas {
         }
         Ok(outputs::fingerprint_outputs(
             fp,
-            &recorded_infrastructure_outputs(env),
+            &state.step("infrastructure").outputs,
         ))
     }
 
@@ -183,11 +176,14 @@ async fn deploy_one(
         package.sha256_base64(),
         package.entries.join(", ")
     ));
+    let owned = ctx.state().resources("function").any(|r| r.name == name);
     let want = Desired {
         lambda,
         role_arn: &infra.processor_role_arn,
         env: function_environment(infra),
         package: &package,
+        tags: crate::ownership::ownership_tags(ctx.config()),
+        owned,
     };
     let deployed = function::deploy(&aws.lambda, policy, &want).await?;
     match deployed.code {

@@ -2,7 +2,7 @@
 //! a table with a fix for each failure. `aws`, `jq`, `npm` and `zip` are no longer needed.
 
 use async_trait::async_trait;
-use deploy_state::Fingerprint;
+use deploy_state::{Fingerprint, LedgerState};
 
 use crate::checks::{Check, table};
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
@@ -19,7 +19,7 @@ const MIN_FREE_BYTES: u64 = 1 << 30;
 
 async fn check_terraform(env: &Env) -> (Check, Option<String>) {
     // `name 1.11.4`, from the same runner the infrastructure step uses.
-    let version = Terraform::new(&binary(env), &env.state_dir).version().await;
+    let version = Terraform::new(&binary(env), &env.local_dir).version().await;
     match version {
         Ok(v) if tools::at_least(v.rsplit(' ').next().unwrap_or(""), 1, 5) => {
             (Check::pass("terraform", v.clone()), Some(v))
@@ -80,7 +80,7 @@ fn check_region(env: &Env) -> Check {
 }
 
 fn check_state_dir(env: &Env) -> Check {
-    let dir = &env.state_dir;
+    let dir = &env.local_dir;
     let probe = dir.join(format!(".preflight-{}", std::process::id()));
     match std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe)) {
         Ok(()) => Check::pass("state directory", format!("{} is writable", dir.display())),
@@ -93,7 +93,7 @@ fn check_state_dir(env: &Env) -> Check {
 }
 
 fn check_disk(env: &Env) -> Check {
-    match rustix::fs::statvfs(&env.state_dir) {
+    match rustix::fs::statvfs(&env.local_dir) {
         Ok(s) => {
             let free = s.f_bavail.saturating_mul(s.f_frsize);
             let gib = free as f64 / f64::from(1u32 << 30);
@@ -176,7 +176,7 @@ impl Step for Preflight {
         true
     }
 
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         let (_, id) = check_credentials(env).await;
         let principal = id.map(|i| i.arn).unwrap_or_else(|| "unknown".into());
         Ok(Fingerprint::new()

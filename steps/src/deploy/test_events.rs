@@ -21,7 +21,7 @@ pub mod results;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use deploy_state::Fingerprint;
+use deploy_state::{Fingerprint, LedgerState};
 
 use self::publish::Outgoing;
 use self::results::{Check, EventRecord, Results};
@@ -52,7 +52,7 @@ impl Step for TestEvents {
         false
     }
 
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         let c = &env.config;
         let io =
             |what: &str, e: std::io::Error| StepError::permanent(format!("reading {what}: {e}"));
@@ -238,13 +238,12 @@ fn finish(
     events: Vec<EventRecord>,
 ) -> Result<Results, StepError> {
     let results = Results::new(bus, started_at.to_string(), checks, events);
-    let dir = ctx.ledger_mut().dir().to_path_buf();
-    let path = results
-        .write(&dir)
-        .map_err(|e| StepError::permanent(format!("writing {}: {e}", results::RESULTS_FILE)))?;
+    let location = ctx
+        .ledger_mut()
+        .put_document(results::RESULTS_FILE, &results.to_json())?;
     ctx.print(&results::table(&results.checks));
-    ctx.detail(&format!("results written to {}", path.display()));
-    ctx.output("results_file", path.display().to_string());
+    ctx.detail(&format!("results written to {location}"));
+    ctx.output("results_file", location);
     ctx.output(
         "checks_passed",
         results

@@ -31,7 +31,7 @@ pub const TARGET_COMPONENT: &str = "target";
 
 pub async fn decide(step: &dyn Step, env: &Env, state: &LedgerState, force: bool) -> Decision {
     let record = state.step(step.name());
-    let fp = step.fingerprint(env).await;
+    let fp = step.fingerprint(env, state).await;
     let fp_ok = fp.as_ref().ok().cloned();
     match record.status {
         StepStatus::NotStarted => return Decision::run("never ran", fp_ok),
@@ -91,6 +91,31 @@ pub async fn decide(step: &dyn Step, env: &Env, state: &LedgerState, force: bool
             }
         }
     }
+}
+
+/// What `deploy all` would do with each step of `pipeline`, without doing it: [`decide`] for
+/// each, with the rule the engine applies when it runs them — once a step re-runs because its
+/// inputs changed or its resources are missing, every later completed step is stale.
+pub async fn plan(
+    pipeline: &[std::sync::Arc<dyn Step>],
+    env: &Env,
+    state: &LedgerState,
+) -> Vec<(&'static str, Decision)> {
+    let mut out = Vec::new();
+    let mut invalidated_by: Option<&'static str> = None;
+    for step in pipeline {
+        let mut d = decide(step.as_ref(), env, state, false).await;
+        let completed = state.step(step.name()).status == StepStatus::Completed;
+        if let Some(by) = invalidated_by.filter(|_| completed) {
+            d.run = true;
+            d.reason = format!("stale once {by} re-runs");
+        }
+        if d.invalidates_later && invalidated_by.is_none() {
+            invalidated_by = Some(step.name());
+        }
+        out.push((step.name(), d));
+    }
+    out
 }
 
 fn first_line(s: &str) -> &str {

@@ -10,7 +10,7 @@ mod run;
 mod step;
 
 pub use cancel::{Cancel, CancelHandle, cancel_pair};
-pub use decide::{Decision, TARGET_COMPONENT, decide};
+pub use decide::{Decision, TARGET_COMPONENT, decide, plan};
 pub use error::{ErrorClass, StepError, TRANSIENT_MARKERS, classify_text};
 pub use events::{Answer, AutoApprove, Event, Prompter, Reporter, Silent};
 pub use poll::Poller;

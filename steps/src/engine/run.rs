@@ -186,7 +186,21 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Runs one step (with its retries), then makes its log part of the state.
     async fn run_step(&mut self, step: &dyn Step, decision: &Decision) -> StepResult {
+        let result = self.attempts(step, decision).await;
+        if let Some(log) = self.ledger.step(step.name()).log
+            && let Err(e) = self.ledger.publish_log(&log)
+        {
+            self.reporter.event(Event::Warning {
+                step: step.name(),
+                message: &format!("the step log was not stored with the state: {e}"),
+            });
+        }
+        result
+    }
+
+    async fn attempts(&mut self, step: &dyn Step, decision: &Decision) -> StepResult {
         let name = step.name();
         let policy = RetryPolicy::from(&self.env.config.retry);
         let mut backoff = policy.backoff();
@@ -196,7 +210,7 @@ impl<'a> Engine<'a> {
             Some(fp) => (Some(fp.digest()), fp.components().clone()),
             None => (None, Default::default()),
         };
-        let log = match StepLog::create(self.ledger.dir(), name) {
+        let log = match StepLog::create(self.ledger.local_dir(), name) {
             Ok(l) => l,
             Err(e) => {
                 return self.fail(
@@ -209,7 +223,7 @@ impl<'a> Engine<'a> {
         };
         let log_rel = log
             .path()
-            .strip_prefix(self.ledger.dir())
+            .strip_prefix(self.ledger.local_dir())
             .map(|p| p.to_string_lossy().to_string())
             .ok();
         let mut log = Some(log);

@@ -30,7 +30,8 @@ pub trait Step: Send + Sync {
     /// Whether a failure stops the pipeline.
     fn critical(&self) -> bool;
     /// Digest of everything that, when changed, means the step must run again.
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError>;
+    /// `state` is the ledger as it is now (the outputs earlier steps recorded).
+    async fn fingerprint(&self, env: &Env, state: &LedgerState) -> Result<Fingerprint, StepError>;
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError>;
     /// Whether what this step made still exists (used before skipping a completed step).
     async fn live_check(&self, _env: &Env, _state: &LedgerState) -> Live {

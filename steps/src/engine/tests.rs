@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use deploy_config::{Overrides, parse};
-use deploy_state::{Fingerprint, Ledger, LockHolder, StepStatus};
+use deploy_state::backend::local::LocalBackend;
+use deploy_state::{
+    DeploymentId, Fingerprint, Ledger, LedgerState, LockHolder, OnCorrupt, StepStatus,
+    TerraformBackend,
+};
 use tokio::sync::Notify;
 
 use super::*;
@@ -73,7 +77,11 @@ impl Step for TestStep {
     fn critical(&self) -> bool {
         self.critical
     }
-    async fn fingerprint(&self, _env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(
+        &self,
+        _env: &Env,
+        _state: &LedgerState,
+    ) -> Result<Fingerprint, StepError> {
         Ok(Fingerprint::new().text("input", &self.input.lock().unwrap()))
     }
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
@@ -117,7 +125,13 @@ fn fixture() -> Fixture {
     )
     .unwrap();
     let (handle, cancel) = cancel_pair();
-    let env = Env::new(config, dir.path().to_path_buf(), "test".into(), cancel);
+    let env = Env::new(
+        config,
+        dir.path().to_path_buf(),
+        TerraformBackend::Local,
+        "test".into(),
+        cancel,
+    );
     Fixture { dir, env, handle }
 }
 
@@ -130,9 +144,19 @@ fn pipeline(steps: &[&Arc<TestStep>]) -> Vec<Arc<dyn Step>> {
 
 impl Fixture {
     fn ledger(&self) -> Ledger {
-        Ledger::open_locked(self.dir.path(), &LockHolder::current("deploy test"), None)
-            .unwrap()
-            .0
+        Ledger::open_locked(
+            self.backend(),
+            &LockHolder::current("deploy test"),
+            None,
+            &DeploymentId::new("hub", "dev", "us-east-1"),
+            OnCorrupt::Refuse,
+        )
+        .unwrap()
+        .0
+    }
+
+    fn backend(&self) -> Arc<dyn deploy_state::Backend> {
+        Arc::new(LocalBackend::new(self.dir.path()))
     }
 
     async fn run(&self, steps: &[Arc<dyn Step>], sel: Selection) -> Outcome {
@@ -143,14 +167,11 @@ impl Fixture {
     }
 
     fn status(&self, step: &str) -> StepStatus {
-        Ledger::open_read(self.dir.path())
-            .unwrap()
-            .step(step)
-            .status
+        Ledger::open_read(self.backend()).unwrap().step(step).status
     }
 
     fn attempts(&self, step: &str) -> u32 {
-        Ledger::open_read(self.dir.path())
+        Ledger::open_read(self.backend())
             .unwrap()
             .step(step)
             .attempts
@@ -167,7 +188,7 @@ async fn unchanged_fingerprint_skips_the_step() {
     assert_eq!(a.runs(), 1);
     assert_eq!(second.results, [("a".to_string(), StepResult::UpToDate)]);
     assert_eq!(f.status("a"), StepStatus::Completed);
-    let rec = Ledger::open_read(f.dir.path()).unwrap().step("a");
+    let rec = Ledger::open_read(f.backend()).unwrap().step("a");
     assert_eq!(rec.outputs["result"], "ok");
 }
 
@@ -220,7 +241,7 @@ async fn transient_errors_give_up_at_the_deadline() {
     }
     let outcome = f.run(&pipeline(&[&a]), Selection::default()).await;
     assert!(!outcome.success());
-    let rec = Ledger::open_read(f.dir.path()).unwrap().step("a");
+    let rec = Ledger::open_read(f.backend()).unwrap().step("a");
     assert!(rec.last_error.unwrap().contains("gave up after"));
 }
 
@@ -232,7 +253,7 @@ async fn permanent_error_is_not_retried() {
     assert_eq!(outcome.failed, ["a"]);
     assert_eq!(a.runs(), 1);
     assert_eq!(f.attempts("a"), 1);
-    let rec = Ledger::open_read(f.dir.path()).unwrap().step("a");
+    let rec = Ledger::open_read(f.backend()).unwrap().step("a");
     assert_eq!(rec.status, StepStatus::Failed);
     assert_eq!(rec.last_error.as_deref(), Some("AccessDenied: no"));
 }
@@ -282,6 +303,7 @@ async fn interruption_is_recorded_and_the_next_run_resumes() {
         env: Env::new(
             f.env.config.clone(),
             f.dir.path().into(),
+            TerraformBackend::Local,
             "test".into(),
             Cancel::never(),
         ),

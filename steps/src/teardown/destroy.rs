@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource};
 
 use crate::aws::{is_not_found, sdk_error};
 use crate::engine::{Poller, Step, StepContext, StepError, TARGET_COMPONENT};
@@ -42,7 +42,7 @@ impl Step for Destroy {
         true
     }
 
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         Ok(Fingerprint::new().text(TARGET_COMPONENT, &env.target))
     }
 
@@ -51,7 +51,7 @@ impl Step for Destroy {
         verify_gone(ctx).await?;
         remove_user_policies(ctx).await?;
         for rel in GENERATED {
-            let _ = std::fs::remove_file(ctx.env.state_dir.join(rel));
+            let _ = std::fs::remove_file(ctx.env.local_dir.join(rel));
         }
         ctx.ledger_mut().mark_destroyed()?;
         ctx.info("deployment destroyed; the audit log keeps its history");
@@ -65,18 +65,12 @@ impl Step for Destroy {
 }
 
 async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-    let state_file = crate::terraform::workdir::path(&ctx.env.state_dir).join("terraform.tfstate");
-    if !state_file.exists() {
+    if ctx.ledger.terraform_resource_count()? == 0 {
         ctx.info("no terraform state in the ledger: nothing for terraform to destroy");
         return Ok(());
     }
     let run = Prepared::new(ctx)?;
-    let init = run
-        .exec(ctx, "init", &["init", "-input=false", "-no-color"])
-        .await?;
-    if !init.success() {
-        return Err(run.error(&classify(&init.combined()), "init", &init));
-    }
+    run.init(ctx).await?;
     let args = ["destroy", "-auto-approve", "-input=false", "-no-color"];
     let destroy = run.exec(ctx, "destroy", &args).await?;
     if !destroy.success() {

@@ -4,7 +4,7 @@
 //! inventory or the Terraform outputs name is touched; "not found" counts as done.
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource};
 
 use crate::aws::{AwsClients, is_not_found, sdk_error};
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
@@ -147,7 +147,7 @@ impl Step for PreDestroy {
         true
     }
 
-    async fn fingerprint(&self, env: &Env) -> Result<Fingerprint, StepError> {
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         Ok(Fingerprint::new().text(TARGET_COMPONENT, &env.target))
     }
 

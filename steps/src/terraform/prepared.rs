@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use deploy_state::TerraformBackend;
+
 use crate::engine::{StepContext, StepError};
 use crate::env::Env;
 use crate::terraform::classify::{Failure, classify};
@@ -13,6 +15,59 @@ use crate::terraform::errors::{Setting, step_error};
 use crate::terraform::outputs::Outputs;
 use crate::terraform::workdir;
 use crate::terraform::{Progress, Terraform, TfRun, TfVars, tfvars};
+
+/// The backend configuration written beside the stack when its state is shared.
+pub const BACKEND_FILE: &str = "backend_override.tf.json";
+
+/// Terraform's own S3 backend with its lock file, under the deployment's state prefix
+/// (`None` for the local backend: `terraform.tfstate` in the working directory).
+pub fn backend_file(backend: &TerraformBackend) -> Option<Vec<u8>> {
+    let TerraformBackend::S3 {
+        bucket,
+        key,
+        region,
+        kms_key_id,
+        emulator,
+    } = backend
+    else {
+        return None;
+    };
+    let mut s3 = serde_json::json!({
+        "bucket": bucket,
+        "key": key,
+        "region": region,
+        "encrypt": true,
+        "use_lockfile": true,
+    });
+    if let Some(k) = kms_key_id {
+        s3["kms_key_id"] = k.clone().into();
+    }
+    if *emulator {
+        // Only for an emulator endpoint: real AWS keeps every check.
+        for flag in [
+            "use_path_style",
+            "skip_credentials_validation",
+            "skip_requesting_account_id",
+            "skip_metadata_api_check",
+            "skip_region_validation",
+        ] {
+            s3[flag] = true.into();
+        }
+    }
+    let doc = serde_json::json!({"terraform": {"backend": {"s3": s3}}});
+    let mut bytes = serde_json::to_vec_pretty(&doc).expect("json");
+    bytes.push(b'\n');
+    Some(bytes)
+}
+
+pub fn describe_backend(backend: &TerraformBackend) -> String {
+    match backend {
+        TerraformBackend::Local => "terraform.tfstate in the working directory".into(),
+        TerraformBackend::S3 { bucket, key, .. } => {
+            format!("s3://{bucket}/{key} (S3 backend, lock file beside it)")
+        }
+    }
+}
 
 /// The configured binary; a relative path is relative to the configuration file.
 pub fn binary(env: &Env) -> String {
@@ -38,7 +93,7 @@ impl Prepared {
     pub fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
         let env = ctx.env;
         let config = &env.config;
-        let dir = workdir::path(&env.state_dir);
+        let dir = workdir::path(&env.local_dir);
         let copied = workdir::sync_stack(&config.terraform.dir, &dir)?;
         ctx.detail(&format!(
             "stack: {} files copied from {}",
@@ -47,6 +102,13 @@ impl Prepared {
         ));
         let vars = TfVars::from_config(config);
         workdir::write(&dir, tfvars::FILE_NAME, &vars.to_json())?;
+        if let Some(backend) = backend_file(&env.terraform_backend) {
+            workdir::write(&dir, BACKEND_FILE, &backend)?;
+            ctx.detail(&format!(
+                "terraform state: {}",
+                describe_backend(&env.terraform_backend)
+            ));
+        }
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let ambient = cli_config::ambient_cli_config(home.as_deref());
         let mirror = cli_config::choose(
@@ -111,6 +173,17 @@ impl Prepared {
             run.elapsed.as_secs_f64()
         ));
         Ok(run)
+    }
+
+    /// `terraform init`. `-reconfigure`: the backend configuration is generated from the state
+    /// settings each time, so what `.terraform` remembers of an earlier one is only a cache.
+    pub async fn init(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let args = ["init", "-input=false", "-no-color", "-reconfigure"];
+        let init = self.exec(ctx, "init", &args).await?;
+        if !init.success() {
+            return Err(self.error(&classify(&init.combined()), "init", &init));
+        }
+        Ok(())
     }
 
     pub fn error(&self, failure: &Failure, command: &str, run: &TfRun) -> StepError {

@@ -27,6 +27,10 @@ pub struct Desired<'a> {
     pub role_arn: &'a str,
     pub env: BTreeMap<String, String>,
     pub package: &'a Package,
+    /// The ownership tags it is created with.
+    pub tags: BTreeMap<String, String>,
+    /// Whether this deployment's inventory already records it.
+    pub owned: bool,
 }
 
 /// What was done to a function, for the step log and the tests.
@@ -136,6 +140,7 @@ pub async fn deploy(
                 .memory_size(want.lambda.memory_mb as i32)
                 .timeout(want.lambda.timeout_seconds as i32)
                 .environment(environment(want))
+                .set_tags(Some(want.tags.clone().into_iter().collect()))
                 .code(
                     FunctionCode::builder()
                         .zip_file(Blob::new(want.package.bytes.clone()))
@@ -159,6 +164,9 @@ pub async fn deploy(
             code_sha256: out.code_sha256.unwrap_or(local_sha),
         });
     };
+    if !want.owned {
+        refuse_foreign(client, name, &want.tags).await?;
+    }
     // An earlier create or update may still be in progress: wait for it before comparing or
     // changing anything. (An `Inactive` function is left as it is: the next invoke wakes it.)
     let current = if in_transition(&current) {
@@ -215,6 +223,37 @@ pub async fn deploy(
         config_changes,
         code_sha256: local_sha,
     })
+}
+
+/// A function with this deployment's name that its inventory does not record is updated only
+/// when it carries this deployment's ownership tags (a create whose answer was lost); anything
+/// else is another deployment's, or made by hand, and is left as it is.
+async fn refuse_foreign(
+    client: &Client,
+    name: &str,
+    ours: &BTreeMap<String, String>,
+) -> Result<(), StepError> {
+    let out = client
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("GetFunction {name}"), e))?;
+    let tags: BTreeMap<String, String> = out
+        .tags()
+        .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    if crate::ownership::carries(&tags, ours) {
+        return Ok(());
+    }
+    Err(StepError::permanent(format!(
+        "the function {name} already exists but is not this deployment's (it is not in the \
+         inventory, and its tags {tags:?} are not {ours:?}); it was not changed"
+    ))
+    .with_hint(
+        "give this deployment's functions other names ([lambdas.<key>] function_name), or \
+         remove the function if it is nobody's",
+    ))
 }
 
 /// Whether a create or an update is still being applied.

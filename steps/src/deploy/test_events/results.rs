@@ -1,12 +1,10 @@
 //! Check results and `test-results.json`.
 
-use std::path::{Path, PathBuf};
-
 use serde::Serialize;
 
 pub use crate::checks::{Check, table};
 
-pub const RESULTS_FILE: &str = "test-results.json";
+pub use deploy_state::RESULTS_FILE;
 
 /// One published event and whether its consumer was seen receiving it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -47,12 +45,9 @@ impl Results {
         self.checks.iter().filter(|c| !c.passed).collect()
     }
 
-    /// Writes the results atomically into `dir`; returns the file's path.
-    pub fn write(&self, dir: &Path) -> std::io::Result<PathBuf> {
-        let path = dir.join(RESULTS_FILE);
-        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        deploy_state::fsutil::write_atomic(&path, &bytes)?;
-        Ok(path)
+    /// The document kept with the deployment's state as `test-results.json`.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("results serialize")
     }
 }
 
@@ -79,11 +74,8 @@ mod tests {
         assert!(line(&r.checks[1]).starts_with("FAIL b"));
         assert!(table(&r.checks).contains("  FAIL  b "));
         assert!(!Results::new("bus", "now".into(), vec![], vec![]).passed);
-        let dir = tempfile::tempdir().unwrap();
-        let path = Results::new("bus", "now".into(), vec![ok], vec![])
-            .write(dir.path())
-            .unwrap();
-        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let bytes = Results::new("bus", "now".into(), vec![ok], vec![]).to_json();
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(doc["passed"], true);
         assert_eq!(doc["checks"][0]["name"], "a");
         assert!(doc["checks"][0]["duration_ms"].is_u64());

@@ -1,0 +1,221 @@
+//! The local backend: one private directory per deployment on this machine,
+//! `<root>/<project>-<environment>-<region>/`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::backend::{Backend, LockGuard, Object, Precondition, TerraformBackend, Version};
+use crate::error::LedgerError;
+use crate::fingerprint::sha256_hex;
+use crate::fsutil;
+use crate::journal::{self, Level};
+use crate::ledger::AUDIT_FILE;
+use crate::lock::{self, LedgerLock, LockHolder};
+
+pub const LOCK_FILE: &str = "deploy.lock";
+
+#[derive(Debug, Clone)]
+pub struct LocalBackend {
+    dir: PathBuf,
+}
+
+impl LocalBackend {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        LocalBackend { dir: dir.into() }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn io(&self, path: &Path) -> impl Fn(io::Error) -> LedgerError + '_ {
+        let path = path.to_path_buf();
+        move |source| LedgerError::Io {
+            path: path.clone(),
+            source,
+        }
+    }
+}
+
+fn version_of(bytes: &[u8]) -> Version {
+    sha256_hex(bytes)
+}
+
+impl LockGuard for LedgerLock {
+    fn check(&self) -> Result<(), LedgerError> {
+        // The kernel keeps an flock for as long as the file is open: it cannot be lost.
+        Ok(())
+    }
+}
+
+impl Backend for LocalBackend {
+    fn location(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn locate(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    fn local_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn read(&self, name: &str) -> Result<Option<Object>, LedgerError> {
+        let path = self.path(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(Object {
+                version: version_of(&bytes),
+                bytes,
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.io(&path)(e)),
+        }
+    }
+
+    fn write(&self, name: &str, bytes: &[u8], pre: Precondition) -> Result<Version, LedgerError> {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            fsutil::private_dir(parent).map_err(self.io(parent))?;
+        }
+        let current = self.read(name)?;
+        let ok = match (&pre, &current) {
+            (Precondition::None, _) => true,
+            (Precondition::Absent, c) => c.is_none(),
+            (Precondition::Matches(v), Some(c)) => &c.version == v,
+            (Precondition::Matches(_), None) => false,
+        };
+        if !ok {
+            return Err(LedgerError::Conflict {
+                location: self.locate(name),
+            });
+        }
+        fsutil::write_atomic(&path, bytes).map_err(self.io(&path))?;
+        Ok(version_of(bytes))
+    }
+
+    fn delete(&self, name: &str) -> Result<(), LedgerError> {
+        let path = self.path(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io(&path)(e)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
+        let mut out = Vec::new();
+        if self.dir.is_dir() {
+            walk(&self.dir, &self.dir, &mut out).map_err(self.io(&self.dir))?;
+        }
+        out.retain(|n| n.starts_with(prefix));
+        out.sort();
+        Ok(out)
+    }
+
+    fn append_audit(&self, _serial: u64, line: &[u8]) -> Result<(), LedgerError> {
+        let path = self.path(AUDIT_FILE);
+        let write = || -> io::Result<()> {
+            let mut f = fsutil::append(&path)?;
+            let mut buf = line.to_vec();
+            buf.push(b'\n');
+            f.write_all(&buf)?;
+            f.sync_data()
+        };
+        write().map_err(self.io(&path))
+    }
+
+    fn read_audit(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let Some(obj) = self.read(AUDIT_FILE)? else {
+            return Ok(Vec::new());
+        };
+        Ok(obj
+            .bytes
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .map(<[u8]>::to_vec)
+            .collect())
+    }
+
+    fn journal(&self, level: Level, line: &str) {
+        let _ = journal::write(&self.dir, level, line);
+    }
+
+    fn publish_log(&self, _name: &str) -> Result<(), LedgerError> {
+        // Written in place.
+        Ok(())
+    }
+
+    fn lock(
+        &self,
+        me: &LockHolder,
+        wait: Option<Duration>,
+    ) -> Result<(Box<dyn LockGuard>, Option<LockHolder>), LedgerError> {
+        fsutil::private_dir(&self.dir).map_err(self.io(&self.dir))?;
+        let (lock, previous) = lock::acquire(&self.path(LOCK_FILE), me, wait)?;
+        fsutil::remove_stale_temps(&self.dir);
+        Ok((Box::new(lock), previous))
+    }
+
+    fn holder(&self) -> Result<Option<LockHolder>, LedgerError> {
+        lock::current_holder(&self.path(LOCK_FILE))
+    }
+
+    fn force_unlock(&self) -> Result<Option<LockHolder>, LedgerError> {
+        lock::clear_dead(&self.path(LOCK_FILE))
+    }
+
+    fn terraform(&self) -> TerraformBackend {
+        TerraformBackend::Local
+    }
+
+    fn deployments(&self) -> Result<Vec<(String, Vec<u8>)>, LedgerError> {
+        let Some(root) = self.dir.parent() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for dir in deployment_dirs(root) {
+            let path = dir.join(crate::ledger::STATE_FILE);
+            match std::fs::read(&path) {
+                Ok(bytes) => out.push((dir.display().to_string(), bytes)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(self.io(&path)(e)),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            walk(root, &path, out)?;
+        } else if ft.is_file() {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            out.push(rel.to_string_lossy().to_string());
+        }
+    }
+    Ok(())
+}
+
+/// The ledger directories under a local state root, with what each holds.
+pub fn deployment_dirs(root: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.join(crate::ledger::STATE_FILE).is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
