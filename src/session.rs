@@ -56,6 +56,7 @@ impl Session {
             .state_dir
             .clone()
             .unwrap_or_else(|| config.base_dir.join(".deployment-state"));
+        let state_root = std::path::absolute(&state_root).unwrap_or(state_root);
         let p = &config.project;
         let identity = DeploymentId::new(&p.name, &p.environment, &p.region);
         let migrated_from = store::migrate_flat_layout(&state_root, &identity, &printer)?;

@@ -173,6 +173,19 @@ pub fn a_concurrent_write_is_never_overwritten(b: Arc<dyn Backend>) {
 pub fn the_identity_and_account_are_enforced(b: Arc<dyn Backend>) {
     let mut l = open(&b);
     l.bind_account("111111111111").unwrap();
+    // Recorded with the next write, not before: a command that writes nothing leaves nothing.
+    assert!(b.read(STATE_FILE).unwrap().is_none());
+    l.transition("preflight", StepStatus::Completed, |_| {})
+        .unwrap();
+    drop(l);
+    let mut l = open(&b);
+    assert_eq!(
+        l.state()
+            .identity
+            .as_ref()
+            .and_then(|i| i.account.as_deref()),
+        Some("111111111111")
+    );
     l.bind_account("111111111111").unwrap();
     let other = l.bind_account("222222222222");
     match other {

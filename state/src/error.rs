@@ -69,8 +69,8 @@ pub enum LedgerError {
     /// The credentials are for another account than the one the state records.
     #[error(
         "the credentials are for AWS account {caller}, but the state at {location} records \
-         deployment {recorded} in account {recorded_account}; nothing was changed. Use \
-         credentials for account {recorded_account} (AWS_PROFILE), or another state location"
+         deployment {recorded}; nothing was changed. Use credentials for account \
+         {recorded_account} (AWS_PROFILE), or another state location"
     )]
     AccountMismatch {
         location: String,

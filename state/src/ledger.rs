@@ -171,7 +171,8 @@ impl Ledger {
         self.state.step(name)
     }
 
-    /// Checks the caller's account against the one recorded, and records it the first time.
+    /// Checks the caller's account against the one recorded, and records it (with the next
+    /// write: a command that writes nothing leaves no ledger behind) the first time.
     pub fn bind_account(&mut self, account: &str) -> Result<(), LedgerError> {
         check_account(&self.state, account, &self.backend.location())?;
         let id = self
@@ -181,7 +182,6 @@ impl Ledger {
             .expect("a locked ledger has an identity");
         if id.account.is_none() {
             id.account = Some(account.to_string());
-            self.save()?;
         }
         Ok(())
     }
