@@ -101,7 +101,7 @@ impl Session {
         if !self.uses_s3() {
             return Ok(store::local(self));
         }
-        Ok(store::s3(self, create).await?)
+        store::s3(self, create).await
     }
 
     /// Opens the ledger for a run of `command`: the emulator started when `--local` needs it,

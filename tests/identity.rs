@@ -229,6 +229,31 @@ async fn an_upgraded_ledger_is_picked_up_and_another_project_cannot_take_it_over
         .assert()
         .success()
         .stdout(predicate::str::contains("Healthy"));
+
+    // The team moves the deployment's state to S3 for CI, without redeploying.
+    let bucket = format!("{}-moved", a.environment);
+    let on_s3 = |args: &[&str]| {
+        let mut c = a.deploy();
+        c.env("DEPLOY_STATE_BUCKET", &bucket)
+            .args(args)
+            .timeout(TIMEOUT);
+        c
+    };
+    on_s3(&["state", "migrate", "--to", "s3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("and Terraform's state"));
+    // The local ledger is retired: pointed at it, deploy finds no state, and says what exists.
+    a.deploy().args(["status", "--live"]).assert().code(5);
+    on_s3(&["all", "--auto-approve"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("nothing to do"));
+    on_s3(&["run", "infrastructure", "--force"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("no changes"));
+    assert_eq!(fingerprint(&a).await, before);
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub enum LedgerError {
     Conflict { location: String },
     #[error("{}", locked_message(holder, waited))]
     Locked {
-        holder: Option<LockHolder>,
+        holder: Option<Box<LockHolder>>,
         waited: Option<Duration>,
     },
     /// The lock was deleted or taken over while this run held it.
@@ -89,7 +89,7 @@ impl LedgerError {
     }
 }
 
-fn locked_message(holder: &Option<LockHolder>, waited: &Option<Duration>) -> String {
+fn locked_message(holder: &Option<Box<LockHolder>>, waited: &Option<Duration>) -> String {
     let who = match holder {
         Some(h) => format!(
             "deployment is locked by pid {} ({}) since {} on {}",

@@ -106,7 +106,7 @@ pub fn acquire(
                     Some(d) if Instant::now() < d => std::thread::sleep(POLL),
                     _ => {
                         return Err(LedgerError::Locked {
-                            holder,
+                            holder: holder.map(Box::new),
                             waited: wait,
                         });
                     }
@@ -176,7 +176,7 @@ pub fn current_holder(path: &Path) -> Result<Option<LockHolder>, LedgerError> {
 pub fn clear_dead(path: &Path) -> Result<Option<LockHolder>, LedgerError> {
     if let Some(h) = current_holder(path)? {
         return Err(LedgerError::Locked {
-            holder: Some(h),
+            holder: Some(Box::new(h)),
             waited: None,
         });
     }

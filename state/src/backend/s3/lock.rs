@@ -73,7 +73,7 @@ pub(super) fn acquire(
                     Some(d) if Instant::now() < d => std::thread::sleep(POLL),
                     _ => {
                         return Err(LedgerError::Locked {
-                            holder: Some(h),
+                            holder: Some(Box::new(h)),
                             waited: wait,
                         });
                     }
