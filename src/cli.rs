@@ -12,6 +12,8 @@ Exit codes:
   2    usage or configuration error
   3    the deployment is locked by another run
   4    nothing is deployed (`status --live`)
+  5    no state for this deployment here, but resources with its names exist
+  6    some live checks could not be made (`status --live`: unknown)
   130  interrupted (Ctrl-C / SIGTERM)";
 
 #[derive(Debug, Parser)]
@@ -163,6 +165,9 @@ pub struct RunArgs {
     /// Run even when the ledger says it is up to date.
     #[arg(long)]
     pub force: bool,
+    /// For a teardown step: do not ask for the environment name (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
 }
 
 #[derive(Debug, Args)]
@@ -230,23 +235,27 @@ pub enum EmulatorAction {
     Status,
 }
 
-/// `30s`, `5m`, `1h`, `250ms`, or plain seconds.
+/// The longest a run waits for another's lock.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+/// `30s`, `5m`, `1h30m`, `250ms` (jiff's friendly format, or ISO 8601 `PT30S`), or plain
+/// seconds; from 0 to 24 hours.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| s.split_at(i));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration; use e.g. 30s, 5m, 1h"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" | "" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{s}`; use ms, s, m or h")),
+    let allowed = "use e.g. 30s, 5m, 1h30m or 250ms, at most 24h";
+    let parsed: Result<jiff::SignedDuration, _> = if s.chars().all(|c| c.is_ascii_digit()) {
+        s.parse::<i64>()
+            .map(jiff::SignedDuration::from_secs)
+            .map_err(|_| ())
+    } else {
+        s.parse::<jiff::SignedDuration>().map_err(|_| ())
     };
-    Ok(Duration::from_secs_f64(secs))
+    let d = parsed.map_err(|()| format!("`{s}` is not a duration: {allowed}"))?;
+    let d = Duration::try_from(d).map_err(|_| format!("`{s}` is negative: {allowed}"))?;
+    if d > MAX_WAIT {
+        return Err(format!("`{s}` is longer than 24h: {allowed}"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -259,8 +268,12 @@ mod tests {
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("x").is_err());
-        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
+        let huge = parse_duration("99999999999999999999h").unwrap_err();
+        assert!(huge.contains("99999999999999999999h"), "{huge}");
+        assert!(parse_duration("25h").unwrap_err().contains("at most 24h"));
     }
 
     #[test]

@@ -9,6 +9,8 @@ pub const LOCKED: u8 = 3;
 pub const NOTHING_DEPLOYED: u8 = 4;
 /// No state for this deployment here, but resources with its names exist in the account.
 pub const STATE_MISSING: u8 = 5;
+/// `status --live`: some checks could not be made (and nothing was found wrong).
+pub const UNKNOWN: u8 = 6;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]

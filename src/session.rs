@@ -71,6 +71,12 @@ impl Session {
         })
     }
 
+    /// A configured profile that does not exist (named, with the ones that do).
+    fn profile_problem(&self) -> Option<String> {
+        let profile = self.config.aws.profile.as_deref()?;
+        deploy_steps::aws::profile_problem(profile)
+    }
+
     /// This machine's directory for the deployment.
     pub fn local_dir(&self) -> PathBuf {
         self.state_root.join(self.identity.slug())
@@ -84,6 +90,9 @@ impl Session {
     pub async fn account(&self) -> Result<String, String> {
         self.account
             .get_or_init(|| async {
+                if let Some(why) = self.profile_problem() {
+                    return Err(why);
+                }
                 let target = self.target(None).map_err(|e| e.message)?;
                 let env = self.make_env(target, Cancel::never());
                 let aws = env.aws().await.map_err(|e| e.message)?;
@@ -108,6 +117,9 @@ impl Session {
     /// the lock taken, and the caller's account checked against the one recorded (a mismatch
     /// stops here, before anything changes).
     pub async fn open(&self, command: &str, cancel: Cancel) -> Result<Opened, CliError> {
+        if let Some(why) = self.profile_problem() {
+            return Err(CliError::usage(why));
+        }
         let target = self.target(Some(()))?;
         let backend = self.backend(true).await?;
         let mut ledger = self.lock_backend(backend, command, OnCorrupt::Refuse)?;
@@ -185,6 +197,7 @@ impl Session {
     fn env_for(&self, ledger: &Ledger, target: String, cancel: Cancel) -> Env {
         let mut env = self.make_env(target, cancel);
         env.terraform_backend = ledger.backend().terraform();
+        env.state = Some(ledger.backend().clone());
         env
     }
 

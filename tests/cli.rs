@@ -142,3 +142,119 @@ fn help_documents_the_exit_codes() {
         .stdout(predicate::str::contains("3    the deployment is locked"))
         .stdout(predicate::str::contains("130  interrupted"));
 }
+
+#[test]
+fn every_destroy_path_refuses_at_once_without_a_terminal_or_auto_approve() {
+    let ctx = TestContext::offline();
+    for args in [
+        &["destroy"][..],
+        &["run", "destroy"],
+        &["run", "999"],
+        &["run", "pre-destroy"],
+        &["run", "998"],
+    ] {
+        ctx.deploy()
+            .args(args)
+            .write_stdin("")
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--auto-approve"));
+    }
+    assert!(
+        !ctx.state_root().exists(),
+        "nothing ran, nothing was written"
+    );
+}
+
+#[test]
+fn reset_rebuild_recovers_a_corrupt_ledger_from_the_audit_log() {
+    let ctx = TestContext::offline();
+    {
+        let mut l = ctx.lock_ledger("deploy all");
+        l.transition("preflight", deploy_state::StepStatus::Completed, |r| {
+            r.attempts = 1
+        })
+        .unwrap();
+        l.transition("iam", deploy_state::StepStatus::Failed, |r| {
+            r.last_error = Some("AccessDenied".into())
+        })
+        .unwrap();
+    }
+    let state = ctx.state_dir().join("state.json");
+    std::fs::write(&state, "garbage").unwrap();
+    // The error gives the advice; the advice works.
+    ctx.deploy()
+        .args(["status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("deploy reset --rebuild"));
+    ctx.deploy()
+        .args(["reset", "--rebuild"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("state.json.corrupt-"));
+    let out = ctx.deploy().args(["status", "--json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |step: &str| {
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == step)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("preflight"), "completed");
+    assert_eq!(status("iam"), "failed");
+    let kept = std::fs::read_dir(ctx.state_dir())
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("state.json.corrupt-")
+        })
+        .expect("the corrupt file is kept");
+    assert_eq!(std::fs::read(kept.path()).unwrap(), b"garbage");
+}
+
+#[test]
+fn out_of_range_durations_and_bad_names_are_usage_errors_naming_the_value() {
+    let ctx = TestContext::offline();
+    ctx.deploy()
+        .args(["status", "--wait-lock", "99999999999999999999h"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("99999999999999999999h"));
+    let ctx = ctx.config("[eventbus]\nname = \"team/events\"\n");
+    ctx.deploy()
+        .args(["plan"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("team/events"))
+        .stderr(predicate::str::contains("eventbus.name"));
+}
+
+#[test]
+fn an_unknown_profile_is_named_with_the_profiles_that_exist() {
+    let ctx = TestContext::offline();
+    let aws_config = ctx.path().join("aws-config");
+    std::fs::write(
+        &aws_config,
+        "[default]\n[profile ops]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    let empty_credentials = ctx.path().join("aws-credentials");
+    std::fs::write(&empty_credentials, "").unwrap();
+    ctx.deploy()
+        .env("AWS_CONFIG_FILE", &aws_config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &empty_credentials)
+        .env("AWS_PROFILE", "opps")
+        .args(["all", "--auto-approve"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`opps`"))
+        .stderr(predicate::str::contains("default, ops"));
+}

@@ -152,3 +152,14 @@ fn missing_optional_file_gives_defaults_but_explicit_one_is_required() {
 
 mod state;
 mod warnings;
+
+#[test]
+fn a_bus_name_with_a_slash_is_refused_before_any_step_runs() {
+    let err = parse_str("[project]\nenvironment = \"qa\"\n[eventbus]\nname = \"team/events\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("/p/deploy.toml:4:"), "{err}");
+    assert!(err.contains("eventbus.name"), "{err}");
+    assert!(err.contains("team/events"), "{err}");
+    assert!(err.contains("no '/'"), "{err}");
+}

@@ -80,13 +80,16 @@ pub fn bus_name(s: &str) -> Checked {
             "a custom bus name such as dev-application-events".into(),
         ));
     }
-    if aws_name(s, 256, "./") {
+    // '/' belongs to partner event sources' buses (`aws.partner/...`): a custom bus cannot
+    // have one, and Terraform's variable refuses it too.
+    if aws_name(s, 256, ".") {
         Ok(s.to_string())
     } else {
         fail(
             s,
             "event bus name",
-            "1 to 256 characters: letters, digits, '.', '-', '_', '/'",
+            "1 to 256 characters: letters, digits, '.', '-', '_' (no '/': that is for partner \
+             buses)",
         )
     }
 }

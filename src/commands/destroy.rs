@@ -11,23 +11,31 @@ use crate::cli::{DestroyArgs, Phase};
 use crate::error::{self, CliError, CliResult};
 use crate::session::Session;
 
-pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
-    let env = &session.config.project.environment;
-    if !args.auto_approve {
-        super::require_terminal_or("--auto-approve")?;
-        let typed: String = Input::new()
-            .with_prompt(format!(
-                "This deletes every resource deployment `{env}` owns. Type the environment name to confirm"
-            ))
-            .interact_text()
-            .map_err(|e| CliError::usage(format!("no confirmation: {e}")))?;
-        if typed.trim() != env {
-            return Err(CliError::usage(format!(
-                "confirmation `{}` does not match the environment `{env}`: nothing was deleted",
-                typed.trim()
-            )));
-        }
+/// Every destroy path asks for the environment name, typed, unless `--auto-approve`; without a
+/// terminal to ask on, it refuses at once.
+pub fn confirm(session: &Session, auto_approve: bool) -> Result<(), CliError> {
+    if auto_approve {
+        return Ok(());
     }
+    let env = &session.config.project.environment;
+    super::require_terminal_or("--auto-approve")?;
+    let typed: String = Input::new()
+        .with_prompt(format!(
+            "This deletes every resource deployment `{env}` owns. Type the environment name to confirm"
+        ))
+        .interact_text()
+        .map_err(|e| CliError::usage(format!("no confirmation: {e}")))?;
+    if typed.trim() != env {
+        return Err(CliError::usage(format!(
+            "confirmation `{}` does not match the environment `{env}`: nothing was deleted",
+            typed.trim()
+        )));
+    }
+    Ok(())
+}
+
+pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
+    confirm(session, args.auto_approve)?;
     let only = args.phase.map(|p| match p {
         Phase::Pre => "pre-destroy".to_string(),
         Phase::Infra => "destroy".to_string(),

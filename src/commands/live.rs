@@ -18,22 +18,28 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
         .aws()
         .await
         .map_err(|e| CliError::failed(format!("cannot reach AWS: {e}")))?;
+    let expected = env.expected();
+    let nothing_expected = live::Expected::default();
     let (owned, retired) = tokio::join!(
-        live::check_all(aws, &state.inventory),
-        live::check_all(aws, &state.retired)
+        live::check_all(aws, &state.inventory, &expected),
+        live::check_all(aws, &state.retired, &nothing_expected)
     );
     let missing: Vec<&Health> = owned.iter().filter(|h| h.exists == Some(false)).collect();
     let unhealthy: Vec<&Health> = owned
         .iter()
         .filter(|h| h.exists == Some(true) && !h.healthy)
         .collect();
+    let drifted: Vec<&Health> = owned.iter().filter(|h| !h.drift.is_empty()).collect();
     let unknown: Vec<&Health> = owned.iter().filter(|h| h.exists.is_none()).collect();
     let lingering: Vec<&Health> = retired.iter().filter(|h| h.exists == Some(true)).collect();
     let nothing = state.inventory.is_empty();
-    let verdict = if !missing.is_empty() || !lingering.is_empty() {
+    // What could not be checked is unknown, never degraded (nor healthy).
+    let verdict = if !missing.is_empty() || !lingering.is_empty() || !drifted.is_empty() {
         "drifted"
-    } else if !unhealthy.is_empty() || !unknown.is_empty() {
+    } else if !unhealthy.is_empty() {
         "degraded"
+    } else if !unknown.is_empty() {
+        "unknown"
     } else if nothing {
         "nothing deployed"
     } else {
@@ -42,6 +48,7 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
     let code = match verdict {
         "healthy" => error::OK,
         "nothing deployed" => error::NOTHING_DEPLOYED,
+        "unknown" => error::UNKNOWN,
         _ => error::STEP_FAILED,
     };
     if as_json {
@@ -51,6 +58,8 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
             "resources": owned,
             "missing": missing.iter().map(|h| &h.name).collect::<Vec<_>>(),
             "unhealthy": unhealthy.iter().map(|h| &h.name).collect::<Vec<_>>(),
+            "drift": drifted.iter().flat_map(|h| h.drift.iter()).collect::<Vec<_>>(),
+            "unknown": unknown.iter().map(|h| &h.name).collect::<Vec<_>>(),
             "destroyed_but_present": lingering.iter().map(|h| &h.name).collect::<Vec<_>>(),
         });
         session
@@ -65,6 +74,7 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
     for h in &owned {
         let mark = match (h.exists, h.healthy) {
             (Some(true), true) => "ok     ",
+            (Some(true), false) if !h.drift.is_empty() => "DRIFTED",
             (Some(true), false) => "DEGRADED",
             (Some(false), _) => "MISSING",
             (None, _) => "UNKNOWN",
@@ -90,6 +100,7 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
                 missing
                     .iter()
                     .map(|h| format!("{} {} missing", h.kind, h.name))
+                    .chain(drifted.iter().flat_map(|h| h.drift.iter().cloned()))
                     .chain(
                         lingering
                             .iter()
@@ -98,11 +109,19 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            "unknown" => format!(
+                "Unknown: {} could not be checked ({}); nothing found wrong in the rest.",
+                unknown.len(),
+                unknown
+                    .iter()
+                    .map(|h| format!("{} {}: {}", h.kind, h.name, h.detail))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             _ => format!(
                 "Degraded: {}.",
                 unhealthy
                     .iter()
-                    .chain(unknown.iter())
                     .map(|h| format!("{} {} ({})", h.kind, h.name, h.detail))
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use deploy_config::Config;
-use deploy_state::TerraformBackend;
+use std::sync::Arc;
+
+use deploy_state::{Backend, TERRAFORM_STATE, TerraformBackend};
 use tokio::sync::OnceCell;
 
 use crate::aws::{self, AwsClients};
@@ -17,6 +19,8 @@ pub struct Env {
     pub local_dir: PathBuf,
     /// Where Terraform keeps the stack's state, as the state backend says.
     pub terraform_backend: TerraformBackend,
+    /// The deployment's state, read-only here (the live checks read what Terraform applied).
+    pub state: Option<Arc<dyn Backend>>,
     /// Names the AWS endpoint the deployment lives in: the real AWS region, or the emulator
     /// process (kind, port, pid, start time). Part of every AWS-facing step's fingerprint, so a
     /// restarted emulator (whose state is gone) re-runs those steps.
@@ -37,10 +41,21 @@ impl Env {
             config,
             local_dir,
             terraform_backend,
+            state: None,
             target,
             cancel,
             aws: OnceCell::new(),
         }
+    }
+
+    /// What Terraform last applied, for the live checks to compare against (nothing when there
+    /// is no Terraform state).
+    pub fn expected(&self) -> crate::live::Expected {
+        self.state
+            .as_ref()
+            .and_then(|b| b.read(TERRAFORM_STATE).ok().flatten())
+            .map(|o| crate::live::Expected::from_tfstate(&o.bytes))
+            .unwrap_or_default()
     }
 
     /// The AWS clients, made on first use.

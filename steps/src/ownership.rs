@@ -51,7 +51,7 @@ pub fn named_resources(config: &Config) -> Vec<Resource> {
 
 /// Those of `candidates` that exist, checked concurrently; `kind name` each.
 pub async fn existing(aws: &AwsClients, candidates: &[Resource]) -> Vec<Resource> {
-    live::check_all(aws, candidates)
+    live::check_all(aws, candidates, &live::Expected::default())
         .await
         .into_iter()
         .zip(candidates)

@@ -98,39 +98,10 @@ impl Step for Lambdas {
         Ok(())
     }
 
+    /// Functions, their permissions, targets and event-source mappings: present, and the
+    /// mappings enabled (the same checks as `status --live`).
     async fn live_check(&self, env: &Env, state: &LedgerState) -> Live {
-        let Ok(aws) = env.aws().await else {
-            return Live::Unknown;
-        };
-        let infra = InfraOutputs::parse(&state.step("infrastructure").outputs).ok();
-        let mut missing = Vec::new();
-        for lambda in &env.config.lambdas {
-            match function::get(&aws.lambda, &lambda.function_name).await {
-                Ok(Some(_)) => {}
-                Ok(None) => missing.push(format!("function {}", lambda.function_name)),
-                Err(_) => return Live::Unknown,
-            }
-            let (Some(rule), Some(infra)) = (&lambda.rule, &infra) else {
-                continue;
-            };
-            let targets = aws
-                .events
-                .list_targets_by_rule()
-                .rule(rule)
-                .event_bus_name(&infra.bus_name)
-                .send()
-                .await;
-            match targets {
-                Ok(t) if t.targets().iter().any(|t| t.id() == lambda.key) => {}
-                Ok(_) => missing.push(format!("target {} of rule {rule}", lambda.key)),
-                Err(_) => return Live::Unknown,
-            }
-        }
-        if missing.is_empty() {
-            Live::Healthy
-        } else {
-            Live::Missing(missing)
-        }
+        crate::live::step_live(env, state, STEP).await
     }
 }
 
@@ -219,6 +190,18 @@ async fn deploy_one(
             "{name}: dead-letter queue mapping {uuid} {}",
             describe(wired)
         ));
+        // A mapping made again (the old one was deleted) replaces the old one's record.
+        let stale: Vec<String> = ctx
+            .state()
+            .resources("event-source-mapping")
+            .filter(|m| {
+                m.name != uuid && m.attributes.get("function").map(String::as_str) == Some(name)
+            })
+            .map(|m| m.name.clone())
+            .collect();
+        for old in stale {
+            ctx.forget("event-source-mapping", &old)?;
+        }
         ctx.record(
             Resource::new("event-source-mapping", &uuid, STEP)
                 .with("function", name)

@@ -78,6 +78,16 @@ pub async fn decide(step: &dyn Step, env: &Env, state: &LedgerState, force: bool
             d.invalidates_later = true;
             d
         }
+        Live::Drifted(how) => {
+            let mut d = Decision::run(format!("drifted: {}", how.join("; ")), Some(fp));
+            d.invalidates_later = true;
+            d
+        }
+        Live::Pending(names) => {
+            let mut d = Decision::run(format!("still to remove: {}", names.join(", ")), Some(fp));
+            d.invalidates_later = true;
+            d
+        }
         Live::Healthy | Live::Unknown => {
             let when = record
                 .finished_at

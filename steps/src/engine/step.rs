@@ -18,6 +18,11 @@ pub enum Live {
     Healthy,
     /// Resources the step made that are gone.
     Missing(Vec<String>),
+    /// Resources the step made that no longer look the way it made them (how, each).
+    Drifted(Vec<String>),
+    /// What the step is there to remove still exists (a teardown step that completed before a
+    /// later deploy made it again).
+    Pending(Vec<String>),
 }
 
 #[async_trait]

@@ -96,7 +96,7 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         .collect();
     let mut poll = Poller::new(VERIFY_DEADLINE);
     loop {
-        let still: Vec<String> = live::check_all(&aws, &infra)
+        let still: Vec<String> = live::check_all(&aws, &infra, &live::Expected::default())
             .await
             .into_iter()
             .filter(|h| h.exists != Some(false))

@@ -7,10 +7,20 @@ use async_trait::async_trait;
 use deploy_state::{Fingerprint, LedgerState, Resource};
 
 use crate::aws::{AwsClients, is_not_found, sdk_error};
-use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
+use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 
 pub struct PreDestroy;
+
+/// The kinds of resource this step removes.
+const REMOVES: &[&str] = &[
+    "target",
+    "event-source-mapping",
+    "function",
+    "permission",
+    "probe-rule",
+    "probe-queue",
+];
 
 /// `Ok(true)` deleted, `Ok(false)` already gone.
 fn tolerate<T, E, R>(
@@ -149,6 +159,22 @@ impl Step for PreDestroy {
 
     async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
         Ok(Fingerprint::new().text(TARGET_COMPONENT, &env.target))
+    }
+
+    /// A completed pre-destroy is believed only while nothing it removes is owned again: a
+    /// deploy after it makes functions, targets and mappings that the next teardown must remove.
+    async fn live_check(&self, _env: &Env, state: &LedgerState) -> Live {
+        let pending: Vec<String> = state
+            .inventory
+            .iter()
+            .filter(|r| REMOVES.contains(&r.kind.as_str()))
+            .map(|r| format!("{} {}", r.kind, r.name))
+            .collect();
+        if pending.is_empty() {
+            Live::Healthy
+        } else {
+            Live::Pending(pending)
+        }
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {

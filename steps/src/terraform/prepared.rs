@@ -102,6 +102,9 @@ impl Prepared {
         ));
         let vars = TfVars::from_config(config);
         workdir::write(&dir, tfvars::FILE_NAME, &vars.to_json())?;
+        workdir::restrict(&dir).map_err(|e| {
+            StepError::permanent(format!("cannot make {} private: {e}", dir.display()))
+        })?;
         if let Some(backend) = backend_file(&env.terraform_backend) {
             workdir::write(&dir, BACKEND_FILE, &backend)?;
             ctx.detail(&format!(

@@ -119,6 +119,15 @@ impl Terraform {
         for var in SCRUBBED {
             cmd.env_remove(var);
         }
+        // What terraform writes (state, plan, lock info) is as private as the rest of the
+        // ledger: 0600 files, 0700 directories.
+        // SAFETY: umask is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+                Ok(())
+            });
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -90,6 +90,28 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()
     Ok(())
 }
 
+/// Takes group and other permissions off everything under `dir` (what an earlier release or a
+/// terraform run without a umask left readable), keeping the owner's, executables included.
+/// Symbolic links are left alone.
+pub fn restrict(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = std::fs::symlink_metadata(entry.path())?;
+        if meta.file_type().is_symlink() {
+            continue;
+        }
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        if meta.is_dir() {
+            restrict(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `dir/name` atomically, private.
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, StepError> {
     let p = dir.join(name);
@@ -127,6 +149,29 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dir.join("main.tf")).unwrap(), "a2");
         assert!(dir.join(".terraform/keep.tf").exists());
         assert!(dir.join("terraform.tfstate").exists());
+    }
+
+    #[test]
+    fn restrict_takes_group_and_other_bits_off_and_keeps_executables() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let set = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let state = dir.path().join("terraform.tfstate");
+        std::fs::write(&state, "{}").unwrap();
+        set(&state, 0o644);
+        let sub = dir.path().join(".terraform/providers");
+        std::fs::create_dir_all(&sub).unwrap();
+        set(&sub, 0o755);
+        let provider = sub.join("terraform-provider-aws");
+        std::fs::write(&provider, "#!").unwrap();
+        set(&provider, 0o755);
+        restrict(dir.path()).unwrap();
+        assert_eq!(mode(&state), 0o600);
+        assert_eq!(mode(&sub), 0o700);
+        assert_eq!(mode(&provider), 0o700);
     }
 
     #[test]

@@ -10,6 +10,15 @@ use deploy_config::Config;
 
 use crate::engine::{ErrorClass, StepError, classify_text};
 
+mod profiles;
+mod retry;
+
+pub use profiles::{known_profiles, profile_problem};
+pub use retry::DroppedConnections;
+
+/// Attempts of one AWS call before its error reaches the step (which has its own retries).
+pub const MAX_ATTEMPTS: u32 = 6;
+
 /// Access key id used against a local emulator when the environment has none.
 pub const LOCAL_ACCESS_KEY: &str = "test";
 
@@ -32,6 +41,11 @@ pub fn env_has_credentials() -> bool {
 pub async fn sdk_config(config: &Config) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(config.project.region.clone()))
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(100)),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -56,15 +70,28 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
     loader.load().await
 }
 
+/// Every client: the SDK's retries (raised to [`MAX_ATTEMPTS`]) with one more classifier, so
+/// that a dropped connection is retried by every call alike: steps, checks, probes,
+/// `status --live`.
+macro_rules! client {
+    ($krate:ident, $sdk:expr) => {
+        $krate::Client::from_conf(
+            $krate::config::Builder::from($sdk)
+                .retry_classifier(DroppedConnections)
+                .build(),
+        )
+    };
+}
+
 impl AwsClients {
     pub fn new(sdk: SdkConfig) -> Self {
         AwsClients {
-            sts: aws_sdk_sts::Client::new(&sdk),
-            iam: aws_sdk_iam::Client::new(&sdk),
-            events: aws_sdk_eventbridge::Client::new(&sdk),
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            lambda: aws_sdk_lambda::Client::new(&sdk),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            sts: client!(aws_sdk_sts, &sdk),
+            iam: client!(aws_sdk_iam, &sdk),
+            events: client!(aws_sdk_eventbridge, &sdk),
+            sqs: client!(aws_sdk_sqs, &sdk),
+            lambda: client!(aws_sdk_lambda, &sdk),
+            logs: client!(aws_sdk_cloudwatchlogs, &sdk),
             sdk,
         }
     }
@@ -117,6 +144,19 @@ where
             ErrorClass::Transient,
             format!("could not reach the endpoint: {}", DisplayChain(&err)),
         ),
+        // A dropped or reset connection, not a missing credential.
+        SdkError::DispatchFailure(d)
+            if d.is_other()
+                && !DisplayChain(&err)
+                    .to_string()
+                    .to_lowercase()
+                    .contains("credential") =>
+        {
+            (
+                ErrorClass::Transient,
+                format!("the connection was dropped: {}", DisplayChain(&err)),
+            )
+        }
         SdkError::DispatchFailure(_) => (
             ErrorClass::Permanent,
             format!("the request could not be sent: {}", DisplayChain(&err)),
