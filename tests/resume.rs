@@ -74,3 +74,26 @@ fn ctrl_c_records_interrupted_and_exits_130() {
         );
     assert_eq!(ctx.step_status("preflight"), "completed");
 }
+
+#[test]
+fn of_two_runs_started_together_the_loser_always_names_the_holder() {
+    let ctx = support::TestContext::with(support::Kind::Ministack);
+    let mut refusals = 0;
+    for _ in 0..20 {
+        let args = ["all", "--auto-approve", "--only", "preflight"];
+        let a = spawn(&ctx, &args);
+        let b = spawn(&ctx, &args);
+        for child in [a, b] {
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            if out.status.code() == Some(3) {
+                refusals += 1;
+                assert!(err.contains("deployment is locked by pid "), "{err}");
+                assert!(err.contains("(deploy all)"), "{err}");
+            } else {
+                assert!(out.status.success(), "{err}");
+            }
+        }
+    }
+    assert!(refusals > 0, "the two runs never overlapped");
+}

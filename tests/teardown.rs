@@ -163,7 +163,7 @@ async fn full_cycle_with_drift_repair_leaves_foreign_resources_alone() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
-            "run   infrastructure  resources missing: {rule}"
+            "run   infrastructure  resources missing: rule {rule}"
         )));
     ctx.deploy()
         .args(["all", "--auto-approve"])

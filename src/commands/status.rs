@@ -32,6 +32,7 @@ pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
                     "finished_at": r.finished_at,
                     "duration_ms": r.duration_ms,
                     "attempts": r.attempts,
+                    "api_retries": r.api_retries,
                     "last_error": r.last_error,
                     "note": r.note,
                     "fingerprint": r.fingerprint,

@@ -52,6 +52,10 @@ pub struct StepRecord {
     pub inputs: BTreeMap<String, String>,
     /// Attempts in the most recent run of the step.
     pub attempts: u32,
+    /// AWS requests of the most recent run that had to be sent again (throttling, 5xx,
+    /// dropped connections).
+    #[serde(default)]
+    pub api_retries: u64,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
     pub duration_ms: Option<u64>,

@@ -58,6 +58,11 @@ impl Env {
             .unwrap_or_default()
     }
 
+    /// How many AWS requests had to be sent again so far (the SDK's retries).
+    pub fn api_retries(&self) -> u64 {
+        self.aws.get().map_or(0, |c| c.attempts.retries())
+    }
+
     /// The AWS clients, made on first use.
     pub async fn aws(&self) -> Result<&AwsClients, StepError> {
         self.aws

@@ -89,6 +89,122 @@ pub fn likely_owner(backend: &dyn Backend, r: &Resource) -> String {
         .into()
 }
 
+/// Whether `r` carries this deployment's ownership `tags` (an archive, which cannot be tagged,
+/// is ours when the bus it archives is).
+pub async fn proven_ours(aws: &AwsClients, r: &Resource, tags: &BTreeMap<String, String>) -> bool {
+    let found: Option<BTreeMap<String, String>> = match r.kind.as_str() {
+        "role" => aws
+            .iam
+            .list_role_tags()
+            .role_name(&r.name)
+            .send()
+            .await
+            .ok()
+            .map(|o| {
+                o.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect()
+            }),
+        "event-bus" => {
+            let arn = aws
+                .events
+                .describe_event_bus()
+                .name(&r.name)
+                .send()
+                .await
+                .ok()
+                .and_then(|o| o.arn().map(str::to_string));
+            event_tags(aws, arn).await
+        }
+        "rule" => {
+            let arn = aws
+                .events
+                .describe_rule()
+                .name(&r.name)
+                .event_bus_name(r.attributes.get("bus").cloned().unwrap_or_default())
+                .send()
+                .await
+                .ok()
+                .and_then(|o| o.arn().map(str::to_string));
+            event_tags(aws, arn).await
+        }
+        "queue" => match aws.sqs.get_queue_url().queue_name(&r.name).send().await {
+            Ok(u) => aws
+                .sqs
+                .list_queue_tags()
+                .queue_url(u.queue_url().unwrap_or_default())
+                .send()
+                .await
+                .ok()
+                .map(|o| o.tags().cloned().unwrap_or_default().into_iter().collect()),
+            Err(_) => None,
+        },
+        "archive" => {
+            let source = aws
+                .events
+                .describe_archive()
+                .archive_name(&r.name)
+                .send()
+                .await
+                .ok()
+                .and_then(|o| o.event_source_arn().map(str::to_string));
+            let bus = source.and_then(|a| a.rsplit('/').next().map(str::to_string));
+            return match bus {
+                Some(bus) => {
+                    Box::pin(proven_ours(
+                        aws,
+                        &Resource::new("event-bus", &bus, ""),
+                        tags,
+                    ))
+                    .await
+                }
+                None => false,
+            };
+        }
+        _ => None,
+    };
+    found.is_some_and(|found| carries(&found, tags))
+}
+
+async fn event_tags(aws: &AwsClients, arn: Option<String>) -> Option<BTreeMap<String, String>> {
+    let out = aws
+        .events
+        .list_tags_for_resource()
+        .resource_arn(arn?)
+        .send()
+        .await
+        .ok()?;
+    Some(
+        out.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+    )
+}
+
+/// The id `terraform import` takes for `r`.
+pub async fn import_id(aws: &AwsClients, r: &Resource) -> Result<String, crate::engine::StepError> {
+    Ok(match r.kind.as_str() {
+        "rule" => format!(
+            "{}/{}",
+            r.attributes.get("bus").cloned().unwrap_or_default(),
+            r.name
+        ),
+        "queue" => aws
+            .sqs
+            .get_queue_url()
+            .queue_name(&r.name)
+            .send()
+            .await
+            .map_err(|e| crate::aws::sdk_error("sqs:GetQueueUrl", e))?
+            .queue_url()
+            .unwrap_or_default()
+            .to_string(),
+        _ => r.name.clone(),
+    })
+}
+
 /// The resources a saved plan (`terraform show -json`) would create, as inventory entries.
 /// Replacements are not creates: the old resource is already this deployment's.
 pub fn planned_creates(plan_json: &str) -> Result<Vec<Resource>, String> {
@@ -119,6 +235,9 @@ pub fn planned_creates(plan_json: &str) -> Result<Vec<Resource>, String> {
             continue;
         }
         let mut r = Resource::new(kind, name, "");
+        if let Some(address) = rc["address"].as_str() {
+            r = r.with("address", address);
+        }
         if let Some(bus) = after["event_bus_name"].as_str() {
             r = r.with("bus", bus);
         }

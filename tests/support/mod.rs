@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod emulator;
+pub mod faults;
 pub mod gate;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! AWS clients, made in one place from `aws-config`'s credential chain (environment, profile,
 //! SSO, IMDS), the configured region and, when set, one endpoint for every service.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::timeout::TimeoutConfig;
@@ -10,8 +11,12 @@ use deploy_config::Config;
 
 use crate::engine::{ErrorClass, StepError, classify_text};
 
+mod counting;
 mod profiles;
 mod retry;
+
+pub use counting::Attempts;
+use counting::CountAttempts;
 
 pub use profiles::{known_profiles, profile_problem};
 pub use retry::DroppedConnections;
@@ -31,6 +36,8 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Every call and attempt of these clients (retries are the difference).
+    pub attempts: Arc<Attempts>,
 }
 
 /// Whether the environment provides static credentials.
@@ -74,10 +81,11 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
 /// that a dropped connection is retried by every call alike: steps, checks, probes,
 /// `status --live`.
 macro_rules! client {
-    ($krate:ident, $sdk:expr) => {
+    ($krate:ident, $sdk:expr, $attempts:expr) => {
         $krate::Client::from_conf(
             $krate::config::Builder::from($sdk)
                 .retry_classifier(DroppedConnections)
+                .interceptor(CountAttempts($attempts.clone()))
                 .build(),
         )
     };
@@ -85,13 +93,15 @@ macro_rules! client {
 
 impl AwsClients {
     pub fn new(sdk: SdkConfig) -> Self {
+        let n = Arc::new(Attempts::default());
         AwsClients {
-            sts: client!(aws_sdk_sts, &sdk),
-            iam: client!(aws_sdk_iam, &sdk),
-            events: client!(aws_sdk_eventbridge, &sdk),
-            sqs: client!(aws_sdk_sqs, &sdk),
-            lambda: client!(aws_sdk_lambda, &sdk),
-            logs: client!(aws_sdk_cloudwatchlogs, &sdk),
+            sts: client!(aws_sdk_sts, &sdk, n),
+            iam: client!(aws_sdk_iam, &sdk, n),
+            events: client!(aws_sdk_eventbridge, &sdk, n),
+            sqs: client!(aws_sdk_sqs, &sdk, n),
+            lambda: client!(aws_sdk_lambda, &sdk, n),
+            logs: client!(aws_sdk_cloudwatchlogs, &sdk, n),
+            attempts: n,
             sdk,
         }
     }

@@ -181,11 +181,18 @@ async fn deploy_one(
             .with_arn(&deployed.arn)
             .with("runtime", &lambda.runtime),
     )?;
+    // Ownership tags on the function (one made by an earlier release has none yet) and on its
+    // log group, made here so it is tagged from the start.
+    let tags = crate::ownership::ownership_tags(ctx.config());
+    function::tag(&aws.lambda, &deployed.arn, &tags).await?;
+    function::tagged_log_group(&aws.logs, name, &tags).await?;
     if let Some(rule) = &lambda.rule {
         wire_rule(ctx, aws, infra, lambda, rule, &deployed.arn).await?;
     }
     if lambda.dead_letter_queue {
-        let (uuid, wired) = wiring::ensure_queue_mapping(&aws.lambda, name, &infra.dlq_arn).await?;
+        let tags = crate::ownership::ownership_tags(ctx.config());
+        let (uuid, wired) =
+            wiring::ensure_queue_mapping(&aws.lambda, name, &infra.dlq_arn, &tags).await?;
         ctx.info(&format!(
             "{name}: dead-letter queue mapping {uuid} {}",
             describe(wired)

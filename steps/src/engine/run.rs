@@ -65,6 +65,8 @@ pub struct Engine<'a> {
     pub prompter: &'a dyn Prompter,
     /// Grace period for a step's cleanup after an interruption.
     pub cleanup_deadline: Duration,
+    /// The SDK's retry count when the running step started.
+    retries_before: u64,
 }
 
 impl<'a> Engine<'a> {
@@ -80,6 +82,7 @@ impl<'a> Engine<'a> {
             reporter,
             prompter,
             cleanup_deadline: Duration::from_secs(60),
+            retries_before: 0,
         }
     }
 
@@ -188,6 +191,7 @@ impl<'a> Engine<'a> {
 
     /// Runs one step (with its retries), then makes its log part of the state.
     async fn run_step(&mut self, step: &dyn Step, decision: &Decision) -> StepResult {
+        self.retries_before = self.env.api_retries();
         let result = self.attempts(step, decision).await;
         if let Some(log) = self.ledger.step(step.name()).log
             && let Err(e) = self.ledger.publish_log(&log)
@@ -237,6 +241,7 @@ impl<'a> Engine<'a> {
             attempt += 1;
             let begin = self.ledger.transition(name, StepStatus::InProgress, |r| {
                 r.attempts = attempt;
+                r.api_retries = 0;
                 r.started_at = Some(started_at);
                 r.finished_at = None;
                 r.duration_ms = None;
@@ -291,10 +296,12 @@ impl<'a> Engine<'a> {
                     ctx.detail("completed");
                     ctx.log.flush();
                     let elapsed = clock.elapsed();
+                    let retries = self.retries();
                     let done = self.ledger.transition(name, StepStatus::Completed, |r| {
                         r.finished_at = Some(Timestamp::now());
                         r.duration_ms = Some(elapsed.as_millis() as u64);
                         r.outputs = outputs;
+                        r.api_retries = retries;
                     });
                     if let Err(e) = done {
                         return self.fail(name, step.critical(), &e.to_string(), clock);
@@ -367,13 +374,20 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The SDK's retries since the running step started.
+    fn retries(&self) -> u64 {
+        self.env.api_retries().saturating_sub(self.retries_before)
+    }
+
     fn fail(&mut self, name: &str, critical: bool, message: &str, clock: Instant) -> StepResult {
         let elapsed = clock.elapsed();
         let msg = message.to_string();
+        let retries = self.retries();
         let _ = self.ledger.transition(name, StepStatus::Failed, |r| {
             r.finished_at = Some(Timestamp::now());
             r.duration_ms = Some(elapsed.as_millis() as u64);
             r.last_error = Some(msg);
+            r.api_retries = retries;
         });
         self.ledger.log(Level::Error, Some(name), message);
         self.reporter.event(Event::Failed {

@@ -492,7 +492,7 @@ pub async fn step_live(env: &Env, state: &LedgerState, step: &str) -> Live {
     let missing: Vec<String> = checked
         .iter()
         .filter(|h| h.exists == Some(false))
-        .map(|h| h.name.clone())
+        .map(|h| format!("{} {}", h.kind, h.name))
         .collect();
     let drift: Vec<String> = checked.into_iter().flat_map(|h| h.drift).collect();
     if !missing.is_empty() {

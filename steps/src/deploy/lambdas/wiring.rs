@@ -202,6 +202,7 @@ pub async fn ensure_queue_mapping(
     client: &aws_sdk_lambda::Client,
     function: &str,
     queue_arn: &str,
+    tags: &std::collections::BTreeMap<String, String>,
 ) -> Result<(String, Wired), StepError> {
     let what = format!("event source mapping {queue_arn} -> {function}");
     let list = client
@@ -244,6 +245,7 @@ pub async fn ensure_queue_mapping(
             .batch_size(ESM_BATCH_SIZE)
             .enabled(true)
             .function_response_types(FunctionResponseType::ReportBatchItemFailures)
+            .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
             .map_err(|e| {

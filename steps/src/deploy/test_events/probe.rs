@@ -82,6 +82,18 @@ impl Probe {
             .event_bus_name(&self.bus)
             .event_pattern(self.pattern())
             .description("temporary: deploy test-events routing probe")
+            .set_tags(Some(
+                crate::ownership::ownership_tags(ctx.config())
+                    .into_iter()
+                    .map(|(k, v)| {
+                        aws_sdk_eventbridge::types::Tag::builder()
+                            .key(k)
+                            .value(v)
+                            .build()
+                            .expect("key and value are set")
+                    })
+                    .collect(),
+            ))
             .send()
             .await
             .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
@@ -96,6 +108,11 @@ impl Probe {
             .create_queue()
             .queue_name(&self.name)
             .attributes(QueueAttributeName::MessageRetentionPeriod, "300")
+            .set_tags(Some(
+                crate::ownership::ownership_tags(ctx.config())
+                    .into_iter()
+                    .collect(),
+            ))
             .send()
             .await
             .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;

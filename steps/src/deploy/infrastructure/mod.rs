@@ -13,8 +13,9 @@ use deploy_state::{Fingerprint, LedgerState};
 
 use crate::engine::{Live, Step, StepContext, StepError};
 use crate::env::Env;
-use crate::ownership;
-use crate::terraform::classify::classify;
+use crate::terraform::classify::{Failure, classify};
+
+mod adopt;
 use crate::terraform::outputs::{KINDS, Outputs};
 use crate::terraform::prepared::{Prepared, binary};
 use crate::terraform::workdir::{PLAN_FILE, STACK_EXTENSIONS};
@@ -77,33 +78,13 @@ impl Step for Infrastructure {
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
         run.init(ctx).await?;
-        let out = format!("-out={PLAN_FILE}");
-        let plan_args = [
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-detailed-exitcode",
-            &out,
-        ];
-        let plan = run.exec(ctx, "plan", &plan_args).await?;
-        match plan.code {
-            Some(0) => ctx.info("plan: no changes, nothing to apply (apply skipped)"),
-            Some(2) => {
-                refuse_takeovers(ctx, &run).await?;
-                let apply = run
-                    .exec(
-                        ctx,
-                        "apply",
-                        &["apply", "-input=false", "-no-color", PLAN_FILE],
-                    )
-                    .await?;
-                if !apply.success() {
-                    run.tolerate(ctx, "apply", &apply).await?;
-                } else {
-                    ctx.info(&format!("applied in {:.1}s", apply.elapsed.as_secs_f64()));
-                }
+        // Adopting what is provably this deployment's changes the plan: plan again, a few times
+        // at most (each adoption empties what the next finds).
+        for round in 1..=ADOPTION_ROUNDS {
+            if !plan_and_apply(ctx, &run, round == ADOPTION_ROUNDS).await? {
+                break;
             }
-            _ => run.tolerate(ctx, "plan", &plan).await?,
+            ctx.info("planning again after adopting this deployment's own resources");
         }
         let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
         let outputs = run.outputs(ctx).await?;
@@ -117,56 +98,56 @@ impl Step for Infrastructure {
     }
 }
 
-/// Stops before `apply` when a resource the plan would create already exists: creating it
-/// would take over another deployment's resource (some creates, like SQS `CreateQueue`,
-/// succeed on an existing resource instead of failing).
-async fn refuse_takeovers(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
-    let show = run.tf.run_quiet(&["show", "-json", PLAN_FILE]).await?;
-    if !show.success() {
-        return Err(run.error(&classify(&show.combined()), "show", &show));
+/// How many times a run plans again after adopting resources.
+const ADOPTION_ROUNDS: u32 = 3;
+
+/// One plan, and its apply when it has changes. Returns whether resources were adopted (the plan
+/// must be made again); with `last`, adopting is not tried any more.
+async fn plan_and_apply(
+    ctx: &mut StepContext<'_>,
+    run: &Prepared,
+    last: bool,
+) -> Result<bool, StepError> {
+    let out = format!("-out={PLAN_FILE}");
+    let plan_args = [
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        &out,
+    ];
+    let plan = run.exec(ctx, "plan", &plan_args).await?;
+    match plan.code {
+        Some(0) => ctx.info("plan: no changes, nothing to apply (apply skipped)"),
+        Some(2) => {
+            let creates = adopt::planned_creates(run).await?;
+            if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
+                return Ok(true);
+            }
+            let apply = run
+                .exec(
+                    ctx,
+                    "apply",
+                    &["apply", "-input=false", "-no-color", PLAN_FILE],
+                )
+                .await?;
+            if !apply.success() {
+                // A create whose answer was lost (a dropped response): what it made carries
+                // this deployment's tags and is adopted; anything else stops.
+                if let Failure::AlreadyExists(_) = classify(&apply.combined())
+                    && !last
+                    && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0
+                {
+                    return Ok(true);
+                }
+                run.tolerate(ctx, "apply", &apply).await?;
+            } else {
+                ctx.info(&format!("applied in {:.1}s", apply.elapsed.as_secs_f64()));
+            }
+        }
+        _ => run.tolerate(ctx, "plan", &plan).await?,
     }
-    let creates = ownership::planned_creates(&show.stdout).map_err(StepError::permanent)?;
-    if creates.is_empty() {
-        return Ok(());
-    }
-    let aws = ctx.env.aws().await?;
-    let taken = ownership::existing(aws, &creates).await;
-    ctx.detail(&format!(
-        "checked {} planned creates through the API: {} already exist",
-        creates.len(),
-        taken.len()
-    ));
-    if taken.is_empty() {
-        return Ok(());
-    }
-    let backend = ctx.ledger.backend().clone();
-    let named: Vec<String> = taken
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} ({})",
-                r.kind,
-                r.name,
-                ownership::likely_owner(backend.as_ref(), r)
-            )
-        })
-        .collect();
-    Err(StepError::permanent(format!(
-        "stopped before any change: {} this deployment would create already exist{}, and \
-         creating them would take them over: {}",
-        if taken.len() == 1 {
-            "a resource"
-        } else {
-            "resources"
-        },
-        if taken.len() == 1 { "s" } else { "" },
-        named.join("; ")
-    ))
-    .with_hint(
-        "give this deployment other names (project.environment, or the names in deploy.toml), \
-         or remove what is in the way if it is nobody's; if it is this deployment's own from a \
-         lost state, point deploy at that state ([state] backend/bucket, --state-dir)",
-    ))
+    Ok(false)
 }
 
 /// Outputs into the ledger; owned resources into the inventory (and those that left the stack

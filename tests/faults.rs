@@ -1,0 +1,80 @@
+//! Faults survived where they can be: a seeded fault-injecting proxy (tests/support/faults.rs,
+//! a stand-in for a flaky network) between the tool, Terraform and ministack answers a share of
+//! requests with a 503, a throttling error, a dropped connection or a dropped response.
+
+mod support;
+
+use std::time::Duration;
+
+use support::aws::leftovers;
+use support::faults::FaultProxy;
+use support::{Kind, TestContext};
+
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+fn through(ctx: &TestContext, proxy: &FaultProxy, args: &[&str]) -> (Option<i32>, String) {
+    let out = ctx
+        .deploy()
+        .env("AWS_ENDPOINT_URL", &proxy.endpoint)
+        .args(args)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+fn emulator() -> String {
+    support::emulator::shared(Kind::Ministack).endpoint.clone()
+}
+
+#[test]
+fn a_healthy_stack_under_faults_is_never_called_degraded_and_still_proves_delivery() {
+    let ctx = TestContext::with(Kind::Ministack);
+    ctx.deploy()
+        .args(["all", "--auto-approve"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    for seed in 1..=8 {
+        let proxy = FaultProxy::start(&emulator(), 0.30, seed);
+        let (code, text) = through(&ctx, &proxy, &["status", "--live"]);
+        assert_ne!(
+            code,
+            Some(1),
+            "seed {seed}: a healthy stack called degraded\n{text}"
+        );
+        assert!(proxy.counts().0 > 0, "seed {seed}: no fault was injected");
+    }
+    let mut retries = 0;
+    for seed in 1..=5 {
+        let proxy = FaultProxy::start(&emulator(), 0.20, 100 + seed);
+        let (code, text) = through(&ctx, &proxy, &["run", "test-events", "--force"]);
+        assert_eq!(code, Some(0), "seed {seed}: test-events\n{text}");
+        retries += ctx.state_json()["steps"]["test-events"]["api_retries"]
+            .as_u64()
+            .unwrap();
+    }
+    assert!(retries > 0, "the retries are counted in the ledger");
+    let audit = std::fs::read_to_string(ctx.state_dir().join("checkpoints.log")).unwrap();
+    assert!(audit.contains("\"api_retries\":"), "and in the audit log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_cycle_under_20_percent_faults_converges() {
+    for seed in 1..=5 {
+        let ctx = TestContext::with(Kind::Ministack);
+        let proxy = FaultProxy::start(&emulator(), 0.20, seed);
+        let (code, text) = through(&ctx, &proxy, &["all", "--auto-approve"]);
+        assert_eq!(code, Some(0), "seed {seed}: deploy all\n{text}");
+        ctx.deploy().args(["status", "--live"]).assert().success();
+        let (code, text) = through(&ctx, &proxy, &["destroy", "--auto-approve"]);
+        assert_eq!(code, Some(0), "seed {seed}: destroy\n{text}");
+        assert_eq!(leftovers(&ctx).await, Vec::<String>::new(), "seed {seed}");
+        assert!(proxy.counts().0 > 10, "seed {seed}: {:?}", proxy.counts());
+    }
+}
