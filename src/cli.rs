@@ -77,6 +77,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Tear down what this deployment owns: pre-destroy, then destroy.
     Destroy(DestroyArgs),
+    /// Rebuild a lost state from the ownership tags: import what Terraform manages, record the
+    /// rest, and deploy, so that the next `deploy all` has nothing to do.
+    Adopt(AdoptArgs),
     /// Forget one step's record (or all of them); logs and the audit log are kept.
     Reset(ResetArgs),
     /// Print the latest log of a step.
@@ -201,8 +204,19 @@ pub struct DestroyArgs {
     #[arg(long, short = 'y')]
     pub auto_approve: bool,
     /// Run one phase only.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "discover")]
     pub phase: Option<Phase>,
+    /// No state for this deployment: remove everything that carries its ownership tags (and
+    /// nothing else), in the order AWS enforces.
+    #[arg(long)]
+    pub discover: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// Do not ask before adopting (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
 }
 
 #[derive(Debug, Args)]

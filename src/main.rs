@@ -41,6 +41,7 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Plan(a) => commands::plan::exec(&session, a).await,
         Command::Status(a) => commands::status::exec(&session, a).await,
         Command::Destroy(a) => commands::destroy::exec(&session, a).await,
+        Command::Adopt(a) => commands::adopt::exec(&session, a).await,
         Command::Reset(a) => commands::reset::exec(&session, a).await,
         Command::Logs(a) => commands::logs::exec(&session, a).await,
         Command::Emulator(a) => commands::emulator::exec(&session, a),

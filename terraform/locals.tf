@@ -4,9 +4,12 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
 
+  # The deployment's identity, so that what it owns can be proven by tags: IAM roles are
+  # global, and Region tells which regional deployment of a project/environment owns one.
   tags = merge(var.tags, {
     Project     = var.project_name
     Environment = var.environment
+    Region      = var.region
     ManagedBy   = "deploy"
   })
 

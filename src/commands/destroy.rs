@@ -44,6 +44,9 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
         only,
         ..Selection::default()
     };
+    if args.discover {
+        return discover(session).await;
+    }
     let mut run = super::open_run(session, "deploy destroy").await?;
     match super::unowned::look(session, &run.opened).await? {
         Found::Unowned(found) => {
@@ -98,4 +101,58 @@ fn nothing_to_destroy(ledger: &Ledger) -> Result<Option<String>, CliError> {
         ),
         None => "nothing is deployed".to_string(),
     }))
+}
+
+/// `destroy --discover`: what carries this deployment's tags, listed with what has its names
+/// but not its tags (left alone), then removed.
+async fn discover(session: &Session) -> CliResult {
+    let mut run = super::open_run(session, "deploy destroy --discover").await?;
+    let aws = run
+        .opened
+        .env
+        .aws()
+        .await
+        .map_err(|e| CliError::failed(format!("cannot reach AWS: {e}")))?;
+    let ours = deploy_steps::discover::tagged(aws, &session.config)
+        .await
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    let named = deploy_steps::ownership::named_resources(&session.config);
+    let foreign: Vec<_> = deploy_steps::ownership::existing(aws, &named)
+        .await
+        .into_iter()
+        .filter(|r| !deploy_steps::discover::in_inventory(&ours, r))
+        .collect();
+    for f in &foreign {
+        session.printer.warn(&format!(
+            "{} {} has this deployment's name but not its tags: left alone",
+            f.kind, f.name
+        ));
+    }
+    if ours.is_empty()
+        && !run
+            .opened
+            .ledger
+            .state()
+            .inventory
+            .iter()
+            .any(|r| r.created_by == deploy_steps::teardown::discovered::STEP)
+    {
+        session.printer.info(&format!(
+            "nothing to do: nothing carries the tags of {} ({})",
+            session.identity, run.opened.env.target
+        ));
+        return Ok(error::OK);
+    }
+    let outcome = super::run_pipeline(
+        session,
+        &mut run,
+        &pipeline::discovered(),
+        &Selection {
+            force: true,
+            ..Selection::default()
+        },
+        &AutoApprove,
+    )
+    .await?;
+    super::finish(session, &outcome)
 }

@@ -32,9 +32,14 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
     let drifted: Vec<&Health> = owned.iter().filter(|h| !h.drift.is_empty()).collect();
     let unknown: Vec<&Health> = owned.iter().filter(|h| h.exists.is_none()).collect();
     let lingering: Vec<&Health> = retired.iter().filter(|h| h.exists == Some(true)).collect();
+    let orphans = super::unowned::orphans(session, env, state).await;
     let nothing = state.inventory.is_empty();
     // What could not be checked is unknown, never degraded (nor healthy).
-    let verdict = if !missing.is_empty() || !lingering.is_empty() || !drifted.is_empty() {
+    let verdict = if !missing.is_empty()
+        || !lingering.is_empty()
+        || !drifted.is_empty()
+        || !orphans.is_empty()
+    {
         "drifted"
     } else if !unhealthy.is_empty() {
         "degraded"
@@ -61,6 +66,7 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
             "drift": drifted.iter().flat_map(|h| h.drift.iter()).collect::<Vec<_>>(),
             "unknown": unknown.iter().map(|h| &h.name).collect::<Vec<_>>(),
             "destroyed_but_present": lingering.iter().map(|h| &h.name).collect::<Vec<_>>(),
+            "orphans": orphans.iter().map(|r| format!("{} {}", r.kind, r.name)).collect::<Vec<_>>(),
         });
         session
             .printer
@@ -90,6 +96,12 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
             "DRIFT", h.kind, h.name
         ));
     }
+    for r in &orphans {
+        t.push_str(&format!(
+            "  {:<8} {:<22} {:<45} tagged as this deployment's, not in its state\n",
+            "ORPHAN", r.kind, r.name
+        ));
+    }
     t.push_str(&format!(
         "\n{}",
         match verdict {
@@ -106,6 +118,11 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
                             .iter()
                             .map(|h| format!("{} {} still present", h.kind, h.name))
                     )
+                    .chain(orphans.iter().map(|r| format!(
+                        "{} {} carries this deployment's tags but is not in its state \
+                         (`deploy adopt` adopts it)",
+                        r.kind, r.name
+                    )))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -1,5 +1,6 @@
 //! One module per subcommand; each parses its arguments and calls into the library.
 
+pub mod adopt;
 pub mod all;
 pub mod destroy;
 pub mod emulator;

@@ -16,12 +16,17 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
         .into_iter()
         .map(|(name, d)| (name, d.run, d.reason))
         .collect();
+    let orphans: Vec<String> = super::unowned::orphans(session, env, ledger.state())
+        .await
+        .iter()
+        .map(|r| format!("{} {}", r.kind, r.name))
+        .collect();
     if args.json {
         let steps: Vec<_> = rows
             .iter()
             .map(|(n, run, why)| json!({"step": n, "run": run, "reason": why}))
             .collect();
-        let doc = json!({"target": env.target, "steps": steps});
+        let doc = json!({"target": env.target, "steps": steps, "orphans": orphans});
         session
             .printer
             .out(&serde_json::to_string_pretty(&doc).expect("json"));
@@ -31,6 +36,11 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     for (name, run, why) in &rows {
         let verb = if *run { "run " } else { "skip" };
         text.push_str(&format!("  {verb}  {name:<15} {why}\n"));
+    }
+    for o in &orphans {
+        text.push_str(&format!(
+            "  orphan {o}: carries this deployment's tags but is not in its state (`deploy adopt`)\n"
+        ));
     }
     let n = rows.iter().filter(|r| r.1).count();
     text.push_str(&match n {

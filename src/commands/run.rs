@@ -19,6 +19,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
         let destroy = DestroyArgs {
             auto_approve: args.auto_approve,
             phase,
+            discover: false,
         };
         return super::destroy::exec(session, &destroy).await;
     }

@@ -67,12 +67,41 @@ pub fn report(session: &Session, opened: &Opened, found: &[String], as_json: boo
         t.push_str(&format!("  {f}\n"));
     }
     t.push_str(
-        "Nothing was changed, and nothing is reported as clean. They were deployed from state \
-         kept elsewhere: point deploy at it (the shared S3 state with [state] backend = \"s3\" \
-         or DEPLOY_STATE_BUCKET, or --state-dir for another checkout's directory), or recover \
-         ownership from the resources' ownership tags once `deploy adopt` / `deploy destroy \
-         --discover` can prove them this deployment's.",
+        "Nothing was changed, and nothing is reported as clean. Two ways forward:\n\
+         - they were deployed from state kept elsewhere: point deploy at it (the shared S3 \
+         state with [state] backend = \"s3\" or DEPLOY_STATE_BUCKET, or --state-dir for \
+         another checkout's directory);\n\
+         - the state is lost: `deploy adopt` rebuilds it from the resources' ownership tags, or \
+         `deploy destroy --discover` removes everything that carries them (what has these \
+         names without the tags is left alone).",
     );
     session.printer.out(&t);
     error::STATE_MISSING
+}
+
+/// Resources that carry this deployment's tags but that its state neither owns nor remembers
+/// destroying (those are reported as still present).
+pub async fn orphans(
+    session: &Session,
+    env: &deploy_steps::Env,
+    state: &deploy_state::LedgerState,
+) -> Vec<deploy_state::Resource> {
+    let Ok(aws) = env.aws().await else {
+        return Vec::new();
+    };
+    match deploy_steps::discover::tagged(aws, &session.config).await {
+        Ok(tagged) => tagged
+            .into_iter()
+            .filter(|r| {
+                !deploy_steps::discover::in_inventory(&state.inventory, r)
+                    && !deploy_steps::discover::in_inventory(&state.retired, r)
+            })
+            .collect(),
+        Err(e) => {
+            session
+                .printer
+                .warn(&format!("could not look for orphans by their tags: {e}"));
+            Vec::new()
+        }
+    }
 }

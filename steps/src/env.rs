@@ -51,11 +51,14 @@ impl Env {
     /// What Terraform last applied, for the live checks to compare against (nothing when there
     /// is no Terraform state).
     pub fn expected(&self) -> crate::live::Expected {
-        self.state
+        let mut e = self
+            .state
             .as_ref()
             .and_then(|b| b.read(TERRAFORM_STATE).ok().flatten())
             .map(|o| crate::live::Expected::from_tfstate(&o.bytes))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        e.tags = crate::ownership::ownership_tags(&self.config);
+        e
     }
 
     /// How many AWS requests had to be sent again so far (the SDK's retries).

@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod checks;
 pub mod deploy;
+pub mod discover;
 pub mod emulator;
 pub mod engine;
 pub mod env;

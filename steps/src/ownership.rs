@@ -23,6 +23,7 @@ pub fn ownership_tags(config: &Config) -> BTreeMap<String, String> {
             "Environment".to_string(),
             config.project.environment.clone(),
         ),
+        ("Region".to_string(), config.project.region.clone()),
         ("ManagedBy".to_string(), "deploy".to_string()),
     ])
 }
@@ -89,10 +90,10 @@ pub fn likely_owner(backend: &dyn Backend, r: &Resource) -> String {
         .into()
 }
 
-/// Whether `r` carries this deployment's ownership `tags` (an archive, which cannot be tagged,
-/// is ours when the bus it archives is).
-pub async fn proven_ours(aws: &AwsClients, r: &Resource, tags: &BTreeMap<String, String>) -> bool {
-    let found: Option<BTreeMap<String, String>> = match r.kind.as_str() {
+/// The tags `r` carries, for the kinds that can carry them (`None` when they cannot be read,
+/// or the kind has none).
+pub async fn tags_of(aws: &AwsClients, r: &Resource) -> Option<BTreeMap<String, String>> {
+    match r.kind.as_str() {
         "role" => aws
             .iam
             .list_role_tags()
@@ -129,42 +130,62 @@ pub async fn proven_ours(aws: &AwsClients, r: &Resource, tags: &BTreeMap<String,
                 .and_then(|o| o.arn().map(str::to_string));
             event_tags(aws, arn).await
         }
-        "queue" => match aws.sqs.get_queue_url().queue_name(&r.name).send().await {
-            Ok(u) => aws
+        "queue" => {
+            let url = aws
                 .sqs
+                .get_queue_url()
+                .queue_name(&r.name)
+                .send()
+                .await
+                .ok()?;
+            aws.sqs
                 .list_queue_tags()
-                .queue_url(u.queue_url().unwrap_or_default())
+                .queue_url(url.queue_url().unwrap_or_default())
                 .send()
                 .await
                 .ok()
-                .map(|o| o.tags().cloned().unwrap_or_default().into_iter().collect()),
-            Err(_) => None,
-        },
-        "archive" => {
-            let source = aws
-                .events
-                .describe_archive()
-                .archive_name(&r.name)
-                .send()
-                .await
-                .ok()
-                .and_then(|o| o.event_source_arn().map(str::to_string));
-            let bus = source.and_then(|a| a.rsplit('/').next().map(str::to_string));
-            return match bus {
-                Some(bus) => {
-                    Box::pin(proven_ours(
-                        aws,
-                        &Resource::new("event-bus", &bus, ""),
-                        tags,
-                    ))
-                    .await
-                }
-                None => false,
-            };
+                .map(|o| o.tags().cloned().unwrap_or_default().into_iter().collect())
         }
+        "function" => aws
+            .lambda
+            .get_function()
+            .function_name(&r.name)
+            .send()
+            .await
+            .ok()
+            .map(|o| o.tags().cloned().unwrap_or_default().into_iter().collect()),
         _ => None,
-    };
-    found.is_some_and(|found| carries(&found, tags))
+    }
+}
+
+/// Whether `r` carries this deployment's ownership `tags` (an archive, which cannot be tagged,
+/// is ours when the bus it archives is).
+pub async fn proven_ours(aws: &AwsClients, r: &Resource, tags: &BTreeMap<String, String>) -> bool {
+    if r.kind == "archive" {
+        let source = aws
+            .events
+            .describe_archive()
+            .archive_name(&r.name)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.event_source_arn().map(str::to_string));
+        let bus = source.and_then(|a| a.rsplit('/').next().map(str::to_string));
+        return match bus {
+            Some(bus) => {
+                Box::pin(proven_ours(
+                    aws,
+                    &Resource::new("event-bus", &bus, ""),
+                    tags,
+                ))
+                .await
+            }
+            None => false,
+        };
+    }
+    tags_of(aws, r)
+        .await
+        .is_some_and(|found| carries(&found, tags))
 }
 
 async fn event_tags(aws: &AwsClients, arn: Option<String>) -> Option<BTreeMap<String, String>> {

@@ -29,6 +29,11 @@ pub fn teardown() -> Vec<Arc<dyn Step>> {
     ]
 }
 
+/// `destroy --discover`: a deployment without state, removed by its tags.
+pub fn discovered() -> Vec<Arc<dyn Step>> {
+    vec![Arc::new(crate::teardown::discovered::DestroyDiscovered)]
+}
+
 pub fn steps(p: Pipeline) -> Vec<Arc<dyn Step>> {
     match p {
         Pipeline::Deploy => deploy(),

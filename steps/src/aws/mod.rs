@@ -36,6 +36,7 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     /// Every call and attempt of these clients (retries are the difference).
     pub attempts: Arc<Attempts>,
 }
@@ -101,6 +102,7 @@ impl AwsClients {
             sqs: client!(aws_sdk_sqs, &sdk, n),
             lambda: client!(aws_sdk_lambda, &sdk, n),
             logs: client!(aws_sdk_cloudwatchlogs, &sdk, n),
+            tagging: client!(aws_sdk_resourcegroupstagging, &sdk, n),
             attempts: n,
             sdk,
         }

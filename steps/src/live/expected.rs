@@ -29,6 +29,8 @@ pub enum Want {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Expected {
     by_resource: HashMap<(String, String), Want>,
+    /// The ownership tags every taggable resource carries (empty: not checked).
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl Expected {

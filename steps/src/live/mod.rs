@@ -99,11 +99,22 @@ fn bus(r: &Resource) -> &str {
         .unwrap_or_default()
 }
 
-/// Checks one resource, against what was applied when `want` says it.
-pub async fn check(aws: &AwsClients, r: &Resource, want: Option<&Want>) -> Health {
+/// The kinds whose ownership tags are checked.
+const TAGGED: &[&str] = &["event-bus", "rule", "queue", "role", "function"];
+
+/// Checks one resource, against what was applied and the tags it should carry.
+pub async fn check(aws: &AwsClients, r: &Resource, expected: &Expected) -> Health {
     let mut h = exists_and_health(aws, r).await;
     if h.exists == Some(true) {
-        h.drift = drift(aws, r, want, &h).await;
+        h.drift = drift(aws, r, expected.get(&r.kind, &r.name), &h).await;
+        if !expected.tags.is_empty()
+            && TAGGED.contains(&r.kind.as_str())
+            && let Some(found) = crate::ownership::tags_of(aws, r).await
+            && !crate::ownership::carries(&found, &expected.tags)
+        {
+            h.drift
+                .push(format!("{} {} lost its ownership tags", r.kind, r.name));
+        }
         if !h.drift.is_empty() {
             h.healthy = false;
             h.detail = h.drift.join("; ");
@@ -465,9 +476,8 @@ pub async fn check_all(
 ) -> Vec<Health> {
     let mut set = JoinSet::new();
     for (i, r) in resources.iter().cloned().enumerate() {
-        let aws = aws.clone();
-        let want = expected.get(&r.kind, &r.name).cloned();
-        set.spawn(async move { (i, check(&aws, &r, want.as_ref()).await) });
+        let (aws, expected) = (aws.clone(), expected.clone());
+        set.spawn(async move { (i, check(&aws, &r, &expected).await) });
     }
     let mut out: Vec<(usize, Health)> = set.join_all().await;
     out.sort_by_key(|(i, _)| *i);

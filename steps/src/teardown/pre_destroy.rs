@@ -23,7 +23,7 @@ const REMOVES: &[&str] = &[
 ];
 
 /// `Ok(true)` deleted, `Ok(false)` already gone.
-fn tolerate<T, E, R>(
+pub(crate) fn tolerate<T, E, R>(
     what: &str,
     r: Result<T, aws_sdk_sts::error::SdkError<E, R>>,
 ) -> Result<bool, StepError>

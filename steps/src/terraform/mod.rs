@@ -14,6 +14,7 @@
 pub mod classify;
 pub mod cli_config;
 pub mod errors;
+pub mod machine;
 pub mod outputs;
 pub mod prepared;
 pub mod progress;

@@ -11,7 +11,11 @@ use crate::engine::{StepContext, StepError};
 use crate::ownership;
 use crate::terraform::classify::classify;
 use crate::terraform::prepared::Prepared;
-use crate::terraform::workdir::PLAN_FILE;
+use crate::terraform::workdir::{self, PLAN_FILE};
+
+/// The `import` blocks of adopted resources (removed with the other copies of the stack by the
+/// next run's sync: import blocks of resources already in the state do nothing anyway).
+const IMPORTS_FILE: &str = "adopted_imports.tf";
 
 /// What the saved plan would create (each with its Terraform `address`).
 pub async fn planned_creates(run: &Prepared) -> Result<Vec<Resource>, StepError> {
@@ -65,24 +69,25 @@ pub async fn adopt_or_refuse(
     if !foreign.is_empty() {
         return Err(refusal(ctx, &foreign));
     }
+    let mut blocks = String::from(
+        "# Written by deploy: resources of this deployment that exist and carry its tags.\n",
+    );
     for r in &ours {
         let address = r.attributes.get("address").cloned().unwrap_or_default();
         let id = ownership::import_id(&aws, r).await?;
-        let import = run
-            .exec(
-                ctx,
-                "import",
-                &["import", "-input=false", "-no-color", &address, &id],
-            )
-            .await?;
-        if !import.success() {
-            return Err(run.error(&classify(&import.combined()), "import", &import));
-        }
+        // Strings in JSON quoting are valid HCL strings (no interpolation in these ids).
+        blocks.push_str(&format!(
+            "\nimport {{\n  to = {address}\n  id = {}\n}}\n",
+            serde_json::to_string(&id).expect("a string serializes")
+        ));
         ctx.info(&format!(
-            "adopted {} {}: it exists and carries this deployment's tags ({address})",
+            "adopting {} {}: it exists and carries this deployment's tags ({address})",
             r.kind, r.name
         ));
     }
+    // `import` blocks, planned and applied with everything else: `terraform import` of one
+    // resource at a time would evaluate outputs over a half-imported state.
+    workdir::write(&run.dir, IMPORTS_FILE, blocks.as_bytes())?;
     Ok(ours.len())
 }
 
