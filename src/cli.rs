@@ -7,13 +7,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0    success (for `status --live`: healthy)
-  1    a step failed (for `status --live`: degraded or drifted)
+  0    success (`status --live`: healthy; `plan --detailed-exitcode`: nothing would run)
+  1    a step failed
   2    usage or configuration error
   3    the deployment is locked by another run
-  4    nothing is deployed (`status --live`)
+  4    nothing is deployed (`status --live`, `outputs`, `logs`)
   5    no state for this deployment here, but resources with its names exist
   6    some live checks could not be made (`status --live`: unknown)
+  7    drifted or degraded (`status --live`)
+  8    changes pending (`plan --detailed-exitcode`)
   130  interrupted (Ctrl-C / SIGTERM)";
 
 #[derive(Debug, Parser)]
@@ -88,6 +90,9 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Where this deployment's state lives: create the S3 bucket, or move the state.
     State(StateArgs),
+    /// Print the deployment's outputs (bus, rules, archive, queue, functions, roles) from its
+    /// state, without calling AWS; one value raw with NAME.
+    Outputs(OutputsArgs),
     /// Remove the run lock whoever holds it (a runner that died, when its lease is too long to
     /// wait for). Refused without --force.
     Unlock(UnlockArgs),
@@ -123,10 +128,52 @@ pub struct MigrateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct OutputsArgs {
+    /// One output, printed raw (for `$(deploy outputs bus_arn)`); maps print as JSON.
+    pub name: Option<String>,
+    /// Every output as one JSON document.
+    #[arg(long, conflicts_with = "name")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct UnlockArgs {
     /// Really remove it: a run still going would lose its lock (it stops at its next write).
     #[arg(long)]
     pub force: bool,
+}
+
+impl Command {
+    /// Whether the command streams NDJSON on stdout (`--json` of a long-running command).
+    pub fn json_stream(&self) -> bool {
+        match self {
+            Command::All(a) => a.json,
+            Command::Run(a) => a.json,
+            Command::Destroy(a) => a.json,
+            Command::Adopt(a) => a.json,
+            _ => false,
+        }
+    }
+
+    /// `deploy all`, `deploy destroy`...: the title of a run (GitHub summary).
+    pub fn title(&self) -> String {
+        let name = match self {
+            Command::Init(_) => "init",
+            Command::All(_) => "all",
+            Command::Run(a) => return format!("deploy run {}", a.step),
+            Command::Plan(_) => "plan",
+            Command::Status(_) => "status",
+            Command::Destroy(_) => "destroy",
+            Command::Adopt(_) => "adopt",
+            Command::Reset(_) => "reset",
+            Command::Logs(_) => "logs",
+            Command::Emulator(_) => "emulator",
+            Command::State(_) => "state",
+            Command::Unlock(_) => "unlock",
+            Command::Outputs(_) => "outputs",
+        };
+        format!("deploy {name}")
+    }
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +206,14 @@ pub struct AllArgs {
     /// Run only this step.
     #[arg(long, value_name = "STEP", conflicts_with = "from")]
     pub only: Option<String>,
+    /// Stream machine-readable events (NDJSON, see docs/events.schema.json) on stdout; human
+    /// text goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// After a successful run, write the deployment's outputs (ARNs, names, URLs) to PATH as
+    /// JSON.
+    #[arg(long, value_name = "PATH")]
+    pub outputs_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -171,12 +226,22 @@ pub struct RunArgs {
     /// For a teardown step: do not ask for the environment name (required without a terminal).
     #[arg(long, short = 'y')]
     pub auto_approve: bool,
+    /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// The plan as one JSON document.
     #[arg(long)]
     pub json: bool,
+    /// Exit 0 when nothing would run, 8 when something would (as Terraform's own flag).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Show what Terraform would change in the infrastructure step, resource by resource.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +275,9 @@ pub struct DestroyArgs {
     /// nothing else), in the order AWS enforces.
     #[arg(long)]
     pub discover: bool,
+    /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +285,9 @@ pub struct AdoptArgs {
     /// Do not ask before adopting (required without a terminal).
     #[arg(long, short = 'y')]
     pub auto_approve: bool,
+    /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

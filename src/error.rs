@@ -11,33 +11,64 @@ pub const NOTHING_DEPLOYED: u8 = 4;
 pub const STATE_MISSING: u8 = 5;
 /// `status --live`: some checks could not be made (and nothing was found wrong).
 pub const UNKNOWN: u8 = 6;
+/// `status --live`: drifted or degraded (missing, changed, orphaned, unhealthy).
+pub const DRIFTED: u8 = 7;
+/// `plan --detailed-exitcode`: something would run.
+pub const CHANGES: u8 = 8;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]
 pub struct CliError {
     pub code: u8,
     pub message: String,
+    /// Where in a file the problem is: file, line, key (for annotations and diagnostics).
+    pub at: Option<(String, usize, String)>,
 }
 
 impl CliError {
-    pub fn usage(message: impl fmt::Display) -> Self {
+    pub fn new(code: u8, message: impl fmt::Display) -> Self {
         CliError {
-            code: USAGE,
+            code,
             message: message.to_string(),
+            at: None,
         }
     }
 
-    pub fn failed(message: impl fmt::Display) -> Self {
-        CliError {
-            code: STEP_FAILED,
-            message: message.to_string(),
-        }
+    pub fn usage(message: impl fmt::Display) -> Self {
+        CliError::new(USAGE, message)
     }
+
+    pub fn failed(message: impl fmt::Display) -> Self {
+        CliError::new(STEP_FAILED, message)
+    }
+}
+
+/// A path as a CI annotation wants it: relative to the working directory when inside it.
+fn relative(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    cwd.and_then(|c| path.strip_prefix(c).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 impl From<deploy_config::ConfigError> for CliError {
     fn from(e: deploy_config::ConfigError) -> Self {
-        CliError::usage(e)
+        use deploy_config::ConfigError as C;
+        let at = match &e {
+            C::Invalid {
+                path,
+                position,
+                key,
+                ..
+            } => Some((relative(path), position.map_or(1, |p| p.line), key.clone())),
+            C::Syntax { path, position, .. } => {
+                Some((relative(path), position.line, String::new()))
+            }
+            C::Read { .. } => None,
+        };
+        CliError {
+            at,
+            ..CliError::usage(e)
+        }
     }
 }
 
@@ -55,10 +86,7 @@ impl From<deploy_state::LedgerError> for CliError {
                 STEP_FAILED
             }
         };
-        CliError {
-            code,
-            message: e.to_string(),
-        }
+        CliError::new(code, e)
     }
 }
 

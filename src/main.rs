@@ -3,37 +3,44 @@
 mod cli;
 mod commands;
 mod error;
+mod github;
+mod ndjson;
 mod printer;
 mod prompt;
 mod session;
 mod store;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::CliResult;
+use crate::printer::Printer;
 use crate::session::Session;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = dispatch(&cli).await;
-    match result {
-        Ok(code) => ExitCode::from(code),
+    let printer = Arc::new(Printer::new(&cli.global, cli.command.json_stream()));
+    let code = match dispatch(&cli, printer.clone()).await {
+        Ok(code) => code,
         Err(e) => {
-            printer::Printer::new(&cli.global).error(&e.message);
-            ExitCode::from(e.code)
+            let at = e.at.as_ref().map(|(f, l, k)| (f.as_str(), *l, k.as_str()));
+            printer.error_at(&e.message, at);
+            e.code
         }
-    }
+    };
+    printer.run_finished(&cli.command.title(), code, None);
+    ExitCode::from(code)
 }
 
-async fn dispatch(cli: &Cli) -> CliResult {
+async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
     if let Command::Init(args) = &cli.command {
         return commands::init::exec(&cli.global, args).await;
     }
-    let session = Session::new(&cli.global)?;
+    let session = Session::new(&cli.global, printer)?;
     match &cli.command {
         Command::Init(_) => unreachable!("handled above"),
         Command::All(a) => commands::all::exec(&session, a).await,
@@ -47,5 +54,6 @@ async fn dispatch(cli: &Cli) -> CliResult {
         Command::Emulator(a) => commands::emulator::exec(&session, a),
         Command::State(a) => commands::state::exec(&session, a).await,
         Command::Unlock(a) => commands::state::unlock(&session, a).await,
+        Command::Outputs(a) => commands::outputs::exec(&session, a).await,
     }
 }

@@ -13,7 +13,19 @@ pub fn stdin_is_terminal() -> bool {
 pub struct StepPrompter;
 
 impl Prompter for StepPrompter {
-    fn confirm(&self, step: &str, description: &str, reason: &str) -> Answer {
+    fn confirm(
+        &self,
+        step: &str,
+        description: &str,
+        reason: &str,
+        preview: Option<&[String]>,
+    ) -> Answer {
+        if let Some(lines) = preview {
+            eprintln!("  {step} would change:");
+            for l in lines {
+                eprintln!("    {l}");
+            }
+        }
         let choice = Select::new()
             .with_prompt(format!("Run {step} ({description}) — {reason}?"))
             .items(["yes", "no (stop here)", "skip this step"])
@@ -22,7 +34,28 @@ impl Prompter for StepPrompter {
         match choice {
             Ok(0) => Answer::Yes,
             Ok(2) => Answer::Skip,
-            _ => Answer::No,
+            Ok(_) => Answer::No,
+            Err(e) if interrupted(&e) => {
+                restore_terminal();
+                Answer::Interrupt
+            }
+            Err(_) => Answer::No,
         }
     }
+
+    fn wants_preview(&self) -> bool {
+        true
+    }
+}
+
+/// Whether a prompt ended with Ctrl-C.
+pub fn interrupted(e: &dialoguer::Error) -> bool {
+    let dialoguer::Error::IO(io) = e;
+    io.kind() == std::io::ErrorKind::Interrupted
+}
+
+/// Shows the cursor a prompt hid.
+pub fn restore_terminal() {
+    let _ = console::Term::stderr().show_cursor();
+    let _ = console::Term::stdout().show_cursor();
 }

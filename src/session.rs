@@ -26,7 +26,7 @@ pub struct Session {
     pub state_root: PathBuf,
     /// (project, environment, region); the account is learnt from STS.
     pub identity: DeploymentId,
-    pub printer: Printer,
+    pub printer: Arc<Printer>,
     pub wait_lock: Option<Duration>,
     /// A ledger of the earlier flat layout was moved into place: from where.
     migrated_from: Option<String>,
@@ -40,8 +40,7 @@ pub struct Opened {
 }
 
 impl Session {
-    pub fn new(g: &Global) -> Result<Session, CliError> {
-        let printer = Printer::new(g);
+    pub fn new(g: &Global, printer: Arc<Printer>) -> Result<Session, CliError> {
         let mut overrides = Overrides::from_env();
         overrides.local = g.local;
         let (path, required) = match &g.config {

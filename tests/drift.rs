@@ -52,7 +52,7 @@ impl Stack {
     /// `status --live` exits 1 naming `what`; `plan` names `step` and `why`; `all` repairs.
     fn diagnose_and_repair(&self, case: &str, what: &str, step: &str, why: &str) {
         let (code, text) = self.output(&["status", "--live"]);
-        assert_eq!(code, Some(1), "{case}: status --live\n{text}");
+        assert_eq!(code, Some(7), "{case}: status --live\n{text}");
         assert!(
             text.contains(what),
             "{case}: status --live names `{what}`\n{text}"
@@ -333,7 +333,7 @@ async fn messages_in_the_dead_letter_queue_degrade_the_deployment() {
             .unwrap();
     }
     let (code, text) = s.output(&["status", "--live"]);
-    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(code, Some(7), "{text}");
     assert!(text.contains("2 message(s) waiting"), "{text}");
     assert!(text.contains("the oldest"), "{text}");
     let out = s

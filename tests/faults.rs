@@ -43,10 +43,9 @@ fn a_healthy_stack_under_faults_is_never_called_degraded_and_still_proves_delive
     for seed in 1..=8 {
         let proxy = FaultProxy::start(&emulator(), 0.30, seed);
         let (code, text) = through(&ctx, &proxy, &["status", "--live"]);
-        assert_ne!(
-            code,
-            Some(1),
-            "seed {seed}: a healthy stack called degraded\n{text}"
+        assert!(
+            matches!(code, Some(0 | 6)),
+            "seed {seed}: a healthy stack must be healthy (or unknown), never drifted\n{text}"
         );
         assert!(proxy.counts().0 > 0, "seed {seed}: no fault was injected");
     }

@@ -274,7 +274,7 @@ async fn a_second_run_skips_force_plans_without_apply_and_a_retention_change_rea
         .success();
     let forced = step_log(ctx);
     assert!(forced.contains("-detailed-exitcode"), "{forced}");
-    assert!(forced.contains("No changes."), "{forced}");
+    assert!(forced.contains("plan: no changes"), "{forced}");
     assert!(
         forced.contains("nothing to apply (apply skipped)"),
         "{forced}"
@@ -389,7 +389,7 @@ async fn moto_applies_the_stack_then_plans_no_changes() {
         .success();
     eprintln!("moto: forced plan {:.1}s", started.elapsed().as_secs_f64());
     let log = step_log(&ctx);
-    assert!(log.contains("No changes."), "{log}");
+    assert!(log.contains("plan: no changes"), "{log}");
     assert!(!log.contains("$ terraform apply"), "{log}");
 
     // moto, like AWS, adds a managed rule for the archive: it is on the bus, never ours.

@@ -204,7 +204,7 @@ async fn every_resource_carries_the_tags_and_a_lost_state_is_adopted() {
     ctx.deploy()
         .args(["status", "--live"])
         .assert()
-        .code(1)
+        .code(7)
         .stdout(predicate::str::contains(format!("queue {stray}")))
         .stdout(predicate::str::contains("ORPHAN"));
 }

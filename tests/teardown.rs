@@ -154,7 +154,7 @@ async fn full_cycle_with_drift_repair_leaves_foreign_resources_alone() {
     ctx.deploy()
         .args(["status", "--live"])
         .assert()
-        .code(1)
+        .code(7)
         .stdout(predicate::str::contains(format!(
             "MISSING  rule                   {rule}"
         )));

@@ -63,5 +63,19 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         &StepPrompter
     };
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, prompter).await?;
-    super::finish(session, &outcome)
+    let code = super::finish(session, &outcome)?;
+    if code == crate::error::OK {
+        let outputs = super::outputs::collect(run.opened.ledger.state());
+        if let Some(path) = &args.outputs_file {
+            super::outputs::write_file(path, &outputs)?;
+        }
+        if let Some(g) = session.printer.github() {
+            let flat: Vec<(String, String)> = outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), super::outputs::raw(v)))
+                .collect();
+            g.write_outputs(&flat);
+        }
+    }
+    Ok(code)
 }

@@ -24,7 +24,14 @@ pub fn confirm(session: &Session, auto_approve: bool) -> Result<(), CliError> {
             "This deletes every resource deployment `{env}` owns. Type the environment name to confirm"
         ))
         .interact_text()
-        .map_err(|e| CliError::usage(format!("no confirmation: {e}")))?;
+        .map_err(|e| {
+            if crate::prompt::interrupted(&e) {
+                crate::prompt::restore_terminal();
+                CliError::new(error::INTERRUPTED, "interrupted at the prompt: nothing was deleted")
+            } else {
+                CliError::usage(format!("no confirmation: {e}"))
+            }
+        })?;
     if typed.trim() != env {
         return Err(CliError::usage(format!(
             "confirmation `{}` does not match the environment `{env}`: nothing was deleted",

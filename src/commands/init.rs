@@ -26,7 +26,7 @@ struct Answers {
 }
 
 pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
-    let printer = Printer::new(g);
+    let printer = Printer::new(g, false);
     let path = g
         .config
         .clone()

@@ -54,7 +54,7 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
         "healthy" => error::OK,
         "nothing deployed" => error::NOTHING_DEPLOYED,
         "unknown" => error::UNKNOWN,
-        _ => error::STEP_FAILED,
+        _ => error::DRIFTED,
     };
     if as_json {
         let doc = json!({

@@ -8,10 +8,10 @@ pub async fn exec(session: &Session, args: &LogsArgs) -> CliResult {
     let step = super::step_name(&args.step)?;
     let ledger = session.read_ledger().await?;
     let Some((location, bytes)) = ledger.step_log(&step)? else {
-        return Err(CliError::failed(format!(
-            "step {step} has no log yet in {}",
-            ledger.location()
-        )));
+        return Err(CliError::new(
+            error::NOTHING_DEPLOYED,
+            format!("step {step} has no log yet in {}", ledger.location()),
+        ));
     };
     if args.path {
         session.printer.out(&location);

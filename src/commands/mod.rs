@@ -7,6 +7,7 @@ pub mod emulator;
 pub mod init;
 pub mod live;
 pub mod logs;
+pub mod outputs;
 pub mod plan;
 pub mod reset;
 pub mod run;
@@ -26,6 +27,8 @@ use crate::session::{Opened, Session};
 pub struct Run {
     pub opened: Opened,
     handle: Option<CancelHandle>,
+    /// `deploy all`, `deploy destroy`...
+    command: String,
 }
 
 pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError> {
@@ -34,6 +37,7 @@ pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError>
     Ok(Run {
         opened,
         handle: Some(handle),
+        command: command.to_string(),
     })
 }
 
@@ -47,6 +51,25 @@ pub async fn run_pipeline(
 ) -> Result<Outcome, CliError> {
     let handle = run.handle.take().expect("a run is run once");
     let Opened { env, ledger } = &mut run.opened;
+    if let Some(j) = session.printer.json() {
+        let planned: Vec<serde_json::Value> =
+            deploy_steps::engine::plan(steps, env, ledger.state())
+                .await
+                .into_iter()
+                .map(
+                    |(name, d)| serde_json::json!({"step": name, "run": d.run, "reason": d.reason}),
+                )
+                .collect();
+        let deployment = serde_json::to_value(
+            ledger
+                .state()
+                .identity
+                .clone()
+                .unwrap_or_else(|| session.identity.clone()),
+        )
+        .expect("json");
+        j.run_started(&run.command, &deployment, planned);
+    }
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
         handle.cancel();
@@ -54,7 +77,7 @@ pub async fn run_pipeline(
         wait_for_signal().await;
         std::process::exit(i32::from(error::INTERRUPTED));
     });
-    let outcome = Engine::new(env, ledger, &session.printer, prompter)
+    let outcome = Engine::new(env, ledger, session.printer.as_ref(), prompter)
         .run(steps, selection)
         .await;
     signals.abort();

@@ -11,11 +11,27 @@ use crate::session::Session;
 pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     let opened = session.open_read_live().await?;
     let (env, ledger) = (&opened.env, &opened.ledger);
-    let rows: Vec<_> = engine::plan(&pipeline::deploy(), env, ledger.state())
+    let steps = pipeline::deploy();
+    let rows: Vec<_> = engine::plan(&steps, env, ledger.state())
         .await
         .into_iter()
         .map(|(name, d)| (name, d.run, d.reason))
         .collect();
+    // Terraform's own view of what the infrastructure step would change, on request.
+    let mut diff = Vec::new();
+    if args.diff {
+        for (step, (_, run, _)) in steps.iter().zip(&rows) {
+            if *run && let Some(lines) = step.preview(env).await {
+                diff.push((step.name(), lines));
+            }
+        }
+    }
+    let pending = rows.iter().any(|r| r.1);
+    let code = if args.detailed_exitcode && pending {
+        error::CHANGES
+    } else {
+        error::OK
+    };
     let orphans: Vec<String> = super::unowned::orphans(session, env, ledger.state())
         .await
         .iter()
@@ -26,16 +42,26 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
             .iter()
             .map(|(n, run, why)| json!({"step": n, "run": run, "reason": why}))
             .collect();
-        let doc = json!({"target": env.target, "steps": steps, "orphans": orphans});
+        let changes: serde_json::Map<String, serde_json::Value> = diff
+            .iter()
+            .map(|(s, l)| (s.to_string(), json!(l)))
+            .collect();
+        let doc = json!({"target": env.target, "steps": steps, "orphans": orphans,
+                         "changes": changes});
         session
             .printer
             .out(&serde_json::to_string_pretty(&doc).expect("json"));
-        return Ok(error::OK);
+        return Ok(code);
     }
     let mut text = format!("Plan against {}\n", env.target);
     for (name, run, why) in &rows {
         let verb = if *run { "run " } else { "skip" };
         text.push_str(&format!("  {verb}  {name:<15} {why}\n"));
+        if let Some((_, lines)) = diff.iter().find(|(s, _)| s == name) {
+            for l in lines {
+                text.push_str(&format!("          {l}\n"));
+            }
+        }
     }
     for o in &orphans {
         text.push_str(&format!(
@@ -48,5 +74,5 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
         n => format!("{n} step(s) would run: `deploy all` runs them."),
     });
     session.printer.out(&text);
-    Ok(error::OK)
+    Ok(code)
 }

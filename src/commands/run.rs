@@ -20,6 +20,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
             auto_approve: args.auto_approve,
             phase,
             discover: false,
+            json: args.json,
         };
         return super::destroy::exec(session, &destroy).await;
     }

@@ -64,6 +64,9 @@ pub struct StepRecord {
     pub outputs: BTreeMap<String, String>,
     /// Why the step is stale or was skipped, when it is.
     pub note: Option<String>,
+    /// What the last completed run did, in one line (`16 added, 0 changed, 0 destroyed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
     /// Path of the log of the most recent run, relative to the ledger directory.
     pub log: Option<String>,
 }

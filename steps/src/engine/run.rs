@@ -120,15 +120,28 @@ impl<'a> Engine<'a> {
                 outcome.results.push((name.into(), StepResult::UpToDate));
                 continue;
             }
-            match self
-                .prompter
-                .confirm(name, step.description(), &decision.reason)
-            {
+            let preview = if self.prompter.wants_preview() {
+                step.preview(self.env).await
+            } else {
+                None
+            };
+            match self.prompter.confirm(
+                name,
+                step.description(),
+                &decision.reason,
+                preview.as_deref(),
+            ) {
                 Answer::Yes => {}
                 Answer::No => {
                     self.ledger
                         .log(Level::Info, Some(name), "stopped by the operator");
                     outcome.stopped = true;
+                    break;
+                }
+                Answer::Interrupt => {
+                    self.ledger
+                        .log(Level::Info, Some(name), "interrupted at the prompt");
+                    outcome.interrupted = true;
                     break;
                 }
                 Answer::Skip => {
@@ -258,6 +271,7 @@ impl<'a> Engine<'a> {
                 step: name,
                 description: step.description(),
                 attempt,
+                reason: &decision.reason,
             });
             let mut ctx = StepContext::new(
                 self.env,
@@ -293,6 +307,7 @@ impl<'a> Engine<'a> {
                 }
                 Some(Ok(())) => {
                     let outputs = std::mem::take(&mut ctx.outputs);
+                    let summary = ctx.summary.take();
                     ctx.detail("completed");
                     ctx.log.flush();
                     let elapsed = clock.elapsed();
@@ -300,8 +315,9 @@ impl<'a> Engine<'a> {
                     let done = self.ledger.transition(name, StepStatus::Completed, |r| {
                         r.finished_at = Some(Timestamp::now());
                         r.duration_ms = Some(elapsed.as_millis() as u64);
-                        r.outputs = outputs;
+                        r.outputs = outputs.clone();
                         r.api_retries = retries;
+                        r.summary = summary.clone();
                     });
                     if let Err(e) = done {
                         return self.fail(name, step.critical(), &e.to_string(), clock);
@@ -314,6 +330,9 @@ impl<'a> Engine<'a> {
                     self.reporter.event(Event::Completed {
                         step: name,
                         duration: elapsed,
+                        attempts: attempt,
+                        summary: summary.as_deref(),
+                        outputs: &outputs,
                     });
                     return StepResult::Completed;
                 }
@@ -355,6 +374,7 @@ impl<'a> Engine<'a> {
                         attempt,
                         delay,
                         error: &message,
+                        class: "transient",
                     });
                     let interrupted = tokio::select! {
                         _ = tokio::time::sleep(delay) => false,
@@ -390,10 +410,13 @@ impl<'a> Engine<'a> {
             r.api_retries = retries;
         });
         self.ledger.log(Level::Error, Some(name), message);
+        let attempts = self.ledger.step(name).attempts;
         self.reporter.event(Event::Failed {
             step: name,
             error: message,
             critical,
+            duration: elapsed,
+            attempts,
         });
         StepResult::Failed
     }

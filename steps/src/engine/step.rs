@@ -42,6 +42,12 @@ pub trait Step: Send + Sync {
     async fn live_check(&self, _env: &Env, _state: &LedgerState) -> Live {
         Live::Unknown
     }
+    /// What running the step would change, for a person to approve (Terraform's plan): one
+    /// line each. `None` when the step has nothing to show.
+    async fn preview(&self, _env: &Env) -> Option<Vec<String>> {
+        None
+    }
+
     /// Called after the step was interrupted, to remove temporary resources it made.
     async fn cleanup_after_interrupt(&self, _ctx: &mut StepContext<'_>) {}
 }
@@ -55,6 +61,7 @@ pub struct StepContext<'a> {
     pub(crate) step: &'static str,
     pub(crate) log: StepLog,
     pub(crate) outputs: BTreeMap<String, String>,
+    pub(crate) summary: Option<String>,
     pub attempt: u32,
 }
 
@@ -74,6 +81,7 @@ impl<'a> StepContext<'a> {
             step,
             log,
             outputs: BTreeMap::new(),
+            summary: None,
             attempt,
         }
     }
@@ -102,6 +110,27 @@ impl<'a> StepContext<'a> {
         self.reporter.event(Event::Output {
             step: self.step,
             text,
+        });
+    }
+
+    /// The one line that sums the step up once it completes (`16 added, 0 changed, 0
+    /// destroyed`, `code unchanged`): shown after `Completed`, kept as the step's note.
+    pub fn summary(&mut self, line: impl Into<String>) {
+        self.summary = Some(line.into());
+    }
+
+    /// A resource being changed (a Terraform hook, or an SDK create): the step log and the
+    /// progress events (a line each when the output is not a terminal, NDJSON with `--json`).
+    pub fn resource(&mut self, address: &str, action: &str, phase: &str, elapsed: Option<u64>) {
+        let when = elapsed.map(|s| format!(" after {s}s")).unwrap_or_default();
+        self.log
+            .line(Level::Info, &format!("{address}: {action} {phase}{when}"));
+        self.reporter.event(Event::Resource {
+            step: self.step,
+            address,
+            action,
+            phase,
+            elapsed_seconds: elapsed,
         });
     }
 

@@ -337,7 +337,7 @@ async fn from_and_skip_select_steps() {
 struct Answering(Answer);
 
 impl Prompter for Answering {
-    fn confirm(&self, _: &str, _: &str, _: &str) -> Answer {
+    fn confirm(&self, _: &str, _: &str, _: &str, _: Option<&[String]>) -> Answer {
         self.0
     }
 }

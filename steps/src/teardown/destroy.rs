@@ -71,7 +71,13 @@ async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
     }
     let run = Prepared::new(ctx)?;
     run.init(ctx).await?;
-    let args = ["destroy", "-auto-approve", "-input=false", "-no-color"];
+    let args = [
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-json",
+    ];
     let destroy = run.exec(ctx, "destroy", &args).await?;
     if !destroy.success() {
         return Err(run.error(&classify(&destroy.combined()), "destroy", &destroy));

@@ -118,9 +118,13 @@ fn is_schema_access(b: &ErrorBlock) -> bool {
             && (lower.contains("accessdenied") || lower.contains("not authorized")))
 }
 
-/// Classifies a failed command's output.
+/// Classifies a failed command's output: the typed diagnostics of `-json` output, or the
+/// `Error:` blocks of human output.
 pub fn classify(output: &str) -> Failure {
-    let blocks = error_blocks(output);
+    let blocks = match super::machine::error_blocks(output) {
+        typed if !typed.is_empty() => typed,
+        _ => error_blocks(output),
+    };
     let Some(last) = blocks.last().cloned() else {
         let tail = tail_block(output);
         return if classify_text(&sanitize(&tail.text)) == ErrorClass::Transient {

@@ -128,6 +128,50 @@ pub fn error_blocks(stdout: &str) -> Vec<ErrorBlock> {
         .collect()
 }
 
+/// A plan's changes, one line a resource (`+ aws_sqs_queue.dlq (create)`), replacements
+/// flagged, then the summary; `no changes` when there are none.
+pub fn planned_lines(stdout: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut summary = None;
+    for e in stdout.lines().filter_map(parse_line) {
+        match e {
+            TfEvent::Planned { address, action } => {
+                let (mark, note) = match action.as_str() {
+                    "create" => ("+", ""),
+                    "update" => ("~", ""),
+                    "delete" => ("-", ""),
+                    "replace" => ("-/+", "  <= REPLACED: deleted, then made again"),
+                    "read" => ("<=", ""),
+                    _ => ("?", ""),
+                };
+                lines.push(format!("{mark} {address} ({action}){note}"));
+            }
+            TfEvent::Summary {
+                add,
+                change,
+                remove,
+                import,
+                ..
+            } => {
+                summary = Some(format!(
+                    "Plan: {add} to add, {change} to change, {remove} to destroy{}",
+                    if import > 0 {
+                        format!(", {import} to import")
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+            _ => {}
+        }
+    }
+    if lines.is_empty() {
+        return vec!["no changes".to_string()];
+    }
+    lines.extend(summary);
+    lines
+}
+
 /// `16 added, 0 changed, 0 destroyed` (and imports, when there were any).
 pub fn summary_line(add: u64, change: u64, remove: u64, import: u64) -> String {
     let mut s = format!("{add} added, {change} changed, {remove} destroyed");

@@ -2,7 +2,7 @@
 //!
 //! - [`runner`]: builds the command and its environment, runs it with tokio, streams its output
 //!   line by line and returns a typed [`runner::TfRun`];
-//! - [`progress`]: turns terraform's `addr: Creating...` lines into short progress messages;
+//! - [`machine`]: terraform's machine-readable UI (`-json`): resource hooks, summaries, diagnostics;
 //! - [`classify`]: reads terraform's `Error:` blocks and says what kind of failure it was;
 //! - [`stop`]: stops an interrupted terraform gracefully, so it writes its state;
 //! - [`tfvars`]: the variables, written as `terraform.tfvars.json` with serde;
@@ -17,7 +17,6 @@ pub mod errors;
 pub mod machine;
 pub mod outputs;
 pub mod prepared;
-pub mod progress;
 pub mod runner;
 pub mod stop;
 pub mod tfvars;
@@ -25,7 +24,6 @@ pub mod workdir;
 
 pub use classify::{ErrorBlock, Failure, classify, error_blocks};
 pub use outputs::{OUTPUTS_READ, Outputs};
-pub use progress::Progress;
 pub use runner::{Stream, Terraform, TfRun};
 pub use stop::wait_for_stopped;
 pub use tfvars::TfVars;

@@ -3,7 +3,6 @@
 //! `destroy` (init, destroy).
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use deploy_state::TerraformBackend;
 
@@ -12,9 +11,10 @@ use crate::env::Env;
 use crate::terraform::classify::{Failure, classify};
 use crate::terraform::cli_config::{self, Mirror, MirrorSource};
 use crate::terraform::errors::{Setting, step_error};
+use crate::terraform::machine::{self, TfEvent};
 use crate::terraform::outputs::Outputs;
 use crate::terraform::workdir;
-use crate::terraform::{Progress, Terraform, TfRun, TfVars, tfvars};
+use crate::terraform::{Terraform, TfRun, TfVars, tfvars};
 
 /// The backend configuration written beside the stack when its state is shared.
 pub const BACKEND_FILE: &str = "backend_override.tf.json";
@@ -69,6 +69,44 @@ pub fn describe_backend(backend: &TerraformBackend) -> String {
     }
 }
 
+/// One line of terraform's output. With `-json`: its human message goes to the step log, resource
+/// hooks become resource events, and the change summary becomes the step's summary line (plan:
+/// a progress message). Other lines go to the step log as they are.
+fn observe(ctx: &mut StepContext<'_>, phase: &str, line: &str) {
+    let Some(event) = machine::parse_line(line) else {
+        ctx.raw(format!("{line}\n").as_bytes());
+        return;
+    };
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
+        && let Some(message) = v["@message"].as_str()
+    {
+        ctx.raw(format!("{message}\n").as_bytes());
+    }
+    match event {
+        TfEvent::Resource {
+            phase: p,
+            address,
+            action,
+            elapsed_seconds,
+        } => ctx.resource(&address, &action, p.as_str(), elapsed_seconds),
+        TfEvent::Summary {
+            operation,
+            add,
+            change,
+            remove,
+            import,
+        } => {
+            let line = machine::summary_line(add, change, remove, import);
+            if operation == "plan" {
+                ctx.info(&format!("{phase}: {line} (planned)"));
+            } else {
+                ctx.summary(line);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The configured binary; a relative path is relative to the configuration file.
 pub fn binary(env: &Env) -> String {
     let b = &env.config.terraform.binary;
@@ -90,15 +128,32 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The working directory made ready, logging what was done in the step's log.
     pub fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
-        let env = ctx.env;
+        let (prepared, notes) = Prepared::prepare(ctx.env)?;
+        for (warning, note) in notes {
+            if warning {
+                ctx.warn(&note);
+            } else {
+                ctx.detail(&note);
+            }
+        }
+        Ok(prepared)
+    }
+
+    /// The working directory made ready; what was done, as notes (`true`: a warning).
+    pub fn prepare(env: &Env) -> Result<(Prepared, Vec<(bool, String)>), StepError> {
+        let mut notes = Vec::new();
         let config = &env.config;
         let dir = workdir::path(&env.local_dir);
         let copied = workdir::sync_stack(&config.terraform.dir, &dir)?;
-        ctx.detail(&format!(
-            "stack: {} files copied from {}",
-            copied.len(),
-            config.terraform.dir.display()
+        notes.push((
+            false,
+            format!(
+                "stack: {} files copied from {}",
+                copied.len(),
+                config.terraform.dir.display()
+            ),
         ));
         let vars = TfVars::from_config(config);
         workdir::write(&dir, tfvars::FILE_NAME, &vars.to_json())?;
@@ -107,9 +162,12 @@ impl Prepared {
         })?;
         if let Some(backend) = backend_file(&env.terraform_backend) {
             workdir::write(&dir, BACKEND_FILE, &backend)?;
-            ctx.detail(&format!(
-                "terraform state: {}",
-                describe_backend(&env.terraform_backend)
+            notes.push((
+                false,
+                format!(
+                    "terraform state: {}",
+                    describe_backend(&env.terraform_backend)
+                ),
             ));
         }
         let home = std::env::var_os("HOME").map(PathBuf::from);
@@ -127,27 +185,36 @@ impl Prepared {
                 MirrorSource::Configured => "configured",
                 MirrorSource::Detected => "detected",
             };
-            ctx.detail(&format!(
-                "provider mirror ({source}): {} [{}]",
-                m.path.display(),
-                m.providers.join(", ")
+            notes.push((
+                false,
+                format!(
+                    "provider mirror ({source}): {} [{}]",
+                    m.path.display(),
+                    m.providers.join(", ")
+                ),
             ));
             if m.providers.is_empty() {
-                ctx.warn(&format!(
-                    "the provider mirror {} holds no providers",
-                    m.path.display()
+                notes.push((
+                    true,
+                    format!(
+                        "the provider mirror {} holds no providers",
+                        m.path.display()
+                    ),
                 ));
             }
             tf = tf.with_env("TF_CLI_CONFIG_FILE", path.display().to_string());
             cli_path = Some(path);
         }
-        Ok(Prepared {
-            tf,
-            dir,
-            mirror,
-            cli_config: cli_path,
-            schemas_optional: vars.enable_schema_registry && config.schemas.optional,
-        })
+        Ok((
+            Prepared {
+                tf,
+                dir,
+                mirror,
+                cli_config: cli_path,
+                schemas_optional: vars.enable_schema_registry && config.schemas.optional,
+            },
+            notes,
+        ))
     }
 
     /// Runs one command with its output streamed into the step log and progress shown.
@@ -159,15 +226,9 @@ impl Prepared {
     ) -> Result<TfRun, StepError> {
         ctx.info(&format!("terraform {phase}"));
         ctx.detail(&format!("$ {} {}", self.tf.program, args.join(" ")));
-        let mut progress = Progress::new();
         let run = {
             let ctx = &mut *ctx;
-            let mut on_line = |_, line: &str| {
-                ctx.raw(format!("{line}\n").as_bytes());
-                if let Some(msg) = progress.observe(line, Instant::now()) {
-                    ctx.info(&format!("{phase}: {msg}"));
-                }
-            };
+            let mut on_line = |_, line: &str| observe(ctx, phase, line);
             self.tf.run(args, &mut on_line).await?
         };
         ctx.detail(&format!(
@@ -176,6 +237,28 @@ impl Prepared {
             run.elapsed.as_secs_f64()
         ));
         Ok(run)
+    }
+
+    /// What a plan would change, without changing anything and without a step (the preview
+    /// shown before asking to run `infrastructure`, and `deploy plan --diff`): one line per
+    /// resource, replacements flagged.
+    pub async fn preview(env: &Env) -> Result<Vec<String>, StepError> {
+        let (run, _) = Prepared::prepare(env)?;
+        let init = run
+            .tf
+            .run_quiet(&["init", "-input=false", "-no-color", "-reconfigure"])
+            .await?;
+        if !init.success() {
+            return Err(run.error(&classify(&init.combined()), "init", &init));
+        }
+        let plan = run
+            .tf
+            .run_quiet(&["plan", "-input=false", "-no-color", "-json", "-lock=false"])
+            .await?;
+        if !matches!(plan.code, Some(0 | 2)) {
+            return Err(run.error(&classify(&plan.combined()), "plan", &plan));
+        }
+        Ok(machine::planned_lines(&plan.stdout))
     }
 
     /// `terraform init`. `-reconfigure`: the backend configuration is generated from the state

@@ -91,6 +91,13 @@ impl Step for Infrastructure {
         record(ctx, &outputs, &run.dir)
     }
 
+    async fn preview(&self, env: &Env) -> Option<Vec<String>> {
+        Some(match Prepared::preview(env).await {
+            Ok(lines) => lines,
+            Err(e) => vec![format!("the plan could not be made: {e}")],
+        })
+    }
+
     async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {
         ctx.detail("waiting for terraform to stop gracefully (it writes its state)");
         wait_for_stopped().await;
@@ -113,12 +120,16 @@ async fn plan_and_apply(
         "plan",
         "-input=false",
         "-no-color",
+        "-json",
         "-detailed-exitcode",
         &out,
     ];
     let plan = run.exec(ctx, "plan", &plan_args).await?;
     match plan.code {
-        Some(0) => ctx.info("plan: no changes, nothing to apply (apply skipped)"),
+        Some(0) => {
+            ctx.info("plan: no changes, nothing to apply (apply skipped)");
+            ctx.summary("no changes");
+        }
         Some(2) => {
             let creates = adopt::planned_creates(run).await?;
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
@@ -128,7 +139,7 @@ async fn plan_and_apply(
                 .exec(
                     ctx,
                     "apply",
-                    &["apply", "-input=false", "-no-color", PLAN_FILE],
+                    &["apply", "-input=false", "-no-color", "-json", PLAN_FILE],
                 )
                 .await?;
             if !apply.success() {
