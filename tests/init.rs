@@ -72,6 +72,12 @@ fn init_interactive_answers_two_questions_and_takes_defaults() {
         )
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
+        // No shared config files: no profile to offer.
+        .env("AWS_CONFIG_FILE", ctx.path().join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            ctx.path().join("no-aws-credentials"),
+        )
         .arg("init");
     let mut p = Session::spawn(cmd).expect("spawn in a pty");
     p.set_expect_timeout(Some(Duration::from_secs(30)));
@@ -84,23 +90,49 @@ fn init_interactive_answers_two_questions_and_takes_defaults() {
         "AWS region",
         "Event bus name",
         "schema registry",
-        "Lambda memory",
-        "Lambda timeout",
+        "IAM mode",
+    ] {
+        p.expect(question).unwrap();
+        p.send_line("").unwrap();
+    }
+    // A non-number is asked again, naming the question and the range.
+    p.expect("event-logger: memory in MB").unwrap();
+    p.send_line("lots").unwrap();
+    p.expect(
+        "event-logger: memory in MB: `lots` is not allowed; give a whole number from 128 to 10240",
+    )
+    .unwrap();
+    p.send_line("512").unwrap();
+    for question in [
+        "event-logger: timeout",
+        "dead-letter-processor: memory",
+        "dead-letter-processor: timeout",
         "Archive retention",
     ] {
         p.expect(question).unwrap();
         p.send_line("").unwrap();
     }
     p.expect("Wrote").unwrap();
+    p.expect("next: `deploy plan`").unwrap();
     let text = std::fs::read_to_string(ctx.config_path()).unwrap();
     assert!(text.contains("environment = \"qa2\""), "{text}");
     assert!(text.contains("name = \"media\""), "{text}");
     assert!(text.contains("region = \"eu-west-1\""), "{text}");
     // The bus name was taken as offered: it is derived, so it is not written.
     assert!(!text.contains("application-events"), "{text}");
+    assert!(
+        text.trim_start_matches(|c: char| c == '#' || c != '[')
+            .starts_with("[project]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[lambdas.event-logger]\nmemory = 512\n"),
+        "{text}"
+    );
     let config = resolved(&text);
     assert_eq!(config.project.name, "media");
     assert_eq!(config.eventbus.name, "qa2-application-events");
+    assert_eq!(config.lambdas[0].memory_mb, 512);
 }
 
 /// The configuration the written file resolves to, with no overrides.

@@ -298,3 +298,38 @@ fn a_configuration_error_is_an_annotation_on_its_line() {
     assert_eq!(diag["key"], "eventbus.name");
     assert_eq!(of_type(&lines, "run_finished")[0]["exit_code"], 2);
 }
+
+#[test]
+fn a_person_sees_the_plan_before_approving_infrastructure_and_ctrl_c_exits_130() {
+    use expectrl::{Expect, Session};
+    let ctx = TestContext::with(Kind::Ministack);
+    let mut cmd = ctx.std_command();
+    cmd.args(["all"]);
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(120)));
+    for step in ["Run preflight", "Run iam"] {
+        p.expect(step).unwrap();
+        p.send_line("").unwrap();
+    }
+    // Terraform's plan, resource by resource, before the question.
+    p.expect("infrastructure would change:").unwrap();
+    p.expect("+ aws_sqs_queue.dlq (create)").unwrap();
+    p.expect("Plan: ").unwrap();
+    p.expect("Run infrastructure").unwrap();
+    p.send("\u{3}").unwrap();
+    let mut rest = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut p, &mut rest);
+    let status = p.get_process().wait().unwrap();
+    assert_eq!(
+        status,
+        expectrl::process::unix::WaitStatus::Exited(p.get_process().pid(), 130),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(
+        String::from_utf8_lossy(&rest).contains("\u{1b}[?25h"),
+        "the cursor is shown again: {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert_ne!(ctx.step_status("infrastructure"), "completed");
+}

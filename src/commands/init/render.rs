@@ -1,199 +1,33 @@
-//! `deploy init`: write `deploy.toml`, interactively or with `--defaults`.
-//!
-//! Only what the user chose is written: an answer equal to what `deploy_config` derives
-//! anyway (from the environment, or a built-in default) is left out, so that a later
-//! `DEPLOY_ENVIRONMENT` changes every derived name.
+//! The file `init` writes: `[project]` first, then only what differs from what the
+//! configuration derives anyway, each section under a one-line comment.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use deploy_config::{Config, ConfigError, Overrides, validate};
-use dialoguer::{Confirm, Input};
+use deploy_config::{Config, ConfigError, Overrides};
 use toml::{Table, Value};
 
-use crate::cli::{Global, InitArgs};
-use crate::error::{self, CliError, CliResult};
-use crate::printer::Printer;
-
-struct Answers {
-    environment: String,
-    project: String,
-    region: String,
-    bus: String,
-    registry: bool,
-    memory: i64,
-    timeout: i64,
-    retention: i64,
-}
-
-pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
-    let printer = Printer::new(g, false);
-    let path = g
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("deploy.toml"));
-    let ambient_region = std::env::var("AWS_REGION")
-        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
-        .ok();
-    let env0 = args.environment.clone().unwrap_or_else(|| "dev".into());
-    let region0 = args
-        .region
-        .clone()
-        .or(ambient_region)
-        .unwrap_or_else(|| "us-east-1".into());
-    let answers = if args.defaults {
-        if path.exists() && !args.force {
-            return Err(CliError::usage(format!(
-                "{} already exists; pass --force to replace it (the old file is backed up)",
-                path.display()
-            )));
-        }
-        let check = |r: Result<String, (String, String)>, flag: &str| {
-            r.map_err(|(p, a)| CliError::usage(format!("{flag}: {p}; allowed: {a}")))
-        };
-        let environment = check(validate::environment(&env0), "--environment")?;
-        let region = check(validate::region(&region0), "--region")?;
-        Answers::derived(&derived(DEFAULT_PROJECT, &environment, &region)?)
-    } else {
-        super::require_terminal_or("--defaults")?;
-        if path.exists() {
-            let replace = Confirm::new()
-                .with_prompt(format!(
-                    "{} exists. Back it up and write a new one? (no keeps it)",
-                    path.display()
-                ))
-                .default(false)
-                .interact()
-                .map_err(prompt_error)?;
-            if !replace {
-                printer.info(&format!("kept {}", path.display()));
-                return Ok(error::OK);
-            }
-        }
-        ask(&printer, &env0, &region0).await?
-    };
-    if path.exists() {
-        let backup = backup_path(&path);
-        std::fs::rename(&path, &backup)
-            .map_err(|e| CliError::failed(format!("cannot back up {}: {e}", path.display())))?;
-        printer.info(&format!("backed up the old file to {}", backup.display()));
-    }
-    let text = render(&answers)?;
-    // What we write must load: check before it lands.
-    deploy_config::parse(&path, &text, &Overrides::default())?;
-    std::fs::write(&path, text)
-        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
-    printer.status(
-        "Wrote",
-        console::Style::new().green(),
-        &format!("{} (environment {})", path.display(), answers.environment),
-    );
-    Ok(error::OK)
-}
-
-fn backup_path(path: &Path) -> PathBuf {
-    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S").to_string();
-    path.with_extension(format!("toml.bak-{stamp}"))
-}
-
-fn prompt_error(e: dialoguer::Error) -> CliError {
-    CliError::usage(format!("prompt aborted: {e}"))
-}
-
-fn text_input(
-    prompt: &str,
-    default: String,
-    check: fn(&str) -> Result<String, (String, String)>,
-) -> Result<String, CliError> {
-    Input::<String>::new()
-        .with_prompt(prompt)
-        .default(default)
-        .validate_with(move |s: &String| {
-            check(s)
-                .map(|_| ())
-                .map_err(|(p, a)| format!("{p}; allowed: {a}"))
-        })
-        .interact_text()
-        .map_err(prompt_error)
-}
-
-fn number_input(prompt: &str, default: i64, min: i64, max: i64) -> Result<i64, CliError> {
-    Input::<i64>::new()
-        .with_prompt(format!("{prompt} ({min}-{max})"))
-        .default(default)
-        .validate_with(move |n: &i64| {
-            if (min..=max).contains(n) {
-                Ok(())
-            } else {
-                Err(format!("must be from {min} to {max}"))
-            }
-        })
-        .interact_text()
-        .map_err(prompt_error)
-}
-
-async fn ask(printer: &Printer, env0: &str, region0: &str) -> Result<Answers, CliError> {
-    if let Some((account, arn)) = detect_identity(region0).await {
-        printer.info(&format!("AWS account {account}, principal {arn}"));
-    } else {
-        printer.info("no AWS credentials found yet (preflight will check them)");
-    }
-    let environment = text_input("Environment", env0.to_string(), validate::environment)?;
-    let project = text_input(
-        "Project name",
-        DEFAULT_PROJECT.into(),
-        validate::project_name,
-    )?;
-    let region = text_input("AWS region", region0.to_string(), validate::region)?;
-    // The remaining defaults are what the configuration derives for these three answers.
-    let d = Answers::derived(&derived(&project, &environment, &region)?);
-    let bus = text_input("Event bus name", d.bus, validate::bus_name)?;
-    let registry = Confirm::new()
-        .with_prompt("Deploy the schema registry?")
-        .default(d.registry)
-        .interact()
-        .map_err(prompt_error)?;
-    let memory = number_input("Lambda memory in MB", d.memory, 128, 10240)?;
-    let timeout = number_input("Lambda timeout in seconds", d.timeout, 1, 900)?;
-    let retention = number_input(
-        "Archive retention in days (0 = forever)",
-        d.retention,
-        0,
-        36500,
-    )?;
-    Ok(Answers {
-        environment,
-        project,
-        region,
-        bus,
-        registry,
-        memory,
-        timeout,
-        retention,
-    })
-}
-
-/// The caller's account and principal, if credentials are at hand (short deadline).
-async fn detect_identity(region: &str) -> Option<(String, String)> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .load()
-        .await;
-    let sts = aws_sdk_sts::Client::new(&sdk);
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(5),
-        sts.get_caller_identity().send(),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    Some((out.account?.to_string(), out.arn?.to_string()))
+/// What was asked, and answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answers {
+    pub environment: String,
+    pub project: String,
+    pub region: String,
+    /// An AWS profile to use (`[aws] profile`), if one was chosen.
+    pub profile: Option<String>,
+    pub bus: String,
+    pub registry: bool,
+    /// `auto`, `user-policy` or `skip`.
+    pub iam_mode: String,
+    /// Memory (MB) and timeout (s) per function, in the order of [`LAMBDAS`].
+    pub lambdas: Vec<(i64, i64)>,
+    pub retention: i64,
 }
 
 /// The project name `deploy_config` uses when the file names none.
-const DEFAULT_PROJECT: &str = "eventbridge-hub";
+pub const DEFAULT_PROJECT: &str = "eventbridge-hub";
 
 /// The two functions `init` asks about, with the comment written above each one's table.
-const LAMBDAS: [(&str, &str); 2] = [
+pub const LAMBDAS: [(&str, &str); 2] = [
     (
         "event-logger",
         "The Lambda function that logs every event sent to the bus.",
@@ -206,23 +40,33 @@ const LAMBDAS: [(&str, &str); 2] = [
 
 impl Answers {
     /// The answers that write nothing but `[project]`: everything as `config` derives it.
-    fn derived(config: &Config) -> Answers {
-        let logger = config.lambdas.iter().find(|l| l.key == LAMBDAS[0].0);
+    pub fn derived(config: &Config) -> Answers {
+        let lambdas = LAMBDAS
+            .iter()
+            .map(|(key, _)| {
+                let l = config.lambdas.iter().find(|l| l.key == *key);
+                (
+                    l.map_or(256, |l| i64::from(l.memory_mb)),
+                    l.map_or(30, |l| i64::from(l.timeout_seconds)),
+                )
+            })
+            .collect();
         Answers {
             environment: config.project.environment.clone(),
             project: config.project.name.clone(),
             region: config.project.region.clone(),
+            profile: config.aws.profile.clone(),
             bus: config.eventbus.name.clone(),
             registry: config.schemas.registry,
-            memory: logger.map_or(256, |l| i64::from(l.memory_mb)),
-            timeout: logger.map_or(30, |l| i64::from(l.timeout_seconds)),
+            iam_mode: "auto".into(),
+            lambdas,
             retention: i64::from(config.eventbus.archive_retention_days),
         }
     }
 }
 
 /// What the configuration derives when the file holds only `[project]` with these values.
-fn derived(project: &str, environment: &str, region: &str) -> Result<Config, ConfigError> {
+pub fn derived(project: &str, environment: &str, region: &str) -> Result<Config, ConfigError> {
     let mut text = String::new();
     section(
         &mut text,
@@ -267,7 +111,7 @@ const HEADER: &str = "# deploy.toml, written by `deploy init`. Only answers that
 
 /// The file: `[project]` always, then only the answers that differ from what the
 /// configuration would derive anyway.
-fn render(a: &Answers) -> Result<String, ConfigError> {
+pub fn render(a: &Answers) -> Result<String, ConfigError> {
     let config = derived(&a.project, &a.environment, &a.region)?;
     let d = Answers::derived(&config);
     let mut out = String::new();
@@ -276,6 +120,17 @@ fn render(a: &Answers) -> Result<String, ConfigError> {
         "project",
         "The project; every name not given below derives from its environment.",
         &project_pairs(&a.project, &a.environment, &a.region),
+    );
+    let aws: Vec<(&str, Value)> = a
+        .profile
+        .iter()
+        .map(|p| ("profile", Value::from(p.clone())))
+        .collect();
+    section(
+        &mut out,
+        "aws",
+        "Where the credentials come from (AWS_PROFILE overrides it).",
+        &aws,
     );
     let mut bus = Vec::new();
     if a.bus != d.bus {
@@ -300,14 +155,25 @@ fn render(a: &Answers) -> Result<String, ConfigError> {
         "The EventBridge schema registry.",
         &schemas,
     );
-    for (key, comment) in LAMBDAS {
-        let default = config.lambdas.iter().find(|l| l.key == key);
+    let iam: Vec<(&str, Value)> = (a.iam_mode != d.iam_mode)
+        .then(|| ("mode", Value::from(a.iam_mode.clone())))
+        .into_iter()
+        .collect();
+    section(
+        &mut out,
+        "iam",
+        "What the iam step may do for the deploying principal.",
+        &iam,
+    );
+    for (i, (key, comment)) in LAMBDAS.iter().enumerate() {
+        let (memory, timeout) = a.lambdas[i];
+        let (d_memory, d_timeout) = d.lambdas[i];
         let mut pairs = Vec::new();
-        if default.is_none_or(|l| i64::from(l.memory_mb) != a.memory) {
-            pairs.push(("memory", Value::from(a.memory)));
+        if memory != d_memory {
+            pairs.push(("memory", Value::from(memory)));
         }
-        if default.is_none_or(|l| i64::from(l.timeout_seconds) != a.timeout) {
-            pairs.push(("timeout", Value::from(a.timeout)));
+        if timeout != d_timeout {
+            pairs.push(("timeout", Value::from(timeout)));
         }
         section(&mut out, &format!("lambdas.{key}"), comment, &pairs);
     }
@@ -351,16 +217,27 @@ mod tests {
             "",
             &[("registry", Value::from(a.registry))],
         );
-        for (key, _) in LAMBDAS {
+        for (i, (key, _)) in LAMBDAS.iter().enumerate() {
             section(
                 &mut text,
                 &format!("lambdas.{key}"),
                 "",
                 &[
-                    ("memory", Value::from(a.memory)),
-                    ("timeout", Value::from(a.timeout)),
+                    ("memory", Value::from(a.lambdas[i].0)),
+                    ("timeout", Value::from(a.lambdas[i].1)),
                 ],
             );
+        }
+        if a.iam_mode != "auto" {
+            section(
+                &mut text,
+                "iam",
+                "",
+                &[("mode", Value::from(a.iam_mode.clone()))],
+            );
+        }
+        if let Some(p) = &a.profile {
+            section(&mut text, "aws", "", &[("profile", Value::from(p.clone()))]);
         }
         text
     }
@@ -441,10 +318,11 @@ mod tests {
             environment: "staging".into(),
             project: "media".into(),
             region: "us-west-2".into(),
+            profile: Some("ops".into()),
             bus: "staging-application-events".into(),
             registry: false,
-            memory: 512,
-            timeout: 60,
+            iam_mode: "skip".into(),
+            lambdas: vec![(512, 60), (1024, 90)],
             retention: 0,
         };
         let text = render(&a).unwrap();
@@ -464,8 +342,10 @@ mod tests {
             headers.iter().map(|&i| lines[i]).collect::<Vec<_>>(),
             [
                 "[project]",
+                "[aws]",
                 "[eventbus]",
                 "[schemas]",
+                "[iam]",
                 "[lambdas.event-logger]",
                 "[lambdas.dead-letter-processor]"
             ]
@@ -476,10 +356,16 @@ mod tests {
         assert_eq!(c.project.name, "media");
         assert_eq!(c.eventbus.archive_retention_days, 0);
         assert!(!c.schemas.registry);
-        assert!(
-            c.lambdas
-                .iter()
-                .all(|l| l.memory_mb == 512 && l.timeout_seconds == 60)
+        let sizes: Vec<(u32, u32)> = c
+            .lambdas
+            .iter()
+            .map(|l| (l.memory_mb, l.timeout_seconds))
+            .collect();
+        assert_eq!(
+            sizes,
+            [(512, 60), (1024, 90)],
+            "memory and timeout per function"
         );
+        assert_eq!(c.aws.profile.as_deref(), Some("ops"));
     }
 }
