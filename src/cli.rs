@@ -93,6 +93,8 @@ pub enum Command {
     /// Print the deployment's outputs (bus, rules, archive, queue, functions, roles) from its
     /// state, without calling AWS; one value raw with NAME.
     Outputs(OutputsArgs),
+    /// Print a shell completion script (`deploy completions bash > /etc/bash_completion.d/deploy`).
+    Completions(CompletionsArgs),
     /// Remove the run lock whoever holds it (a runner that died, when its lease is too long to
     /// wait for). Refused without --force.
     Unlock(UnlockArgs),
@@ -137,6 +139,13 @@ pub struct OutputsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, elvish, fish, powershell or zsh.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
 pub struct UnlockArgs {
     /// Really remove it: a run still going would lose its lock (it stops at its next write).
     #[arg(long)]
@@ -171,6 +180,7 @@ impl Command {
             Command::State(_) => "state",
             Command::Unlock(_) => "unlock",
             Command::Outputs(_) => "outputs",
+            Command::Completions(_) => "completions",
         };
         format!("deploy {name}")
     }
@@ -181,8 +191,11 @@ pub struct InitArgs {
     /// Write the defaults without asking.
     #[arg(long)]
     pub defaults: bool,
+    /// The environment (dev, staging, prod...): the default offered, or the one written with
+    /// --defaults.
     #[arg(long)]
     pub environment: Option<String>,
+    /// The AWS region (default: AWS_REGION, then us-east-1).
     #[arg(long)]
     pub region: Option<String>,
     /// Overwrite an existing file (it is backed up first).
@@ -198,6 +211,7 @@ pub struct AllArgs {
     /// Forget the ledger's step records first (the audit log is kept).
     #[arg(long)]
     pub fresh_start: bool,
+    /// Do not run the preflight checks (marked skipped).
     #[arg(long)]
     pub skip_preflight: bool,
     /// Start at this step.
@@ -246,6 +260,7 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// One JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
     /// Check every owned resource against AWS.
@@ -292,6 +307,7 @@ pub struct AdoptArgs {
 
 #[derive(Debug, Args)]
 pub struct ResetArgs {
+    /// The step whose record to forget (all of them when omitted).
     pub step: Option<String>,
     /// Rebuild state.json from the audit log instead (after corruption).
     #[arg(long, conflicts_with = "step")]
@@ -300,6 +316,7 @@ pub struct ResetArgs {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
+    /// The step (name or old number) whose latest log to print.
     pub step: String,
     /// Print the log file's path instead of its content.
     #[arg(long)]
@@ -365,5 +382,30 @@ mod tests {
     fn cli_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_argument_has_a_help_line() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "deploy", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:?}");
     }
 }

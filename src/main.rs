@@ -11,9 +11,9 @@ mod session;
 mod store;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
+use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
 use crate::error::CliResult;
@@ -40,9 +40,16 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
     if let Command::Init(args) = &cli.command {
         return commands::init::exec(&cli.global, args).await;
     }
+    if let Command::Completions(args) = &cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(args.shell, &mut Cli::command(), "deploy", &mut script);
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+        return Ok(error::OK);
+    }
     let session = Session::new(&cli.global, printer)?;
     match &cli.command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Completions(_) => unreachable!("handled above"),
         Command::All(a) => commands::all::exec(&session, a).await,
         Command::Run(a) => commands::run::exec(&session, a).await,
         Command::Plan(a) => commands::plan::exec(&session, a).await,

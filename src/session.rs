@@ -43,11 +43,23 @@ impl Session {
     pub fn new(g: &Global, printer: Arc<Printer>) -> Result<Session, CliError> {
         let mut overrides = Overrides::from_env();
         overrides.local = g.local;
-        let (path, required) = match &g.config {
-            Some(p) => (p.clone(), true),
-            None => (PathBuf::from("deploy.toml"), false),
+        let path = match &g.config {
+            Some(p) => p.clone(),
+            None => {
+                let cwd = std::env::current_dir()
+                    .map_err(|e| CliError::usage(format!("no current directory: {e}")))?;
+                deploy_config::find(&cwd).ok_or_else(|| {
+                    CliError::usage(format!(
+                        "no {} in {} or any directory above it: write one with `deploy init` \
+                         (`deploy init --defaults` asks nothing), or name one with --config \
+                         (DEPLOY_CONFIG)",
+                        deploy_config::FILE_NAME,
+                        cwd.display()
+                    ))
+                })?
+            }
         };
-        let config = deploy_config::load(&path, required, &overrides)?;
+        let config = deploy_config::load(&path, true, &overrides)?;
         for w in &config.warnings {
             printer.warn(w);
         }
@@ -93,7 +105,7 @@ impl Session {
                     return Err(why);
                 }
                 let target = self.target(None).map_err(|e| e.message)?;
-                let env = self.make_env(target, Cancel::never());
+                let env = self.make_env(target, Cancel::new());
                 let aws = env.aws().await.map_err(|e| e.message)?;
                 deploy_steps::identity::caller(aws)
                     .await
@@ -145,7 +157,7 @@ impl Session {
                 .printer
                 .verbose(&format!("the AWS account is not known: {why}")),
         }
-        let env = self.env_for(&ledger, target, Cancel::never());
+        let env = self.env_for(&ledger, target, Cancel::new());
         Ok(Opened { env, ledger })
     }
 

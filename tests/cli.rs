@@ -258,3 +258,37 @@ fn an_unknown_profile_is_named_with_the_profiles_that_exist() {
         .stderr(predicate::str::contains("`opps`"))
         .stderr(predicate::str::contains("default, ops"));
 }
+
+#[test]
+fn without_a_configuration_file_here_or_above_the_error_says_how_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = TestContext::offline();
+    let mut cmd = ctx.deploy();
+    cmd.current_dir(dir.path())
+        .args(["status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no deploy.toml in"))
+        .stderr(predicate::str::contains("deploy init"));
+    // A configuration in a parent directory is found, as cargo finds Cargo.toml.
+    let sub = ctx.path().join("lambdas-work");
+    std::fs::create_dir_all(&sub).unwrap();
+    let mut cmd = ctx.deploy();
+    cmd.current_dir(&sub)
+        .args(["status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&ctx.environment));
+}
+
+#[test]
+fn completions_are_generated_for_the_shells() {
+    let ctx = TestContext::offline();
+    for shell in ["bash", "zsh", "fish"] {
+        ctx.deploy()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("destroy"));
+    }
+}

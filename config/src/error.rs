@@ -90,6 +90,22 @@ impl ConfigError {
         let offset = err.span().map_or(0, |s| s.start);
         let position = Position::from_offset(ctx.text, offset);
         let mut message = err.message().trim().to_string();
+        // An unknown top-level table: the error points at its header, and is about it, not
+        // about the table before it.
+        if let Some(name) = header_at(ctx.text, position.line)
+            && message.starts_with("unknown field")
+        {
+            let allowed = message
+                .split_once("expected one of ")
+                .map(|(_, list)| list.replace('`', "").replace(", ", "], ["))
+                .map(|l| format!("; the tables are [{l}]"))
+                .unwrap_or_default();
+            return ConfigError::Syntax {
+                path: ctx.path.to_path_buf(),
+                position,
+                message: format!("unknown table [{name}]{allowed}"),
+            };
+        }
         let table = table_at(ctx.text, offset);
         if let Some(key) = key_at(ctx.text, position.line) {
             let full = match &table {
@@ -131,6 +147,18 @@ fn key_at(text: &str, line: usize) -> Option<String> {
     let (key, _) = l.split_once('=')?;
     let key = key.trim().trim_matches('"');
     (!key.is_empty()).then(|| key.to_string())
+}
+
+/// The top-level table whose header is on `line` (1-based): `bogus` for `[bogus]` or
+/// `[bogus.x]`.
+fn header_at(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?.trim();
+    let inner = l
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .trim_matches(['[', ']'])
+        .trim();
+    Some(inner.split('.').next()?.trim().to_string())
 }
 
 /// The name of the `[table]` header in force at `offset`, if any.

@@ -11,7 +11,7 @@ pub mod validate;
 
 pub use error::{ConfigError, Position};
 pub use model::*;
-pub use resolve::{Overrides, load, parse};
+pub use resolve::{FILE_NAME, Overrides, find, load, parse};
 pub use validate::{ENVIRONMENT_ALLOWED, RUNTIMES};
 
 #[cfg(test)]

@@ -163,3 +163,24 @@ fn a_bus_name_with_a_slash_is_refused_before_any_step_runs() {
     assert!(err.contains("team/events"), "{err}");
     assert!(err.contains("no '/'"), "{err}");
 }
+
+#[test]
+fn an_unknown_table_is_named_as_a_table() {
+    let err = parse_str("[project]\nenvironment = \"qa\"\n\n[bogus]\nx = 1\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("/p/deploy.toml:4:"), "{err}");
+    assert!(err.contains("unknown table [bogus]"), "{err}");
+    assert!(!err.contains("in [project]"), "{err}");
+    assert!(err.contains("[eventbus]"), "lists the tables: {err}");
+}
+
+#[test]
+fn the_file_is_found_in_the_directory_or_above_it() {
+    let root = tempfile::tempdir().unwrap();
+    let deep = root.path().join("a/b");
+    std::fs::create_dir_all(&deep).unwrap();
+    assert_eq!(find(&deep), None);
+    std::fs::write(root.path().join("deploy.toml"), "").unwrap();
+    assert_eq!(find(&deep), Some(root.path().join("deploy.toml")));
+}

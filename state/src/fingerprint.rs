@@ -41,10 +41,10 @@ impl Fingerprint {
     /// Every regular file under `dir` whose name ends with one of `extensions` (all files when
     /// empty), each a component named by its path relative to `label`.
     pub fn files(mut self, label: &str, dir: &Path, extensions: &[&str]) -> std::io::Result<Self> {
-        let mut found = Vec::new();
-        collect(dir, dir, extensions, &mut found)?;
-        found.sort();
-        for rel in found {
+        let found = crate::fsutil::files(dir, false, |d| d == "node_modules" || d == "test")?;
+        let wanted =
+            |rel: &String| extensions.is_empty() || extensions.iter().any(|e| rel.ends_with(e));
+        for rel in found.into_iter().filter(wanted) {
             let bytes = std::fs::read(dir.join(&rel))?;
             self.components
                 .insert(format!("{label}/{rel}"), sha256_hex(&bytes));
@@ -89,25 +89,6 @@ impl Fingerprint {
         names.sort();
         names
     }
-}
-
-fn collect(root: &Path, dir: &Path, ext: &[&str], out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') || name == "node_modules" || name == "test" {
-            continue;
-        }
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            collect(root, &path, ext, out)?;
-        } else if ft.is_file() && (ext.is_empty() || ext.iter().any(|e| name.ends_with(e))) {
-            let rel = path.strip_prefix(root).unwrap_or(&path);
-            out.push(rel.to_string_lossy().to_string());
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -64,6 +64,36 @@ pub fn commit(tmp: &Path, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The regular files under `root`, as sorted paths relative to it. Hidden entries (a leading
+/// `.`) are skipped, and so are directories for which `skip_dir` says so; `follow_links` reads
+/// what symbolic links point at.
+pub fn files(
+    root: &Path,
+    follow_links: bool,
+    skip_dir: impl Fn(&str) -> bool,
+) -> io::Result<Vec<String>> {
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(follow_links)
+        .min_depth(1)
+        .into_iter()
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            let hidden = name.starts_with('.');
+            let skipped = e.file_type().is_dir() && skip_dir(&name);
+            !hidden && !skipped
+        });
+    let mut out = Vec::new();
+    for entry in walker {
+        let entry = entry.map_err(io::Error::from)?;
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            out.push(rel.to_string_lossy().to_string());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Removes temp files left by writers that died between write and rename.
 pub fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {

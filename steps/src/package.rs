@@ -59,41 +59,23 @@ fn included(file_name: &str) -> bool {
             && !file_name.contains(".test."))
 }
 
-/// The files that go into the package, sorted, as (archive path, file path).
+/// The files that go into the package, sorted, as (archive path, file path). Symbolic links
+/// are followed: the package holds what they point at.
 pub fn package_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, PackageError> {
-    let mut out = Vec::new();
-    walk(dir, "", &mut out)?;
-    out.sort();
-    Ok(out)
-}
-
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), PackageError> {
-    let io = |source| PackageError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        // Follow symbolic links: the package holds what the link points at.
-        let meta = std::fs::metadata(&path).map_err(|source| PackageError::Io {
-            path: path.clone(),
+    let files = deploy_state::fsutil::files(dir, true, |d| SKIPPED_DIRS.contains(&d)).map_err(
+        |source| PackageError::Io {
+            path: dir.to_path_buf(),
             source,
-        })?;
-        let rel = format!("{prefix}{name}");
-        if meta.is_dir() {
-            if !SKIPPED_DIRS.contains(&name.as_str()) {
-                walk(&path, &format!("{rel}/"), out)?;
-            }
-        } else if meta.is_file() && included(&name) {
-            out.push((rel, path));
-        }
-    }
-    Ok(())
+        },
+    )?;
+    Ok(files
+        .into_iter()
+        .filter(|rel| included(rel.rsplit('/').next().unwrap_or(rel)))
+        .map(|rel| {
+            let path = dir.join(&rel);
+            (rel, path)
+        })
+        .collect())
 }
 
 /// Zips a function directory deterministically.

@@ -52,6 +52,17 @@ impl Overrides {
     }
 }
 
+/// The name of the configuration file.
+pub const FILE_NAME: &str = "deploy.toml";
+
+/// `deploy.toml` in `start` or the nearest directory above it (as cargo finds `Cargo.toml`).
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
 /// Loads `path`. A missing file is an error only when `required` (an explicit `--config`);
 /// otherwise every value takes its default.
 pub fn load(path: &Path, required: bool, overrides: &Overrides) -> Result<Config, ConfigError> {

@@ -105,12 +105,11 @@ impl Backend for LocalBackend {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
-        let mut out = Vec::new();
-        if self.dir.is_dir() {
-            walk(&self.dir, &self.dir, &mut out).map_err(self.io(&self.dir))?;
+        if !self.dir.is_dir() {
+            return Ok(Vec::new());
         }
+        let mut out = fsutil::files(&self.dir, false, |_| false).map_err(self.io(&self.dir))?;
         out.retain(|n| n.starts_with(prefix));
-        out.sort();
         Ok(out)
     }
 
@@ -185,25 +184,6 @@ impl Backend for LocalBackend {
         }
         Ok(out)
     }
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            walk(root, &path, out)?;
-        } else if ft.is_file() {
-            let rel = path.strip_prefix(root).unwrap_or(&path);
-            out.push(rel.to_string_lossy().to_string());
-        }
-    }
-    Ok(())
 }
 
 /// The ledger directories under a local state root, with what each holds.

@@ -1,6 +1,5 @@
 //! The step engine.
 
-mod cancel;
 mod decide;
 mod error;
 mod events;
@@ -9,7 +8,16 @@ mod retry;
 mod run;
 mod step;
 
-pub use cancel::{Cancel, CancelHandle, cancel_pair};
+/// Cancellation: Ctrl-C / SIGTERM cancels it; the engine and long waits watch it.
+pub use tokio_util::sync::CancellationToken as Cancel;
+/// The side that cancels (the signal handler): the same token.
+pub use tokio_util::sync::CancellationToken as CancelHandle;
+
+/// A token, and the handle that cancels it.
+pub fn cancel_pair() -> (CancelHandle, Cancel) {
+    let token = Cancel::new();
+    (token.clone(), token)
+}
 pub use decide::{Decision, TARGET_COMPONENT, decide, plan};
 pub use error::{ErrorClass, StepError, TRANSIENT_MARKERS, classify_text};
 pub use events::{Answer, AutoApprove, Event, Prompter, Reporter, Silent};

@@ -305,7 +305,7 @@ async fn interruption_is_recorded_and_the_next_run_resumes() {
             f.dir.path().into(),
             TerraformBackend::Local,
             "test".into(),
-            Cancel::never(),
+            Cancel::new(),
         ),
         ..f
     };

@@ -36,14 +36,12 @@ pub fn sync_stack(source: &Path, dir: &Path) -> Result<Vec<String>, StepError> {
         StepError::permanent(format!("{what} {}: {e}", p.display()))
     };
     fsutil::private_dir(dir).map_err(|e| io("cannot create", dir, e))?;
-    let mut old = Vec::new();
-    collect(dir, dir, &mut old).map_err(|e| io("cannot read", dir, e))?;
+    let old = collect(dir).map_err(|e| io("cannot read", dir, e))?;
     for rel in &old {
         let p = dir.join(rel);
         std::fs::remove_file(&p).map_err(|e| io("cannot remove", &p, e))?;
     }
-    let mut files = Vec::new();
-    collect(source, source, &mut files).map_err(|e| io("cannot read", source, e))?;
+    let files = collect(source).map_err(|e| io("cannot read", source, e))?;
     if !files
         .iter()
         .any(|f| f.ends_with(".tf") || f.ends_with(".tf.json"))
@@ -70,24 +68,10 @@ pub fn sync_stack(source: &Path, dir: &Path) -> Result<Vec<String>, StepError> {
 }
 
 /// Stack files under `dir`, relative, sorted; hidden entries (`.terraform`) are skipped.
-fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            collect(root, &path, out)?;
-        } else if ft.is_file() && STACK_EXTENSIONS.iter().any(|e| name.ends_with(e)) {
-            let rel = path.strip_prefix(root).unwrap_or(&path);
-            out.push(rel.to_string_lossy().to_string());
-        }
-    }
-    out.sort();
-    Ok(())
+fn collect(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut files = fsutil::files(dir, false, |_| false)?;
+    files.retain(|f| STACK_EXTENSIONS.iter().any(|e| f.ends_with(e)));
+    Ok(files)
 }
 
 /// Takes group and other permissions off everything under `dir` (what an earlier release or a
@@ -95,18 +79,18 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()
 /// Symbolic links are left alone.
 pub fn restrict(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let meta = std::fs::symlink_metadata(entry.path())?;
-        if meta.file_type().is_symlink() {
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry.map_err(std::io::Error::from)?;
+        if entry.file_type().is_symlink() {
             continue;
         }
-        let mode = meta.permissions().mode();
+        let mode = entry
+            .metadata()
+            .map_err(std::io::Error::from)?
+            .permissions()
+            .mode();
         if mode & 0o077 != 0 {
             std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode & 0o700))?;
-        }
-        if meta.is_dir() {
-            restrict(&entry.path())?;
         }
     }
     Ok(())
