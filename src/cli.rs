@@ -95,6 +95,11 @@ pub enum Command {
     Outputs(OutputsArgs),
     /// Print a shell completion script (`deploy completions bash > /etc/bash_completion.d/deploy`).
     Completions(CompletionsArgs),
+    /// Event contracts: check every event type's schema versions for compatibility (no AWS).
+    Contracts(ContractsArgs),
+    /// Replay archived events into the bus, wait until the replay completes, and report how many
+    /// events it replayed.
+    Replay(ReplayArgs),
     /// Remove the run lock whoever holds it (a runner that died, when its lease is too long to
     /// wait for). Refused without --force.
     Unlock(UnlockArgs),
@@ -136,6 +141,43 @@ pub struct OutputsArgs {
     /// Every output as one JSON document.
     #[arg(long, conflicts_with = "name")]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ContractsArgs {
+    #[command(subcommand)]
+    pub action: ContractsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractsAction {
+    /// Compare each new schema version with the earlier ones under its event type's mode, and
+    /// check the versions this deployment shipped are unchanged. Exit 2 on a breaking change.
+    Check(ContractsCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContractsCheckArgs {
+    /// The report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Replay events archived this long ago and since (`10m`, `2h`, `1d`).
+    #[arg(long)]
+    pub since: String,
+    /// Replay events archived up to this time (RFC 3339, e.g. `2026-11-25T12:00:00Z`); now when
+    /// absent.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only events of this event type (a key of `[events]`).
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Give up waiting for the replay after this long (it keeps running in the service).
+    #[arg(long, default_value = "10m")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +223,8 @@ impl Command {
             Command::Unlock(_) => "unlock",
             Command::Outputs(_) => "outputs",
             Command::Completions(_) => "completions",
+            Command::Contracts(_) => "contracts check",
+            Command::Replay(_) => "replay",
         };
         format!("deploy {name}")
     }

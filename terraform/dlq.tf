@@ -30,6 +30,6 @@ resource "aws_sqs_queue" "dlq" {
   # Failed events carry whatever their producers put in them: encrypted at rest (SQS-managed
   # keys: no KMS key to manage or pay for, and EventBridge may send to it without KMS grants).
   sqs_managed_sse_enabled = true
-  policy                    = data.aws_iam_policy_document.dlq.json
-  tags                      = local.tags
+  policy                  = data.aws_iam_policy_document.dlq.json
+  tags                    = local.tags
 }

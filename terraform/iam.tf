@@ -149,3 +149,42 @@ resource "aws_iam_role_policy" "dlq" {
   role   = aws_iam_role.dlq.id
   policy = data.aws_iam_policy_document.dlq_send.json
 }
+
+# --- EventBridge -> state machines and other buses named as route targets
+
+resource "aws_iam_role" "targets" {
+  count = length(local.role_targets) > 0 ? 1 : 0
+
+  name               = "${var.environment}-eventbridge-targets-role"
+  description        = "Lets EventBridge deliver the routes of ${var.event_bus_name} to state machines and buses"
+  assume_role_policy = data.aws_iam_policy_document.events_trust.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "targets" {
+  count = length(local.role_targets) > 0 ? 1 : 0
+
+  dynamic "statement" {
+    for_each = [for a in local.role_targets : a if startswith(a, "arn:${local.partition}:states:")]
+    content {
+      actions   = ["states:StartExecution"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = [for a in local.role_targets : a if startswith(a, "arn:${local.partition}:events:")]
+    content {
+      actions   = ["events:PutEvents"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "targets" {
+  count = length(local.role_targets) > 0 ? 1 : 0
+
+  name   = "deliver-to-targets"
+  role   = aws_iam_role.targets[0].id
+  policy = data.aws_iam_policy_document.targets[0].json
+}

@@ -23,5 +23,4 @@ locals {
 
   lambda_log_group_arn = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:/aws/lambda/${var.environment}-*"
 
-  logger_rule_key = "all-events-to-logger"
 }

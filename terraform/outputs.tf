@@ -41,8 +41,8 @@ output "archive_arn" {
 }
 
 output "rule_names" {
-  description = "The seven rule names, in a fixed order."
-  value       = [for k in local.rule_keys : aws_cloudwatch_event_rule.this[k].name]
+  description = "Every route's rule name, ordered by route key."
+  value       = [for k in sort(keys(var.routes)) : aws_cloudwatch_event_rule.this[k].name]
 }
 
 output "rule_arns" {
@@ -50,17 +50,29 @@ output "rule_arns" {
   value       = { for k, r in aws_cloudwatch_event_rule.this : r.name => r.arn }
 }
 
-output "logger_rule_name" {
-  value = aws_cloudwatch_event_rule.this[local.logger_rule_key].name
+output "consumer_queue_urls" {
+  description = "Queue name -> URL of the queues routes deliver to that this deployment made."
+  value       = { for k, q in aws_sqs_queue.consumer : q.name => q.url }
 }
 
-output "logger_rule_arn" {
-  value = aws_cloudwatch_event_rule.this[local.logger_rule_key].arn
+output "consumer_queue_arns" {
+  description = "Queue name -> ARN of those queues."
+  value       = { for k, q in aws_sqs_queue.consumer : q.name => q.arn }
+}
+
+output "targets" {
+  description = "\"<rule name>/<target id>\" -> target ARN, for the targets Terraform made."
+  value = {
+    for k, t in aws_cloudwatch_event_target.this : "${t.rule}/${t.target_id}" => t.arn
+  }
 }
 
 output "role_names" {
-  description = "Publisher, processor and DLQ role names."
-  value       = [aws_iam_role.publisher.name, aws_iam_role.processor.name, aws_iam_role.dlq.name]
+  description = "Publisher, processor and DLQ role names (and the targets role when routes need it)."
+  value = concat(
+    [aws_iam_role.publisher.name, aws_iam_role.processor.name, aws_iam_role.dlq.name],
+    aws_iam_role.targets[*].name,
+  )
 }
 
 output "schema_registry_name" {

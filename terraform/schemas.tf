@@ -1,17 +1,24 @@
-# Optional schema registry: one JSONSchemaDraft4 schema per *.schema.json file.
+# Optional schema registry, from the event types' versioned contracts (var.schemas, written by
+# deploy from schemas/<event>/vN.json; empty when the registry is off, so nothing is read).
 #
-# HCL evaluates both arms of a conditional, so the directory handed to fileset()
-# is itself switched: with the registry disabled nothing under schemas_dir is
-# read (path.module holds only .tf files, so that glob finds nothing).
+# Each event type has one schema under its own name holding the latest version (the registry
+# keeps every change of it as a registry version), and one schema per contract version,
+# "<Name>-v<N>", so that every version is in the registry even on a fresh deploy.
 
 locals {
-  schema_glob_dir = var.enable_schema_registry ? var.schemas_dir : path.module
+  # "<event>/v<N>" -> the version's schema name and file.
+  schema_versions = {
+    for v in flatten([
+      for ek, s in var.schemas : [
+        for n, file in s.versions : { key = "${ek}/v${n}", name = "${s.name}-v${n}", event = ek, file = file }
+      ]
+    ]) : v.key => v
+  }
 
-  # key: file name without ".schema.json" (e.g. "audio-uploaded")
-  schema_files = var.enable_schema_registry ? {
-    for f in fileset(local.schema_glob_dir, "*.schema.json") :
-    trimsuffix(f, ".schema.json") => f
-  } : {}
+  # Event type -> the file of its highest version.
+  schema_latest = {
+    for ek, s in var.schemas : ek => s.versions[tostring(max([for n in keys(s.versions) : tonumber(n)]...))]
+  }
 }
 
 resource "aws_schemas_registry" "this" {
@@ -20,23 +27,26 @@ resource "aws_schemas_registry" "this" {
   name        = var.schema_registry_name
   description = "Event schemas of ${var.project_name} (${var.environment})"
   tags        = local.tags
-
-  lifecycle {
-    precondition {
-      condition     = startswith(var.schemas_dir, "/") && length(local.schema_files) > 0
-      error_message = "enable_schema_registry is true but schemas_dir (\"${var.schemas_dir}\") is not an absolute path to a directory holding *.schema.json files."
-    }
-  }
 }
 
 resource "aws_schemas_schema" "this" {
-  for_each = local.schema_files
+  for_each = var.schemas
 
-  # "audio-uploaded" -> "AudioUploaded"
-  name          = join("", [for w in split("-", each.key) : title(w)])
+  name          = each.value.name
   registry_name = aws_schemas_registry.this[0].name
   type          = "JSONSchemaDraft4"
-  description   = "JSON Schema of the ${each.key} event"
-  content       = file("${var.schemas_dir}/${each.value}")
+  description   = "JSON Schema of the ${each.key} event (latest version)"
+  content       = file(local.schema_latest[each.key])
+  tags          = local.tags
+}
+
+resource "aws_schemas_schema" "version" {
+  for_each = local.schema_versions
+
+  name          = each.value.name
+  registry_name = aws_schemas_registry.this[0].name
+  type          = "JSONSchemaDraft4"
+  description   = "JSON Schema of the ${each.value.event} event, contract version ${each.key}"
+  content       = file(each.value.file)
   tags          = local.tags
 }

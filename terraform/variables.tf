@@ -51,7 +51,7 @@ variable "archive_retention_days" {
 }
 
 variable "enable_schema_registry" {
-  description = "Create the EventBridge schema registry and one schema per file in schemas_dir."
+  description = "Create the EventBridge schema registry with the event types' contract versions (var.schemas)."
   type        = bool
   default     = false
 }
@@ -61,10 +61,13 @@ variable "schema_registry_name" {
   type        = string
 }
 
-variable "schemas_dir" {
-  description = "Absolute path of a directory of JSON Schema (draft 4) files named *.schema.json. Read only when enable_schema_registry is true."
-  type        = string
-  default     = ""
+variable "schemas" {
+  description = "Event type key -> registry schema name and its contract versions (version number -> absolute path of the JSON Schema draft 4 file). Empty when the registry is off."
+  type = map(object({
+    name     = string
+    versions = map(string)
+  }))
+  default = {}
 }
 
 variable "dlq_name" {
@@ -90,6 +93,42 @@ variable "dlq_retention_seconds" {
 
 variable "tags" {
   description = "Extra tags for every taggable resource (Project, Environment and ManagedBy are always set)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "routes" {
+  description = "The hub's routes (deploy.toml [routes.*]): each a rule, with the targets Terraform makes (functions are wired by deploy's lambdas step)."
+  type = map(object({
+    rule_name   = string
+    description = string
+    pattern     = string
+    targets = list(object({
+      id                    = string
+      kind                  = string
+      queue_key             = optional(string)
+      arn                   = optional(string)
+      retry_attempts        = optional(number)
+      max_event_age_seconds = optional(number)
+      dead_letter           = bool
+      input_paths           = optional(map(string))
+      input_template        = optional(string)
+    }))
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue(flatten([
+      for r in values(var.routes) : [
+        for t in r.targets : contains(["sqs", "sqs_arn", "state_machine_arn", "bus_arn"], t.kind)
+      ]
+    ]))
+    error_message = "a route target's kind must be sqs, sqs_arn, state_machine_arn or bus_arn."
+  }
+}
+
+variable "consumer_queues" {
+  description = "Queues this deployment creates for routes to deliver to: key -> queue name."
   type        = map(string)
   default     = {}
 }

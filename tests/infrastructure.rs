@@ -62,11 +62,16 @@ fn archive(ctx: &TestContext) -> String {
     format!("{}-event-archive", ctx.environment)
 }
 
+/// The rules of the default hub (the routes the configuration gives), by name.
 fn rule_names(ctx: &TestContext) -> Vec<String> {
-    deploy_config::RULE_SUFFIXES
-        .iter()
-        .map(|s| format!("{}-{s}", ctx.environment))
-        .collect()
+    let text = std::fs::read_to_string(ctx.config_path()).unwrap();
+    deploy_config::parse(
+        &ctx.config_path(),
+        &text,
+        &deploy_config::Overrides::default(),
+    )
+    .unwrap()
+    .rule_names()
 }
 
 fn step_log(ctx: &TestContext) -> String {
@@ -162,10 +167,6 @@ async fn outputs_and_owned_resources_are_recorded_but_never_the_managed_archive_
     assert_eq!(step["attempts"], 1);
     let out = &step["outputs"];
     assert_eq!(out["event_bus_name"], bus(ctx).as_str());
-    assert_eq!(
-        out["logger_rule_name"],
-        format!("{}-all-events-to-logger", ctx.environment)
-    );
     let listed: Vec<String> = serde_json::from_str(out["rule_names"].as_str().unwrap()).unwrap();
     assert_eq!(listed, rule_names(ctx));
     assert!(out["dlq_arn"].as_str().unwrap().ends_with(&dlq(ctx)));
@@ -193,6 +194,13 @@ async fn outputs_and_owned_resources_are_recorded_but_never_the_managed_archive_
         serde_json::from_str(&std::fs::read_to_string(tfvars).unwrap()).unwrap();
     assert_eq!(vars["environment"], ctx.environment.as_str());
     assert_eq!(vars["enable_schema_registry"], false);
+    // The routes are data: every rule comes from the configuration, none is named in HCL.
+    assert_eq!(vars["routes"].as_object().unwrap().len(), 7);
+    let hcl = std::fs::read_to_string(support::repo_root().join("terraform/rules.tf")).unwrap();
+    assert!(
+        !hcl.contains("audio-uploaded"),
+        "no route named in the stack"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -117,8 +117,10 @@ async fn lambdas_deploy_wire_skip_unchanged_code_and_update_only_the_edited_func
     assert_eq!(ctx.step_status("lambdas"), "completed");
     let bus = output(&ctx, "infrastructure", "event_bus_name");
     let dlq_arn = output(&ctx, "infrastructure", "dlq_arn");
-    let logger_rule = output(&ctx, "infrastructure", "logger_rule_name");
-    let logger_rule_arn = output(&ctx, "infrastructure", "logger_rule_arn");
+    let logger_rule = format!("{env}-all-events-to-logger");
+    let rule_arns: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&output(&ctx, "infrastructure", "rule_arns")).unwrap();
+    let logger_rule_arn = rule_arns[&logger_rule].clone();
 
     // Both functions exist, Active, with the settings and environment asked for.
     let first_logger = function(&lambda, &logger).await;

@@ -156,12 +156,32 @@ async fn deploy_stack() -> Stack {
     stack
 }
 
+/// `<event type>/<file>` of every example in the repository.
+fn example_labels() -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(repo_root().join("examples")).unwrap() {
+        let dir = dir.unwrap();
+        for f in std::fs::read_dir(dir.path()).unwrap() {
+            out.push(format!(
+                "{}/{}",
+                dir.file_name().to_string_lossy(),
+                f.unwrap().file_name().to_string_lossy()
+            ));
+        }
+    }
+    out
+}
+
+/// Where the logger's deliveries are recorded in `test-results.json`: `route/target`.
+const LOGGER_ROUTE: &str = "all-events-to-logger/event-logger";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn test_events_on_a_deployed_stack() {
     let stack = deploy_stack().await;
     routing_and_logger_receipt_are_confirmed(&stack).await;
     dead_letter_message_is_consumed_by_the_deployed_processor(&stack).await;
-    let logger_rule = stack.output("logger_rule_name");
+    replay_redelivers_the_archived_events_and_counts_them(&stack).await;
+    let logger_rule = format!("{}-all-events-to-logger", stack.ctx.environment);
     stack
         .events
         .remove_targets()
@@ -196,12 +216,13 @@ async fn routing_and_logger_receipt_are_confirmed(stack: &Stack) {
         assert!(!check["detail"].as_str().unwrap().is_empty());
     }
     let events = results["events"].as_array().unwrap();
-    let examples = std::fs::read_dir(repo_root().join("examples"))
-        .unwrap()
-        .count();
-    assert_eq!(events.len(), examples + 1, "every example and the probe");
-    for file in std::fs::read_dir(repo_root().join("examples")).unwrap() {
-        let name = file.unwrap().file_name().to_string_lossy().to_string();
+    let examples = example_labels();
+    assert_eq!(
+        events.len(),
+        examples.len() + 1,
+        "every example and the probe"
+    );
+    for name in &examples {
         assert!(events.iter().any(|e| e["label"] == name.as_str()), "{name}");
     }
 
@@ -209,7 +230,14 @@ async fn routing_and_logger_receipt_are_confirmed(stack: &Stack) {
     let logger = format!("{}-event-logger", ctx.environment);
     let lines = stack.log_lines(&logger, "EVENT_RECEIVED").await;
     for e in events {
-        assert_eq!(e["logger_received"], true, "{e}");
+        assert!(
+            e["delivered_to"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d == LOGGER_ROUTE),
+            "{e}"
+        );
         assert!(
             lines.iter().any(|l| l["eventId"] == e["event_id"]),
             "no EVENT_RECEIVED for {e}"
@@ -245,7 +273,10 @@ async fn dead_letter_message_is_consumed_by_the_deployed_processor(stack: &Stack
         .message_body(body.to_string())
         .message_attributes("ERROR_CODE", attr("NO_PERMISSIONS"))
         .message_attributes("ERROR_MESSAGE", attr("not authorized to invoke"))
-        .message_attributes("RULE_ARN", attr(&stack.output("logger_rule_arn")))
+        .message_attributes(
+            "RULE_ARN",
+            attr("arn:aws:events:us-east-1:000000000000:rule/x"),
+        )
         .send()
         .await
         .unwrap();
@@ -284,6 +315,133 @@ async fn dead_letter_message_is_consumed_by_the_deployed_processor(stack: &Stack
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// `deploy replay --since 10m`: the number it reports is the number of events a witness of the
+/// test's own (a rule and queue on the bus) receives with that replay's `replay-name`; a window
+/// beyond the archive's retention and an unknown event type are refused with exit 2.
+async fn replay_redelivers_the_archived_events_and_counts_them(stack: &Stack) {
+    let ctx = &stack.ctx;
+    let witness = format!("{}-witness", ctx.environment);
+    let url = stack
+        .sqs
+        .create_queue()
+        .queue_name(&witness)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    stack
+        .events
+        .put_rule()
+        .name(&witness)
+        .event_bus_name(&stack.bus)
+        .event_pattern(r#"{"source":[{"prefix":"custom."}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("witness")
+        .arn(format!("arn:aws:sqs:us-east-1:000000000000:{witness}"))
+        .build()
+        .unwrap();
+    stack
+        .events
+        .put_targets()
+        .rule(&witness)
+        .event_bus_name(&stack.bus)
+        .targets(target)
+        .send()
+        .await
+        .unwrap();
+
+    let out = ctx
+        .deploy()
+        .args(["replay", "--since", "10m"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("Replayed"))
+        .unwrap_or_else(|| panic!("no summary: {stderr}"));
+    let reported: usize = line
+        .split_whitespace()
+        .skip_while(|w| *w != "Replayed")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {line}"));
+    let name = line
+        .split("(replay ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("no replay name in {line}"))
+        .to_string();
+    assert!(
+        reported >= example_labels().len(),
+        "test-events published every example minutes ago: {line}"
+    );
+
+    // The witness saw exactly that many distinct events of this replay.
+    let mut seen = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut quiet = 0;
+    while quiet < 3 {
+        let got = stack
+            .sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        quiet = if got.messages().is_empty() {
+            quiet + 1
+        } else {
+            0
+        };
+        for m in got.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            if body["replay-name"] == name.as_str() {
+                seen.insert(body["id"].as_str().unwrap().to_string());
+            }
+        }
+        assert!(Instant::now() < deadline, "witness queue never went quiet");
+    }
+    assert_eq!(seen.len(), reported, "{stderr}");
+    assert_eq!(stack.probes().await, Vec::<String>::new(), "{stderr}");
+    assert_eq!(stack.recorded_probes(), Vec::<Value>::new(), "{stderr}");
+
+    ctx.deploy()
+        .args(["replay", "--since", "8d"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("keeps events for 7 day(s)"));
+    ctx.deploy()
+        .args(["replay", "--since", "10m", "--event", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`nope` is not an event type"));
+
+    stack
+        .events
+        .remove_targets()
+        .rule(&witness)
+        .event_bus_name(&stack.bus)
+        .ids("witness")
+        .send()
+        .await
+        .unwrap();
+    stack
+        .events
+        .delete_rule()
+        .name(&witness)
+        .event_bus_name(&stack.bus)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// Ctrl-C while the step waits for the logger: the engine's cleanup removes every probe
@@ -341,8 +499,11 @@ async fn missing_logger_target_fails_naming_the_events(stack: &Stack) {
         .assert()
         .failure();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("the logger never received"), "{stderr}");
-    assert!(stderr.contains("audio-uploaded.json (event "), "{stderr}");
+    assert!(stderr.contains("events never arrived"), "{stderr}");
+    assert!(
+        stderr.contains("audio-uploaded/v1.json (event "),
+        "{stderr}"
+    );
     assert!(stderr.contains("routing confirmed"), "{stderr}");
     assert_eq!(ctx.step_status("test-events"), "failed");
     let results = stack.results();
@@ -354,14 +515,17 @@ async fn missing_logger_target_fails_naming_the_events(stack: &Stack) {
         .filter(|c| c["passed"] == false)
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert!(failed.contains(&"logger received events"), "{failed:?}");
     assert!(
-        results["events"]
+        failed.contains(&"route all-events-to-logger -> lambda event-logger"),
+        "{failed:?}"
+    );
+    assert!(results["events"].as_array().unwrap().iter().all(|e| {
+        !e["delivered_to"]
             .as_array()
             .unwrap()
             .iter()
-            .all(|e| e["logger_received"] == false)
-    );
+            .any(|d| d == LOGGER_ROUTE)
+    }));
     assert_eq!(stack.probes().await, Vec::<String>::new());
 }
 
@@ -369,12 +533,17 @@ async fn missing_logger_target_fails_naming_the_events(stack: &Stack) {
 fn broken_example_fails_naming_file_and_pointer_before_anything_is_sent() {
     let ctx = TestContext::offline();
     let examples = ctx.path().join("examples");
-    std::fs::create_dir_all(&examples).unwrap();
-    let good = std::fs::read_to_string(repo_root().join("examples/audio-uploaded.json")).unwrap();
+    std::fs::create_dir_all(examples.join("audio-uploaded")).unwrap();
+    let good =
+        std::fs::read_to_string(repo_root().join("examples/audio-uploaded/v1.json")).unwrap();
     let mut doc: Value = serde_json::from_str(&good).unwrap();
     doc["detail"]["fileId"] = Value::String("not-a-uuid".into());
-    std::fs::write(examples.join("good.json"), &good).unwrap();
-    std::fs::write(examples.join("broken.json"), doc.to_string()).unwrap();
+    std::fs::write(examples.join("audio-uploaded/v1.json"), &good).unwrap();
+    std::fs::write(
+        examples.join("audio-uploaded/v1-broken.json"),
+        doc.to_string(),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(ctx.config_path()).unwrap();
     let text = text.replace(
         &format!("{}/examples", repo_root().display()),
@@ -386,8 +555,10 @@ fn broken_example_fails_naming_file_and_pointer_before_anything_is_sent() {
         .args(["run", "test-events"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("broken.json at /detail/fileId"))
-        .stderr(predicate::str::contains("good.json").not());
+        .stderr(predicate::str::contains(
+            "audio-uploaded/v1-broken.json at /detail/fileId",
+        ))
+        .stderr(predicate::str::contains("audio-uploaded/v1.json").not());
     assert_eq!(ctx.step_status("test-events"), "failed");
     let results: Value = serde_json::from_str(
         &std::fs::read_to_string(ctx.state_dir().join("test-results.json")).unwrap(),

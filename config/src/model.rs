@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::hub::{EventType, Route, TargetKind};
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     /// The file this was loaded from (may not exist: then everything is a default).
@@ -16,6 +18,9 @@ pub struct Config {
     pub dlq: Dlq,
     pub schemas: Schemas,
     pub lambdas: Vec<Lambda>,
+    /// The hub's event types, and its routes (rules) with their targets.
+    pub events: Vec<EventType>,
+    pub routes: Vec<Route>,
     pub terraform: Terraform,
     pub aws: Aws,
     pub iam: IamMode,
@@ -71,8 +76,6 @@ pub struct Lambda {
     pub handler: String,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
-    /// The rule whose target this function is.
-    pub rule: Option<String>,
     /// Whether this function consumes the dead-letter queue.
     pub dead_letter_queue: bool,
 }
@@ -173,16 +176,48 @@ fn first_chars(s: &str, n: usize) -> &str {
 }
 
 impl Config {
-    /// Names of all seven routing rules, derived from the environment.
+    /// The rule of every route.
     pub fn rule_names(&self) -> Vec<String> {
-        RULE_SUFFIXES
+        self.routes.iter().map(|r| r.rule_name.clone()).collect()
+    }
+
+    /// The routes that have `lambda` (a `[lambdas]` key) as a target.
+    pub fn lambda_routes(&self, lambda: &str) -> Vec<&Route> {
+        self.routes
             .iter()
-            .map(|s| format!("{}-{s}", self.project.environment))
+            .filter(|r| {
+                r.targets
+                    .iter()
+                    .any(|t| matches!(&t.kind, TargetKind::Lambda { key } if key == lambda))
+            })
             .collect()
     }
 
-    pub fn logger_rule_name(&self) -> String {
-        format!("{}-all-events-to-logger", self.project.environment)
+    /// The queues routes deliver to that this deployment creates (`{ sqs = "<key>" }`), by name.
+    pub fn consumer_queues(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .routes
+            .iter()
+            .flat_map(|r| &r.targets)
+            .filter_map(|t| match &t.kind {
+                TargetKind::Sqs { queue_name, .. } => Some(queue_name.clone()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// Whether a route delivers to a state machine or another bus (EventBridge then needs a
+    /// role to do it).
+    pub fn needs_targets_role(&self) -> bool {
+        self.routes.iter().flat_map(|r| &r.targets).any(|t| {
+            matches!(
+                t.kind,
+                TargetKind::StateMachineArn { .. } | TargetKind::BusArn { .. }
+            )
+        })
     }
 
     /// The three IAM roles the stack creates.
@@ -195,6 +230,10 @@ impl Config {
         ]
         .iter()
         .map(|s| format!("{env}-{s}"))
+        .chain(
+            self.needs_targets_role()
+                .then(|| format!("{env}-eventbridge-targets-role")),
+        )
         .collect()
     }
 
@@ -206,16 +245,6 @@ impl Config {
         )
     }
 }
-
-pub const RULE_SUFFIXES: [&str; 7] = [
-    "audio-uploaded-to-transcription",
-    "transcription-completed-to-search",
-    "transcription-completed-to-notifications",
-    "document-uploaded-to-ocr",
-    "video-uploaded-to-thumbnail",
-    "user-registered-to-welcome",
-    "all-events-to-logger",
-];
 
 /// The endpoint `--local` uses when the configuration names none.
 pub const DEFAULT_LOCAL_ENDPOINT: &str = "http://127.0.0.1:4566";

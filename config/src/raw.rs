@@ -35,6 +35,52 @@ pub struct RawConfig {
     pub tests: RawTests,
     #[serde(default)]
     pub state: RawState,
+    #[serde(default)]
+    pub events: BTreeMap<String, Spanned<RawEvent>>,
+    #[serde(default)]
+    pub routes: BTreeMap<String, Spanned<RawRoute>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub source: S<String>,
+    pub detail_type: S<String>,
+    pub compatibility: S<String>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub description: Option<String>,
+    pub events: S<Vec<String>>,
+    pub pattern: S<String>,
+    pub detail: S<String>,
+    pub targets: Option<Vec<Spanned<RawTarget>>>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub lambda: Option<String>,
+    pub sqs: Option<String>,
+    pub sqs_arn: Option<String>,
+    pub state_machine_arn: Option<String>,
+    pub bus_arn: Option<String>,
+    pub id: Option<String>,
+    pub retry_attempts: Option<i64>,
+    pub max_event_age_seconds: Option<i64>,
+    pub dead_letter: Option<bool>,
+    pub input_transformer: Option<RawInputTransformer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInputTransformer {
+    pub input_paths: Option<BTreeMap<String, String>>,
+    pub input_template: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -8,7 +8,11 @@ fn parse_str(text: &str) -> Result<Config, ConfigError> {
 
 #[test]
 fn everything_defaults_from_the_environment() {
-    let c = parse_str("[project]\nenvironment = \"qa\"\n").unwrap();
+    let c = parse_str(&format!(
+        "[project]\nenvironment = \"qa\"\n\n{}",
+        crate::starter_hub()
+    ))
+    .unwrap();
     assert_eq!(c.eventbus.name, "qa-application-events");
     assert_eq!(c.eventbus.archive_name, "qa-event-archive");
     assert_eq!(c.dlq.name, "qa-eventbridge-dlq");
@@ -16,8 +20,11 @@ fn everything_defaults_from_the_environment() {
     assert_eq!(c.lambdas.len(), 2);
     assert_eq!(c.lambdas[0].function_name, "qa-event-logger");
     assert_eq!(
-        c.lambdas[0].rule.as_deref(),
-        Some("qa-all-events-to-logger")
+        c.lambda_routes("event-logger")
+            .iter()
+            .map(|r| r.rule_name.as_str())
+            .collect::<Vec<_>>(),
+        ["qa-all-events-to-logger"]
     );
     assert_eq!(c.lambdas[1].function_name, "qa-dead-letter-processor");
     assert!(c.lambdas[1].dead_letter_queue);
@@ -121,9 +128,10 @@ fn local_mode_points_at_loopback_and_disables_the_registry() {
 
 #[test]
 fn lambdas_can_be_disabled_and_added() {
-    let c = parse_str(
-        "[lambdas.dead-letter-processor]\nenabled = false\n\n[lambdas.audit]\nrule = \"dev-audit\"\nmemory = 512\n",
-    )
+    let c = parse_str(&format!(
+        "[lambdas.dead-letter-processor]\nenabled = false\n\n[lambdas.audit]\nrule = \"user-registered-to-welcome\"\nmemory = 512\n\n{}",
+        crate::starter_hub()
+    ))
     .unwrap();
     let keys: Vec<_> = c.lambdas.iter().map(|l| l.key.as_str()).collect();
     assert_eq!(keys, ["event-logger", "audit"]);
@@ -150,6 +158,7 @@ fn missing_optional_file_gives_defaults_but_explicit_one_is_required() {
     assert!(err.to_string().contains("deploy.toml"));
 }
 
+mod hub;
 mod state;
 mod warnings;
 

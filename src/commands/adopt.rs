@@ -17,6 +17,7 @@ pub async fn exec(session: &Session, args: &AdoptArgs) -> CliResult {
         super::require_terminal_or("--auto-approve")?;
     }
     let mut run = super::open_run(session, "deploy adopt").await?;
+    super::contracts::gate(session, run.opened.ledger.state())?;
     let aws = run
         .opened
         .env

@@ -34,6 +34,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         },
     };
     let mut run = super::open_run(session, "deploy all").await?;
+    super::contracts::gate(session, run.opened.ledger.state())?;
     for (other, location) in crate::store::siblings(session).await {
         session.printer.warn(&format!(
             "a deployment of {}/{} also exists in {}{} (state {location}); this run deploys {} \
@@ -65,6 +66,9 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, prompter).await?;
     let code = super::finish(session, &outcome)?;
     if code == crate::error::OK {
+        // Every version on disk has now shipped: from here on it is immutable.
+        let shipped = deploy_steps::contracts::to_ship(&session.config);
+        run.opened.ledger.ship_contracts(&shipped)?;
         let outputs = super::outputs::collect(run.opened.ledger.state());
         if let Some(path) = &args.outputs_file {
             super::outputs::write_file(path, &outputs)?;

@@ -2,6 +2,7 @@
 
 pub mod adopt;
 pub mod all;
+pub mod contracts;
 pub mod destroy;
 pub mod emulator;
 pub mod init;
@@ -9,6 +10,7 @@ pub mod live;
 pub mod logs;
 pub mod outputs;
 pub mod plan;
+pub mod replay;
 pub mod reset;
 pub mod run;
 pub mod state;

@@ -11,6 +11,7 @@ use crate::session::Session;
 pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     let opened = session.open_read_live().await?;
     let (env, ledger) = (&opened.env, &opened.ledger);
+    super::contracts::gate(session, ledger.state())?;
     let steps = pipeline::deploy();
     let rows: Vec<_> = engine::plan(&steps, env, ledger.state())
         .await

@@ -31,6 +31,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
         ..Selection::default()
     };
     let mut run = super::open_run(session, &format!("deploy run {name}")).await?;
+    super::contracts::gate(session, run.opened.ledger.state())?;
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, &AutoApprove).await?;
     super::finish(session, &outcome)
 }

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::status::{LedgerState, Resource, StepRecord, StepStatus};
+use crate::status::{Contracts, LedgerState, Resource, StepRecord, StepStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -38,6 +38,10 @@ pub enum AuditEvent {
         previous_command: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         previous_host: Option<String>,
+    },
+    /// Contract versions shipped by a deploy (added to those shipped before).
+    ContractsShipped {
+        versions: Contracts,
     },
     /// The ledger was moved (from the flat layout of an older release, or between backends).
     Migrated {
@@ -111,6 +115,7 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
                 state.retired.extend(gone);
                 state.steps.clear();
             }
+            AuditEvent::ContractsShipped { versions } => state.ship_contracts(versions),
             AuditEvent::LockTakenOver { .. } | AuditEvent::Migrated { .. } => {}
         }
         state.updated_at = Some(e.at);

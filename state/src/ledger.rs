@@ -12,7 +12,7 @@ use crate::error::LedgerError;
 use crate::identity::DeploymentId;
 use crate::journal::{self, Level};
 use crate::lock::LockHolder;
-use crate::status::{LedgerState, Resource, SCHEMA_VERSION, StepRecord, StepStatus};
+use crate::status::{Contracts, LedgerState, Resource, SCHEMA_VERSION, StepRecord, StepStatus};
 
 pub const STATE_FILE: &str = "state.json";
 pub const AUDIT_FILE: &str = "checkpoints.log";
@@ -215,6 +215,19 @@ impl Ledger {
         self.state.destroyed_by = None;
         self.save()?;
         self.audit(AuditEvent::ResourceRecorded { resource })
+    }
+
+    /// Records contract versions a deploy shipped (nothing is written when all were known).
+    pub fn ship_contracts(&mut self, versions: &Contracts) -> Result<(), LedgerError> {
+        let before = self.state.contracts.clone();
+        self.state.ship_contracts(versions);
+        if self.state.contracts == before {
+            return Ok(());
+        }
+        self.save()?;
+        self.audit(AuditEvent::ContractsShipped {
+            versions: versions.clone(),
+        })
     }
 
     /// Drops a resource from the inventory because it was deleted; it is remembered as retired.

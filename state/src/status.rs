@@ -137,6 +137,9 @@ pub struct LogCounts {
     pub warnings: u64,
 }
 
+/// Shipped contract versions: event type → version number → SHA-256 of its schema file.
+pub type Contracts = BTreeMap<String, BTreeMap<u32, String>>;
+
 /// The machine-readable source of truth, `state.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LedgerState {
@@ -166,6 +169,10 @@ pub struct LedgerState {
     pub retired: Vec<Resource>,
     #[serde(default)]
     pub log_counts: LogCounts,
+    /// The contract versions this deployment has shipped: event type → version → SHA-256 of
+    /// the schema file. Shipped versions are immutable.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contracts: Contracts,
     /// The command that last changed the ledger (`deploy all`, `deploy destroy`).
     #[serde(default)]
     pub updated_by: Option<String>,
@@ -185,6 +192,7 @@ impl Default for LedgerState {
             destroyed_by: None,
             retired: Vec::new(),
             log_counts: LogCounts::default(),
+            contracts: Contracts::new(),
             updated_by: None,
             updated_at: None,
         }
@@ -192,6 +200,16 @@ impl Default for LedgerState {
 }
 
 impl LedgerState {
+    /// Adds shipped versions; a version shipped before keeps its first hash.
+    pub fn ship_contracts(&mut self, versions: &Contracts) {
+        for (event, shipped) in versions {
+            let known = self.contracts.entry(event.clone()).or_default();
+            for (n, sha) in shipped {
+                known.entry(*n).or_insert_with(|| sha.clone());
+            }
+        }
+    }
+
     pub fn step(&self, name: &str) -> StepRecord {
         self.steps.get(name).cloned().unwrap_or_default()
     }

@@ -170,9 +170,11 @@ async fn archives_of(aws: &AwsClients, buses: &[String]) -> Result<Vec<Resource>
 
 /// Whether the inventory records `r` (same kind and name).
 pub fn in_inventory(inventory: &[Resource], r: &Resource) -> bool {
+    // A route's consumer queue is a queue to the APIs.
+    let kind = |k: &str| if k == "consumer-queue" { "queue" } else { k }.to_string();
     inventory
         .iter()
-        .any(|o| o.kind == r.kind && o.name == r.name)
+        .any(|o| kind(&o.kind) == kind(&r.kind) && o.name == r.name)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod checks;
+pub mod contracts;
 pub mod deploy;
 pub mod discover;
 pub mod emulator;
@@ -16,6 +17,7 @@ pub mod live;
 pub mod ownership;
 pub mod package;
 pub mod pipeline;
+pub mod replay;
 pub mod teardown;
 pub mod terraform;
 pub mod tools;

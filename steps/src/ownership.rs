@@ -41,6 +41,9 @@ pub fn named_resources(config: &Config) -> Vec<Resource> {
     }
     out.push(Resource::new("archive", &config.eventbus.archive_name, ""));
     out.push(Resource::new("queue", &config.dlq.name, ""));
+    for q in config.consumer_queues() {
+        out.push(Resource::new("consumer-queue", &q, ""));
+    }
     for role in config.role_names() {
         out.push(Resource::new("role", &role, ""));
     }

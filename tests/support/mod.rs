@@ -23,6 +23,8 @@ pub struct TestContext {
     pub endpoint: Option<String>,
     pub extra_config: String,
     pub terraform_binary: Option<String>,
+    /// Where `schemas/` and `examples/` are: the repository's, or a copy of the test's own.
+    pub contracts_root: PathBuf,
     env: Vec<(String, String)>,
 }
 
@@ -59,6 +61,7 @@ impl TestContext {
             endpoint,
             extra_config: String::new(),
             terraform_binary: None,
+            contracts_root: repo_root(),
             env: vec![
                 ("AWS_ACCESS_KEY_ID".into(), "test".into()),
                 ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
@@ -117,10 +120,37 @@ impl TestContext {
         self.path().join("deploy.toml")
     }
 
+    /// Replaces what `config` appended, and rewrites the file.
+    pub fn replace_config(mut self, extra: &str) -> Self {
+        self.extra_config = format!("{extra}\n");
+        self.write_config();
+        self
+    }
+
     /// Appends TOML to the generated configuration.
     pub fn config(mut self, extra: &str) -> Self {
         self.extra_config.push_str(extra);
         self.extra_config.push('\n');
+        self.write_config();
+        self
+    }
+
+    /// Schemas and examples of the test's own: a copy of the repository's in the project
+    /// directory, which the test may then change.
+    pub fn own_contracts(mut self) -> Self {
+        for dir in ["schemas", "examples"] {
+            for entry in walkdir::WalkDir::new(repo_root().join(dir)) {
+                let entry = entry.unwrap();
+                let rel = entry.path().strip_prefix(repo_root()).unwrap();
+                let to = self.path().join(rel);
+                if entry.file_type().is_dir() {
+                    std::fs::create_dir_all(&to).unwrap();
+                } else {
+                    std::fs::copy(entry.path(), &to).unwrap();
+                }
+            }
+        }
+        self.contracts_root = self.path().to_path_buf();
         self.write_config();
         self
     }
@@ -135,6 +165,7 @@ impl TestContext {
             region: self.region.clone(),
             endpoint: self.endpoint.clone(),
             extra_config: self.extra_config.clone(),
+            contracts_root: self.contracts_root.clone(),
             terraform_binary: None,
             env: self
                 .env
@@ -188,7 +219,7 @@ impl TestContext {
         let mut text = format!(
             "[project]\nname = \"{project}\"\nenvironment = \"{}\"\nregion = \"{region}\"\n\n\
              [retry]\ninitial_delay_ms = 50\nmax_delay_seconds = 1\nmax_elapsed_seconds = 20\n\n\
-             [schemas]\nregistry = false\ndir = \"{root}/schemas\"\nexamples_dir = \"{root}/examples\"\n\n\
+             [schemas]\nregistry = false\ndir = \"{contracts}/schemas\"\nexamples_dir = \"{contracts}/examples\"\n\n\
              [terraform]\ndir = \"{root}/terraform\"\n{binary}\n\
              [lambdas.event-logger]\nsource = \"{root}/lambdas/event-logger\"\n\n\
              [lambdas.dead-letter-processor]\nsource = \"{root}/lambdas/dead-letter-processor\"\n\n",
@@ -196,6 +227,7 @@ impl TestContext {
             project = self.project,
             region = self.region,
             root = root.display(),
+            contracts = self.contracts_root.display(),
             binary = self
                 .terraform_binary
                 .as_ref()
@@ -206,6 +238,9 @@ impl TestContext {
             text.push_str(&format!("[aws]\nendpoint_url = \"{e}\"\n\n"));
         }
         text.push_str(&self.extra_config);
+        // The checked-in hub, as a project made by `deploy init` has it.
+        text.push('\n');
+        text.push_str(deploy_config::starter_hub());
         std::fs::write(self.config_path(), text).unwrap();
     }
 
@@ -216,7 +251,12 @@ impl TestContext {
 
     /// The same, as a plain `std::process::Command` (to spawn and signal it).
     pub fn std_command(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("deploy"));
+        self.command_of(&assert_cmd::cargo::cargo_bin("deploy"))
+    }
+
+    /// Another `deploy` binary (an older release), run the same way.
+    pub fn command_of(&self, program: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
         cmd.current_dir(self.path());
         for var in [
             "DEPLOY_ENVIRONMENT",

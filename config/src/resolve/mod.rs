@@ -10,8 +10,10 @@ use crate::model::*;
 use crate::raw::*;
 use crate::validate as v;
 
+mod hub;
 mod state;
 mod values;
+
 mod warnings;
 
 /// Values that beat the file: environment variables and command-line flags.
@@ -130,6 +132,8 @@ impl Resolver<'_> {
             examples_dir: self.path_or(raw.schemas.examples_dir.as_deref(), "examples"),
         };
         let lambdas = self.lambdas(&raw, &env)?;
+        let (events, mut routes) = self.hub(&raw, &env, &project.region, &lambdas)?;
+        self.lambda_rules(&raw, &env, &lambdas, &mut routes)?;
         let terraform = self.terraform(&raw.terraform)?;
         let aws = self.aws(&raw.aws)?;
         let iam = self.iam(&raw.iam)?;
@@ -149,7 +153,8 @@ impl Resolver<'_> {
         } else {
             "the default"
         };
-        let warnings = self.warnings(&raw, &project, env_source);
+        let route_keys: Vec<String> = routes.iter().map(|r| r.key.clone()).collect();
+        let warnings = self.warnings(&raw, &project, env_source, &route_keys);
         Ok(Config {
             path: self.src.path.to_path_buf(),
             base_dir: self.base_dir.clone(),
@@ -158,6 +163,8 @@ impl Resolver<'_> {
             dlq,
             schemas,
             lambdas,
+            events,
+            routes,
             terraform,
             aws,
             iam,
@@ -251,12 +258,6 @@ impl Resolver<'_> {
                     "lower-case letters, digits and '-', starting with a letter",
                 ));
             }
-            let default_rule =
-                (key == "event-logger").then(|| format!("{env}-all-events-to-logger"));
-            let rule = match &l.rule {
-                Some(r) => Some(self.check_value(&k("rule"), r, |s: &String| v::rule_name(s))?),
-                None => default_rule,
-            };
             out.push(Lambda {
                 key: key.to_string(),
                 source: self.path_or(l.source.as_deref(), &format!("lambdas/{key}")),
@@ -270,13 +271,64 @@ impl Resolver<'_> {
                 handler: l.handler.clone().unwrap_or_else(|| "index.handler".into()),
                 memory_mb: self.int_in(&k("memory"), &l.memory, 256, 128, 10240)?,
                 timeout_seconds: self.int_in(&k("timeout"), &l.timeout, 30, 1, 900)?,
-                rule,
                 dead_letter_queue: l
                     .dead_letter_queue
                     .unwrap_or(key == "dead-letter-processor"),
             });
         }
         Ok(out)
+    }
+
+    /// `[lambdas.<key>] rule` (the earlier way to wire a function): the route it names (by key,
+    /// or by its rule name) gets the function as a target.
+    fn lambda_rules(
+        &self,
+        raw: &RawConfig,
+        env: &str,
+        lambdas: &[Lambda],
+        routes: &mut [crate::hub::Route],
+    ) -> Result<(), ConfigError> {
+        for l in lambdas {
+            let Some(rule) = raw
+                .lambdas
+                .get(&l.key)
+                .and_then(|r| r.get_ref().rule.as_ref())
+            else {
+                continue;
+            };
+            let name = rule.get_ref();
+            let key = name.strip_prefix(&format!("{env}-")).unwrap_or(name);
+            // By key, by rule name, or by a rule name of another environment (warned about).
+            let Some(route) = routes.iter_mut().find(|r| {
+                r.key == key || &r.rule_name == name || name.ends_with(&format!("-{}", r.key))
+            }) else {
+                return Err(ConfigError::invalid(
+                    &self.src,
+                    Some(rule.span()),
+                    &format!("lambdas.{}.rule", l.key),
+                    format!("`{name}` is not a route of this hub"),
+                    routes
+                        .iter()
+                        .map(|r| r.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ));
+            };
+            let wired = route.targets.iter().any(
+                |t| matches!(&t.kind, crate::hub::TargetKind::Lambda { key } if key == &l.key),
+            );
+            if !wired {
+                route.targets.push(crate::hub::Target {
+                    id: l.key.clone(),
+                    kind: crate::hub::TargetKind::Lambda { key: l.key.clone() },
+                    retry_attempts: None,
+                    max_event_age_seconds: None,
+                    dead_letter: true,
+                    input_transformer: None,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn terraform(&self, raw: &RawTerraform) -> Result<Terraform, ConfigError> {

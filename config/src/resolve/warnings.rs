@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::Resolver;
 use super::state::default_prefix;
 use crate::error::Position;
-use crate::model::{Project, RULE_SUFFIXES};
+use crate::model::Project;
 use crate::raw::{RawConfig, S};
 use crate::validate as v;
 
@@ -29,6 +29,7 @@ impl Resolver<'_> {
         raw: &RawConfig,
         project: &Project,
         env_source: &str,
+        route_keys: &[String],
     ) -> Vec<String> {
         let env = project.environment.as_str();
         let mut out = Vec::new();
@@ -81,9 +82,8 @@ impl Resolver<'_> {
             if key == "event-logger" {
                 dashed(&k("rule"), &l.rule, "all-events-to-logger", Fix::Remove);
             } else if let Some(suffix) = l.rule.as_ref().and_then(|r| {
-                RULE_SUFFIXES
+                route_keys
                     .iter()
-                    .copied()
                     .find(|s| r.get_ref().ends_with(&format!("-{s}")))
             }) {
                 dashed(&k("rule"), &l.rule, suffix, Fix::SetTo);

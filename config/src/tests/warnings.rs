@@ -4,7 +4,8 @@ use std::path::Path;
 
 use super::*;
 
-fn in_environment(env: &str, text: &str) -> Config {
+fn in_environment(env: &str, text: impl AsRef<str>) -> Config {
+    let text = text.as_ref();
     let o = Overrides {
         environment: Some(env.into()),
         ..Overrides::default()
@@ -54,7 +55,9 @@ rule = "dev-user-registered-to-welcome"
 
 [state]
 prefix = "hub/dev"
-"#,
+"#
+        .to_string()
+            + crate::starter_hub(),
     );
     let w = c.warnings.join("\n");
     for expected in [

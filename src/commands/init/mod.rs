@@ -69,7 +69,9 @@ pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
             .map_err(|e| CliError::failed(format!("cannot back up {}: {e}", path.display())))?;
         printer.info(&format!("backed up the old file to {}", backup.display()));
     }
-    let text = render(&answers)?;
+    // The project's settings, then the hub it starts with: the checked-in event types and
+    // routes, to edit.
+    let text = format!("{}\n{}", render(&answers)?, deploy_config::starter_hub());
     // What we write must load: check before it lands.
     deploy_config::parse(&path, &text, &Overrides::default())?;
     std::fs::write(&path, text)

@@ -14,12 +14,14 @@ use crate::engine::{ErrorClass, StepError, classify_text};
 mod counting;
 mod profiles;
 mod retry;
+mod targets;
 
 pub use counting::Attempts;
 use counting::CountAttempts;
 
 pub use profiles::{known_profiles, profile_problem};
 pub use retry::DroppedConnections;
+pub use targets::rule_targets;
 
 /// Attempts of one AWS call before its error reaches the step (which has its own retries).
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -37,6 +39,7 @@ pub struct AwsClients {
     pub lambda: aws_sdk_lambda::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub sfn: aws_sdk_sfn::Client,
     /// Every call and attempt of these clients (retries are the difference).
     pub attempts: Arc<Attempts>,
 }
@@ -103,6 +106,7 @@ impl AwsClients {
             lambda: client!(aws_sdk_lambda, &sdk, n),
             logs: client!(aws_sdk_cloudwatchlogs, &sdk, n),
             tagging: client!(aws_sdk_resourcegroupstagging, &sdk, n),
+            sfn: client!(aws_sdk_sfn, &sdk, n),
             attempts: n,
             sdk,
         }

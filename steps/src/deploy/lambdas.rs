@@ -72,7 +72,7 @@ impl Step for Lambdas {
                 .text(&format!("package/{}", lambda.key), &package.sha256_hex())
                 .json(
                     &format!("function/{}", lambda.key),
-                    &FunctionSettings::of(lambda),
+                    &FunctionSettings::of(lambda, &env.config),
                 );
         }
         Ok(outputs::fingerprint_outputs(
@@ -113,19 +113,29 @@ struct FunctionSettings<'a> {
     handler: &'a str,
     memory_mb: u32,
     timeout_seconds: u32,
-    rule: Option<&'a str>,
+    /// The routes that deliver to it: rule, target id, dead-letter and retry settings.
+    routes: Vec<(&'a str, &'a deploy_config::Target)>,
     dead_letter_queue: bool,
 }
 
 impl<'a> FunctionSettings<'a> {
-    fn of(l: &'a Lambda) -> Self {
+    fn of(l: &'a Lambda, config: &'a deploy_config::Config) -> Self {
         FunctionSettings {
             function_name: &l.function_name,
             runtime: &l.runtime,
             handler: &l.handler,
             memory_mb: l.memory_mb,
             timeout_seconds: l.timeout_seconds,
-            rule: l.rule.as_deref(),
+            routes: config
+                .lambda_routes(&l.key)
+                .into_iter()
+                .flat_map(|r| {
+                    r.targets
+                        .iter()
+                        .filter(|t| matches!(&t.kind, deploy_config::TargetKind::Lambda { key } if key == &l.key))
+                        .map(move |t| (r.rule_name.as_str(), t))
+                })
+                .collect(),
             dead_letter_queue: l.dead_letter_queue,
         }
     }
@@ -186,8 +196,22 @@ async fn deploy_one(
     let tags = crate::ownership::ownership_tags(ctx.config());
     function::tag(&aws.lambda, &deployed.arn, &tags).await?;
     function::tagged_log_group(&aws.logs, name, &tags).await?;
-    if let Some(rule) = &lambda.rule {
-        wire_rule(ctx, aws, infra, lambda, rule, &deployed.arn).await?;
+    let config = ctx.config().clone();
+    for route in config.lambda_routes(&lambda.key) {
+        for target in route.targets.iter().filter(
+            |t| matches!(&t.kind, deploy_config::TargetKind::Lambda { key } if key == &lambda.key),
+        ) {
+            wire_rule(
+                ctx,
+                aws,
+                infra,
+                lambda,
+                &route.rule_name,
+                target,
+                &deployed.arn,
+            )
+            .await?;
+        }
     }
     if lambda.dead_letter_queue {
         let tags = crate::ownership::ownership_tags(ctx.config());
@@ -224,6 +248,7 @@ async fn wire_rule(
     infra: &InfraOutputs,
     lambda: &Lambda,
     rule: &str,
+    target: &deploy_config::Target,
     function_arn: &str,
 ) -> Result<(), StepError> {
     let name = lambda.function_name.as_str();
@@ -245,23 +270,28 @@ async fn wire_rule(
             .with("function", name)
             .with("source_arn", rule_arn),
     )?;
+    let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
     let wired = wiring::ensure_target(
         &aws.events,
         &infra.bus_name,
         rule,
-        &lambda.key,
-        function_arn,
-        &infra.dlq_arn,
+        &wiring::Wanted {
+            id: &target.id,
+            arn: function_arn,
+            dlq_arn: dlq,
+            retry_attempts: target.retry_attempts,
+            max_event_age_seconds: target.max_event_age_seconds,
+        },
     )
     .await?;
     ctx.info(&format!(
         "{name}: target `{}` of rule {rule} {} (dead-letter queue {})",
-        lambda.key,
+        target.id,
         describe(wired),
-        infra.dlq_arn
+        dlq.unwrap_or("none")
     ));
     ctx.record(
-        Resource::new("target", &lambda.key, STEP)
+        Resource::new("target", &target.id, STEP)
             .with_arn(function_arn)
             .with("rule", rule)
             .with("bus", &infra.bus_name),

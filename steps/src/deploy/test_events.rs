@@ -4,8 +4,9 @@
 //! 2. a routing probe (temporary rule and queue matching a unique marker) is set up;
 //! 3. the examples and the probe event are published to the deployed bus;
 //! 4. the probe event must arrive in the probe queue; the probe is then always deleted;
-//! 5. for every published event, the logger's `EVENT_RECEIVED` line must carry its id;
-//! 6. live health: bus, rules, functions, logger target, DLQ depth.
+//! 5. every route is proven: each example its pattern matches must arrive at each of its
+//!    targets (a function's log, a queue, a state machine's executions, another bus);
+//! 6. live health: every owned resource, with the same checks as `status --live`.
 //!
 //! Every check goes to `test-results.json` in the ledger directory; any failed check fails the
 //! step. Nothing is reported as passed that was not observed.
@@ -14,9 +15,11 @@ mod deliver;
 pub mod examples;
 pub mod health;
 pub mod logs;
+mod pattern;
 pub mod probe;
 pub mod publish;
 pub mod results;
+mod routes;
 
 use std::time::{Duration, Instant};
 
@@ -62,7 +65,7 @@ impl Step for TestEvents {
             .map_err(|e| io("schemas", e))?
             .files("examples", &c.schemas.examples_dir, &[".json"])
             .map_err(|e| io("examples", e))?
-            .json("rules", &c.rule_names())
+            .json("routes", &c.routes)
             .json("lambdas", &c.lambdas))
     }
 
@@ -75,20 +78,15 @@ impl Step for TestEvents {
         let mut checks = Vec::new();
 
         let t = Instant::now();
-        let validated = examples::load_schemas(&config.schemas.dir).and_then(|schemas| {
-            Ok((
-                schemas.len(),
-                examples::load_examples(&config.schemas.examples_dir, &schemas)?,
-            ))
-        });
+        let validated = examples::load(config);
         let examples = match validated {
-            Ok((n_schemas, examples)) => {
+            Ok((examples, n_versions)) => {
                 checks.push(Check::timed(
                     "examples valid",
                     t,
                     true,
                     format!(
-                        "{} examples valid against {n_schemas} schemas",
+                        "{} examples valid against their contract versions ({n_versions} versions)",
                         examples.len()
                     ),
                 ));
@@ -123,10 +121,27 @@ impl Step for TestEvents {
             })
             .collect();
         let mut probe = probe::Probe::new(&config.project.environment, &infra.bus_name);
-        let outcome = deliver::exercise(ctx, aws, &infra, &mut probe, outgoing, &mut checks).await;
+        let bus_probes = match routes::bus_probes(ctx, aws, config, &outgoing).await {
+            Ok(p) => p,
+            Err(e) => {
+                checks.push(Check::timed(
+                    "bus probes",
+                    Instant::now(),
+                    false,
+                    e.message.clone(),
+                ));
+                Default::default()
+            }
+        };
+        let outcome =
+            deliver::exercise(ctx, aws, &infra, &mut probe, outgoing.clone(), &mut checks).await;
 
         // Always remove the probe, whatever happened above.
         let t = Instant::now();
+        let published = match &outcome {
+            Ok(p) => p.clone(),
+            Err(_) => Vec::new(),
+        };
         let cleanup = tokio::time::timeout(
             CLEANUP_TIMEOUT,
             probe::remove(ctx, aws, &infra.bus_name, &probe.name),
@@ -145,8 +160,25 @@ impl Step for TestEvents {
         checks.push(check);
         report(ctx, checks.last());
 
-        let published = match outcome {
-            Ok(p) => p,
+        // Then every route's targets; the probes on other buses go whatever the outcome.
+        let mut sent = outgoing.clone();
+        sent.push(probe.event());
+        let sent_to = routes::Sent {
+            outgoing: &sent,
+            published: &published,
+            probes: &bus_probes,
+            since_ms,
+        };
+        let records = routes::prove(ctx, aws, config, &sent_to, &mut checks).await;
+        for p in bus_probes.values() {
+            if let Err(e) = probe::remove(ctx, aws, &p.bus, &p.name).await {
+                ctx.warn(&format!("could not remove the probe on {}: {e}", p.bus));
+            }
+        }
+        let records = records?;
+
+        match outcome {
+            Ok(_) => {}
             Err(e) => {
                 checks.push(Check::timed(
                     "publish",
@@ -159,10 +191,7 @@ impl Step for TestEvents {
             }
         };
 
-        let records =
-            deliver::logger_check(ctx, aws, &infra, &published, since_ms, &mut checks).await?;
-
-        for c in health::checks(aws, config, &infra).await {
+        for c in health::checks(env, aws, ctx.state()).await {
             checks.push(c);
             report(ctx, checks.last());
         }
@@ -170,7 +199,7 @@ impl Step for TestEvents {
         let results = finish(ctx, &infra.bus_name, started_at, checks, records)?;
         if results.passed {
             ctx.info(&format!(
-                "all {} checks passed; {} events received by the logger",
+                "all {} checks passed; {} events published, every route proven",
                 results.checks.len(),
                 results.events.len()
             ));
@@ -213,7 +242,7 @@ fn hint(results: &Results) -> String {
     let unwired = results
         .failed()
         .iter()
-        .any(|c| c.name.starts_with("health:") && c.name.ends_with(" target"));
+        .any(|c| c.name.starts_with("route ") && c.name.contains("-> lambda"));
     if unwired {
         "a function is not wired to its rule: `deploy run lambdas` restores it; details in \
          test-results.json in the ledger directory"

@@ -95,6 +95,11 @@ impl Expected {
                 _ => None,
             };
             if let Some((k, w)) = want {
+                // A queue is the dead-letter queue or a route's consumer queue.
+                if k == "queue" {
+                    out.by_resource
+                        .insert(("consumer-queue".to_string(), name.clone()), w.clone());
+                }
                 out.by_resource.insert((k.to_string(), name), w);
             }
         }

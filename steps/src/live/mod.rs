@@ -178,7 +178,7 @@ async fn drift(aws: &AwsClients, r: &Resource, want: Option<&Want>, h: &Health) 
             }
         }
         (
-            "queue",
+            "queue" | "consumer-queue",
             Some(Want::Queue {
                 retention_seconds: Some(want),
             }),
@@ -267,15 +267,9 @@ async fn exists_and_health(aws: &AwsClients, r: &Resource) -> Health {
             })
         }
         "target" => {
-            let res = aws
-                .events
-                .list_targets_by_rule()
-                .rule(attr(r, "rule"))
-                .event_bus_name(bus(r))
-                .send()
-                .await;
+            let res = crate::aws::rule_targets(&aws.events, attr(r, "rule"), bus(r)).await;
             let mut h = from_result(r, res, |o| {
-                let found = o.targets().iter().any(|t| t.id() == r.name);
+                let found = o.iter().any(|t| t.id() == r.name);
                 (
                     found,
                     if found {
@@ -290,7 +284,7 @@ async fn exists_and_health(aws: &AwsClients, r: &Resource) -> Health {
             }
             h
         }
-        "queue" | "probe-queue" => queue(aws, r).await,
+        "queue" | "probe-queue" | "consumer-queue" => queue(aws, r).await,
         "role" => from_result(
             r,
             aws.iam.get_role().role_name(&r.name).send().await,
@@ -430,7 +424,8 @@ async fn queue(aws: &AwsClients, r: &Resource) -> Health {
         return h;
     };
     h.depth = Some(n);
-    if n == 0 || r.kind == "probe-queue" {
+    // Only the dead-letter queue's messages are events lost; a consumer's inbox holds work.
+    if n == 0 || r.kind != "queue" {
         h.detail = format!("{n} messages waiting");
         return h;
     }

@@ -101,29 +101,11 @@ fn order(kind: &str) -> u8 {
 /// Removes every target of a rule (all pages).
 async fn empty(aws: &AwsClients, rule: &Resource) -> Result<(), StepError> {
     let bus = rule.attributes.get("bus").cloned().unwrap_or_default();
-    let mut ids = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .events
-            .list_targets_by_rule()
-            .rule(&rule.name)
-            .event_bus_name(&bus)
-            .set_next_token(token.take())
-            .send()
-            .await;
-        match page {
-            Ok(p) => {
-                ids.extend(p.targets().iter().map(|t| t.id().to_string()));
-                match p.next_token() {
-                    Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                    _ => break,
-                }
-            }
-            Err(e) if crate::aws::is_not_found(&e) => return Ok(()),
-            Err(e) => return Err(sdk_error("events:ListTargetsByRule", e)),
-        }
-    }
+    let ids: Vec<String> = match crate::aws::rule_targets(&aws.events, &rule.name, &bus).await {
+        Ok(targets) => targets.iter().map(|t| t.id().to_string()).collect(),
+        Err(e) if crate::aws::is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(sdk_error("events:ListTargetsByRule", e)),
+    };
     for chunk in ids.chunks(10) {
         let r = aws
             .events

@@ -22,8 +22,9 @@ pub const OUTPUTS_READ: &[&str] = &[
     "archive_arn",
     "rule_names",
     "rule_arns",
-    "logger_rule_name",
-    "logger_rule_arn",
+    "consumer_queue_urls",
+    "consumer_queue_arns",
+    "targets",
     "role_names",
     "schema_registry_name",
 ];
@@ -36,6 +37,8 @@ pub const KINDS: &[&str] = &[
     "event-bus",
     "rule",
     "queue",
+    "consumer-queue",
+    "target",
     "role",
     "archive",
     "schema-registry",
@@ -165,6 +168,26 @@ impl Outputs {
         }
         if let Some(name) = self.str("schema_registry_name") {
             out.push(Resource::new("schema-registry", name, step));
+        }
+        // Queues routes deliver to, and the targets Terraform made on the routes' rules.
+        let queue_arns = self.map("consumer_queue_arns");
+        for (name, url) in self.map("consumer_queue_urls") {
+            let mut r = Resource::new("consumer-queue", &name, step).with("url", url);
+            if let Some(arn) = queue_arns.get(&name) {
+                r = r.with_arn(arn.clone());
+            }
+            out.push(r);
+        }
+        for (key, arn) in self.map("targets") {
+            let Some((rule, id)) = key.rsplit_once('/') else {
+                continue;
+            };
+            out.push(
+                Resource::new("target", id, step)
+                    .with_arn(arn)
+                    .with("rule", rule)
+                    .with("bus", bus.clone()),
+            );
         }
         out
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use deploy_config::Config;
+use deploy_config::{Config, Route, TargetKind};
 use serde::Serialize;
 
 /// Every variable `deploy` writes; the field names are the HCL variable names.
@@ -16,36 +16,166 @@ pub struct TfVars {
     pub archive_retention_days: u32,
     pub enable_schema_registry: bool,
     pub schema_registry_name: String,
-    /// Absolute, so the copy of the stack in the ledger finds the schemas.
-    pub schemas_dir: String,
+    /// The contract versions the registry receives (empty when it is off).
+    pub schemas: BTreeMap<String, TfSchema>,
     pub dlq_name: String,
     pub dlq_retention_seconds: u64,
     pub tags: BTreeMap<String, String>,
+    /// The routes (their rules, and the targets Terraform makes), by route key.
+    pub routes: BTreeMap<String, TfRoute>,
+    /// Queues routes deliver to that the deployment creates: key -> name.
+    pub consumer_queues: BTreeMap<String, String>,
+}
+
+/// An event type in the registry: its schema name and its versions (number → absolute path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TfSchema {
+    pub name: String,
+    pub versions: BTreeMap<String, String>,
+}
+
+/// `audio-uploaded` → `AudioUploaded`.
+fn registry_name(event: &str) -> String {
+    event
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The versions on disk of each event type (absolute paths, so the copy of the stack in the
+/// ledger finds them). An event type whose layout is broken is left out: the contracts check
+/// refuses to deploy it before terraform runs.
+fn schemas(config: &Config) -> BTreeMap<String, TfSchema> {
+    let dir = if config.schemas.dir.is_absolute() {
+        config.schemas.dir.clone()
+    } else {
+        config.base_dir.join(&config.schemas.dir)
+    };
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let mut out = BTreeMap::new();
+    for e in &config.events {
+        let Ok(found) = deploy_contracts::catalog::load(&dir, &[e.key.as_str()]) else {
+            continue;
+        };
+        for c in found {
+            let versions = c
+                .versions
+                .iter()
+                .map(|v| (v.number.to_string(), v.file.display().to_string()))
+                .collect();
+            out.insert(
+                c.event.clone(),
+                TfSchema {
+                    name: registry_name(&c.event),
+                    versions,
+                },
+            );
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TfRoute {
+    pub rule_name: String,
+    pub description: String,
+    pub pattern: String,
+    pub targets: Vec<TfTarget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TfTarget {
+    pub id: String,
+    pub kind: &'static str,
+    pub queue_key: Option<String>,
+    pub arn: Option<String>,
+    pub retry_attempts: Option<u32>,
+    pub max_event_age_seconds: Option<u32>,
+    pub dead_letter: bool,
+    pub input_paths: Option<BTreeMap<String, String>>,
+    pub input_template: Option<String>,
+}
+
+impl TfRoute {
+    /// A route as Terraform makes it: functions are left to the lambdas step.
+    fn of(r: &Route) -> TfRoute {
+        let targets = r
+            .targets
+            .iter()
+            .filter_map(|t| {
+                let (queue_key, arn) = match &t.kind {
+                    TargetKind::Lambda { .. } => return None,
+                    TargetKind::Sqs { key, .. } => (Some(key.clone()), None),
+                    TargetKind::SqsArn { arn }
+                    | TargetKind::StateMachineArn { arn }
+                    | TargetKind::BusArn { arn } => (None, Some(arn.clone())),
+                };
+                Some(TfTarget {
+                    id: t.id.clone(),
+                    kind: t.kind.as_str(),
+                    queue_key,
+                    arn,
+                    retry_attempts: t.retry_attempts,
+                    max_event_age_seconds: t.max_event_age_seconds,
+                    dead_letter: t.dead_letter,
+                    input_paths: t.input_transformer.as_ref().map(|i| i.input_paths.clone()),
+                    input_template: t
+                        .input_transformer
+                        .as_ref()
+                        .map(|i| i.input_template.clone()),
+                })
+            })
+            .collect();
+        TfRoute {
+            rule_name: r.rule_name.clone(),
+            description: r.description.clone(),
+            pattern: r.pattern.clone(),
+            targets,
+        }
+    }
 }
 
 pub const FILE_NAME: &str = "terraform.tfvars.json";
 
 impl TfVars {
     pub fn from_config(config: &Config) -> Self {
-        let schemas_dir = if config.schemas.dir.is_absolute() {
-            config.schemas.dir.clone()
-        } else {
-            config.base_dir.join(&config.schemas.dir)
-        };
-        let schemas_dir = std::path::absolute(&schemas_dir).unwrap_or(schemas_dir);
+        // The emulators do not serve the Schemas API: off in local mode.
+        let registry = config.schemas.registry && !config.local;
         TfVars {
             project_name: config.project.name.clone(),
             environment: config.project.environment.clone(),
             region: config.project.region.clone(),
             event_bus_name: config.eventbus.name.clone(),
             archive_retention_days: config.eventbus.archive_retention_days,
-            // The emulators do not serve the Schemas API: off in local mode.
-            enable_schema_registry: config.schemas.registry && !config.local,
+            enable_schema_registry: registry,
             schema_registry_name: config.schemas.registry_name.clone(),
-            schemas_dir: schemas_dir.display().to_string(),
+            schemas: if registry {
+                schemas(config)
+            } else {
+                BTreeMap::new()
+            },
             dlq_name: config.dlq.name.clone(),
             dlq_retention_seconds: u64::from(config.dlq.retention_days) * 86_400,
             tags: BTreeMap::new(),
+            routes: config
+                .routes
+                .iter()
+                .map(|r| (r.key.clone(), TfRoute::of(r)))
+                .collect(),
+            consumer_queues: config
+                .routes
+                .iter()
+                .flat_map(|r| &r.targets)
+                .filter_map(|t| match &t.kind {
+                    TargetKind::Sqs { key, queue_name } => Some((key.clone(), queue_name.clone())),
+                    _ => None,
+                })
+                .collect(),
         }
     }
 
@@ -78,7 +208,6 @@ mod tests {
         assert_eq!(v.archive_retention_days, 3);
         assert_eq!(v.dlq_retention_seconds, 2 * 86_400);
         assert!(v.enable_schema_registry);
-        assert_eq!(v.schemas_dir, "/p/schemas");
         let json: serde_json::Value = serde_json::from_slice(&v.to_json()).unwrap();
         assert_eq!(json["event_bus_name"], v.event_bus_name.as_str());
         assert_eq!(json["tags"], serde_json::json!({}));
@@ -89,6 +218,32 @@ mod tests {
         };
         let json: serde_json::Value = serde_json::from_slice(&tricky.to_json()).unwrap();
         assert_eq!(json["project_name"], "a\"b}\n${x}");
+    }
+
+    #[test]
+    fn the_registry_gets_every_version_of_every_event_type() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in [
+            "audio-uploaded/v1.json",
+            "audio-uploaded/v2.json",
+            "user-registered/v1.json",
+        ] {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "{}").unwrap();
+        }
+        let c = config(&format!(
+            "[schemas]\nregistry = true\ndir = \"{}\"\n\
+             [events.audio-uploaded]\nsource = \"s\"\ndetail_type = \"A\"\n\
+             [events.user-registered]\nsource = \"s\"\ndetail_type = \"U\"\n",
+            dir.path().display()
+        ));
+        let v = TfVars::from_config(&c);
+        let audio = &v.schemas["audio-uploaded"];
+        assert_eq!(audio.name, "AudioUploaded");
+        assert_eq!(audio.versions.len(), 2);
+        assert!(audio.versions["2"].ends_with("audio-uploaded/v2.json"));
+        assert_eq!(v.schemas["user-registered"].name, "UserRegistered");
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Step for Infrastructure {
             .text(crate::engine::TARGET_COMPONENT, &env.target);
         if vars.enable_schema_registry {
             fp = fp
-                .files("schemas", &config.schemas.dir, &[".schema.json"])
+                .files("schemas", &config.schemas.dir, &[".json"])
                 .map_err(|e| read_err(&config.schemas.dir, e))?;
         }
         Ok(fp)

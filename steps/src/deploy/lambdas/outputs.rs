@@ -15,22 +15,18 @@ pub struct InfraOutputs {
     pub processor_role_arn: String,
     pub dlq_url: String,
     pub dlq_arn: String,
-    pub logger_rule_name: String,
-    pub logger_rule_arn: String,
     pub rule_names: Vec<String>,
     /// Rule name → rule ARN.
     pub rule_arns: BTreeMap<String, String>,
 }
 
 /// The keys read, in the order they are fingerprinted.
-const USED: [&str; 9] = [
+const USED: [&str; 7] = [
     "event_bus_name",
     "event_bus_arn",
     "event_processor_role_arn",
     "dlq_url",
     "dlq_arn",
-    "logger_rule_name",
-    "logger_rule_arn",
     "rule_names",
     "rule_arns",
 ];
@@ -57,8 +53,6 @@ impl InfraOutputs {
             processor_role_arn: get("event_processor_role_arn")?,
             dlq_url: get("dlq_url")?,
             dlq_arn: get("dlq_arn")?,
-            logger_rule_name: get("logger_rule_name")?,
-            logger_rule_arn: get("logger_rule_arn")?,
             rule_names,
             rule_arns,
         })
@@ -66,9 +60,6 @@ impl InfraOutputs {
 
     /// The ARN of a rule of this stack, by name.
     pub fn rule_arn(&self, name: &str) -> Option<&str> {
-        if name == self.logger_rule_name {
-            return Some(&self.logger_rule_arn);
-        }
         self.rule_arns.get(name).map(String::as_str)
     }
 }
@@ -110,13 +101,11 @@ mod tests {
             ),
             ("dlq_url", "http://q/dev-eventbridge-dlq"),
             ("dlq_arn", "arn:aws:sqs:us-east-1:1:dev-eventbridge-dlq"),
-            ("logger_rule_name", "dev-all-events-to-logger"),
-            (
-                "logger_rule_arn",
-                "arn:aws:events:us-east-1:1:rule/b/dev-all-events-to-logger",
-            ),
             ("rule_names", "[\"dev-a\",\"dev-all-events-to-logger\"]"),
-            ("rule_arns", "{\"dev-a\":\"arn:a\"}"),
+            (
+                "rule_arns",
+                "{\"dev-a\":\"arn:a\",\"dev-all-events-to-logger\":\"arn:rule/b/dev-all-events-to-logger\"}",
+            ),
         ] {
             m.insert(k.to_string(), v.to_string());
         }

@@ -117,32 +117,39 @@ pub async fn ensure_permission(
     }
 }
 
-/// Makes `function_arn` the target `target_id` of `rule` on `bus`, with the DLQ as its
-/// dead-letter config and a bounded retry policy.
+/// A function as a rule's target: its id, the function, the dead-letter queue (when the route
+/// keeps one) and the retry policy (bounded by default).
+pub struct Wanted<'a> {
+    pub id: &'a str,
+    pub arn: &'a str,
+    pub dlq_arn: Option<&'a str>,
+    pub retry_attempts: Option<u32>,
+    pub max_event_age_seconds: Option<u32>,
+}
+
+/// Makes the function the target `want.id` of `rule` on `bus`, as `want` says.
 pub async fn ensure_target(
     client: &aws_sdk_eventbridge::Client,
     bus: &str,
     rule: &str,
-    target_id: &str,
-    function_arn: &str,
-    dlq_arn: &str,
+    want: &Wanted<'_>,
 ) -> Result<Wired, StepError> {
-    let existing = client
-        .list_targets_by_rule()
-        .rule(rule)
-        .event_bus_name(bus)
-        .send()
+    let (target_id, function_arn, dlq_arn) = (want.id, want.arn, want.dlq_arn);
+    let retries = want.retry_attempts.map_or(TARGET_MAX_RETRIES, |n| n as i32);
+    let max_age = want
+        .max_event_age_seconds
+        .map_or(TARGET_MAX_EVENT_AGE_SECONDS, |n| n as i32);
+    let existing = crate::aws::rule_targets(client, rule, bus)
         .await
         .map_err(|e| sdk_error(&format!("ListTargetsByRule {rule}"), e))?;
-    let current = existing.targets().iter().find(|t| t.id() == target_id);
+    let current = existing.iter().find(|t| t.id() == target_id);
     if let Some(t) = current {
         let same = t.arn() == function_arn
-            && t.dead_letter_config().and_then(|d| d.arn()) == Some(dlq_arn)
-            && t.retry_policy().and_then(|r| r.maximum_retry_attempts())
-                == Some(TARGET_MAX_RETRIES)
+            && t.dead_letter_config().and_then(|d| d.arn()) == dlq_arn
+            && t.retry_policy().and_then(|r| r.maximum_retry_attempts()) == Some(retries)
             && t.retry_policy()
                 .and_then(|r| r.maximum_event_age_in_seconds())
-                == Some(TARGET_MAX_EVENT_AGE_SECONDS)
+                == Some(max_age)
             && t.input().is_none()
             && t.input_path().is_none()
             && t.input_transformer().is_none();
@@ -153,11 +160,11 @@ pub async fn ensure_target(
     let target = Target::builder()
         .id(target_id)
         .arn(function_arn)
-        .dead_letter_config(DeadLetterConfig::builder().arn(dlq_arn).build())
+        .set_dead_letter_config(dlq_arn.map(|a| DeadLetterConfig::builder().arn(a).build()))
         .retry_policy(
             TargetRetry::builder()
-                .maximum_retry_attempts(TARGET_MAX_RETRIES)
-                .maximum_event_age_in_seconds(TARGET_MAX_EVENT_AGE_SECONDS)
+                .maximum_retry_attempts(retries)
+                .maximum_event_age_in_seconds(max_age)
                 .build(),
         )
         .build()

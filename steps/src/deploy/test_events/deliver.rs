@@ -1,11 +1,10 @@
-//! Delivery: the probe and the publishing, then the search for the logger's lines.
+//! Delivery: the routing probe and the publishing.
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::publish::{self, Outgoing, Published};
-use super::results::{Check, EventRecord};
-use super::{logs, probe, report};
+use super::results::Check;
+use super::{probe, report};
 use crate::aws::AwsClients;
 use crate::deploy::lambdas::outputs::InfraOutputs;
 use crate::engine::{RetryPolicy, StepContext, StepError};
@@ -93,79 +92,4 @@ pub async fn exercise(
         report(ctx, checks.last());
     }
     Ok(published)
-}
-
-/// Proves the deployed logger ran for every published event.
-pub async fn logger_check(
-    ctx: &mut StepContext<'_>,
-    aws: &AwsClients,
-    infra: &InfraOutputs,
-    published: &[Published],
-    since_ms: i64,
-    checks: &mut Vec<Check>,
-) -> Result<Vec<EventRecord>, StepError> {
-    let env = ctx.env;
-    let t = Instant::now();
-    let logger = env
-        .config
-        .lambdas
-        .iter()
-        .find(|l| l.rule.as_deref() == Some(infra.logger_rule_name.as_str()));
-    let Some(logger) = logger else {
-        checks.push(Check::timed(
-            "logger received events",
-            t,
-            false,
-            format!(
-                "no function is configured as the target of {}",
-                infra.logger_rule_name
-            ),
-        ));
-        return Ok(Vec::new());
-    };
-    let group = logs::log_group(&logger.function_name);
-    let ids: BTreeSet<String> = published.iter().map(|p| p.event_id.clone()).collect();
-    let found = logs::find_received(
-        &aws.logs,
-        &group,
-        &ids,
-        since_ms,
-        env.config.tests.delivery_timeout,
-    )
-    .await?;
-    let records: Vec<EventRecord> = published
-        .iter()
-        .map(|p| EventRecord {
-            label: p.label.clone(),
-            event_id: p.event_id.clone(),
-            logger_received: found.contains_key(&p.event_id),
-        })
-        .collect();
-    let missing: Vec<String> = records
-        .iter()
-        .filter(|r| !r.logger_received)
-        .map(|r| format!("{} (event {})", r.label, r.event_id))
-        .collect();
-    let detail = if missing.is_empty() {
-        format!(
-            "{} EVENT_RECEIVED lines found by event id in {group}",
-            found.len()
-        )
-    } else {
-        format!(
-            "the logger never received {} of {} events within {:.0}s: {}",
-            missing.len(),
-            records.len(),
-            env.config.tests.delivery_timeout.as_secs_f64(),
-            missing.join(", ")
-        )
-    };
-    checks.push(Check::timed(
-        "logger received events",
-        t,
-        missing.is_empty(),
-        detail,
-    ));
-    report(ctx, checks.last());
-    Ok(records)
 }

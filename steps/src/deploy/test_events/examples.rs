@@ -1,102 +1,26 @@
-//! Sample events and their JSON Schemas: every example is validated before anything is sent.
+//! Sample events, each validated against the contract version it names before anything is sent.
 //!
-//! A schema (`<name>.schema.json`, draft-04) pins its event's `source` and `detail-type` with
-//! one-value `enum`s; an example (`<name>.json`, one `{source, detail-type, detail}` event) is
-//! checked against the schema whose pins it matches.
+//! An example is `<examples>/<event type>/vN.json` (or `vN-<label>.json`): one
+//! `{source, detail-type, detail}` event that must carry its event type's `source` and
+//! `detail-type` and conform to `<schemas>/<event type>/vN.json` (JSON Schema draft 4).
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
+use deploy_config::Config;
+use deploy_contracts::catalog::{self, Contract, ExampleFile};
 use serde_json::Value;
 
 use crate::engine::StepError;
 
-pub struct Schema {
-    pub file: PathBuf,
-    pub source: String,
-    pub detail_type: String,
-    validator: jsonschema::Validator,
-}
-
 #[derive(Debug, Clone)]
 pub struct Example {
-    /// File name, e.g. `audio-uploaded.json`.
+    /// `<event type>/<file name>`, e.g. `audio-uploaded/v1.json`.
     pub file: String,
     pub source: String,
     pub detail_type: String,
     /// The `detail` object, serialized.
     pub detail: String,
-}
-
-/// The one value a schema's `properties.<key>.enum` allows.
-fn pinned(schema: &Value, key: &str) -> Option<String> {
-    let values = schema["properties"][key]["enum"].as_array()?;
-    match values.as_slice() {
-        [Value::String(s)] => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn read_json(path: &Path) -> Result<Value, StepError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| StepError::permanent(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| StepError::permanent(format!("{} is not valid JSON: {e}", path.display())))
-}
-
-/// Files in `dir` whose names end with `suffix`, sorted.
-fn files(dir: &Path, suffix: &str, what: &str) -> Result<Vec<PathBuf>, StepError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        StepError::permanent(format!(
-            "cannot read the {what} directory {}: {e}",
-            dir.display()
-        ))
-        .with_hint("check [schemas] dir and examples_dir in deploy.toml")
-    })?;
-    let mut out: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with(suffix))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
-pub fn load_schemas(dir: &Path) -> Result<Vec<Schema>, StepError> {
-    let mut out = Vec::new();
-    for file in files(dir, ".schema.json", "schemas")? {
-        let doc = read_json(&file)?;
-        let (Some(source), Some(detail_type)) =
-            (pinned(&doc, "source"), pinned(&doc, "detail-type"))
-        else {
-            return Err(StepError::permanent(format!(
-                "{} does not pin `source` and `detail-type` with a one-value enum",
-                file.display()
-            )));
-        };
-        let validator = jsonschema::draft4::options()
-            .should_validate_formats(true)
-            .build(&doc)
-            .map_err(|e| {
-                StepError::permanent(format!("{} is not a valid schema: {e}", file.display()))
-            })?;
-        out.push(Schema {
-            file,
-            source,
-            detail_type,
-            validator,
-        });
-    }
-    if out.is_empty() {
-        return Err(StepError::permanent(format!(
-            "no *.schema.json in {}",
-            dir.display()
-        )));
-    }
-    Ok(out)
 }
 
 /// One problem with one example: the file, the JSON pointer of the bad value, and why.
@@ -118,59 +42,135 @@ impl std::fmt::Display for Invalid {
     }
 }
 
-/// Validates one example document against the schemas.
-pub fn check(file: &str, doc: &Value, schemas: &[Schema]) -> Result<Example, Vec<Invalid>> {
+/// Draft-4 validators of the contract versions, built once each.
+struct Validators<'a> {
+    contracts: &'a [Contract],
+    built: BTreeMap<(String, u32), Result<jsonschema::Validator, String>>,
+}
+
+impl<'a> Validators<'a> {
+    fn get(&mut self, event: &str, version: u32) -> &Result<jsonschema::Validator, String> {
+        let contracts = self.contracts;
+        self.built
+            .entry((event.to_string(), version))
+            .or_insert_with(|| {
+                let v = contracts
+                    .iter()
+                    .find(|c| c.event == event)
+                    .and_then(|c| c.version(version))
+                    .expect("examples name loaded versions");
+                jsonschema::draft4::options()
+                    .should_validate_formats(true)
+                    .build(&v.schema)
+                    .map_err(|e| format!("{} is not a valid schema: {e}", v.file.display()))
+            })
+    }
+}
+
+/// Validates one example document against its version, and its `source` / `detail-type`
+/// against its event type.
+fn check(
+    ex: &ExampleFile,
+    doc: &Value,
+    config: &Config,
+    validators: &mut Validators<'_>,
+) -> Result<Example, Vec<Invalid>> {
     let invalid = |pointer: &str, message: String| Invalid {
-        file: file.to_string(),
+        file: ex.label.clone(),
         pointer: pointer.to_string(),
         message,
     };
+    let event = config
+        .events
+        .iter()
+        .find(|e| e.key == ex.event)
+        .expect("examples are of configured event types");
     let source = doc["source"].as_str().unwrap_or_default();
     let detail_type = doc["detail-type"].as_str().unwrap_or_default();
-    let Some(schema) = schemas
-        .iter()
-        .find(|s| s.source == source && s.detail_type == detail_type)
-    else {
-        let known: Vec<String> = schemas
-            .iter()
-            .map(|s| format!("{} / {}", s.source, s.detail_type))
-            .collect();
-        return Err(vec![invalid(
-            "",
+    let mut errors = Vec::new();
+    if source != event.source {
+        errors.push(invalid(
+            "/source",
+            format!("{source:?} is not {}'s source {:?}", ex.event, event.source),
+        ));
+    }
+    if detail_type != event.detail_type {
+        errors.push(invalid(
+            "/detail-type",
             format!(
-                "no schema for source {source:?} / detail-type {detail_type:?} (known: {})",
-                known.join(", ")
+                "{detail_type:?} is not {}'s detail-type {:?}",
+                ex.event, event.detail_type
             ),
-        )]);
-    };
-    let errors: Vec<Invalid> = schema
-        .validator
-        .iter_errors(doc)
-        .map(|e| invalid(e.instance_path().as_str(), e.to_string()))
-        .collect();
+        ));
+    }
+    match validators.get(&ex.event, ex.version) {
+        Ok(v) => errors.extend(
+            v.iter_errors(doc)
+                .map(|e| invalid(e.instance_path().as_str(), e.to_string())),
+        ),
+        Err(e) => errors.push(invalid("", e.clone())),
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(Example {
-        file: file.to_string(),
+        file: ex.label.clone(),
         source: source.to_string(),
         detail_type: detail_type.to_string(),
         detail: doc["detail"].to_string(),
     })
 }
 
-/// Loads and validates every example; fails naming each invalid file and pointer.
-pub fn load_examples(examples_dir: &Path, schemas: &[Schema]) -> Result<Vec<Example>, StepError> {
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))
+}
+
+/// Loads and validates every example; fails naming each invalid file and pointer. Returns the
+/// examples and how many contract versions they were checked against.
+pub fn load(config: &Config) -> Result<(Vec<Example>, usize), StepError> {
+    let layout = |lines: Vec<String>| {
+        StepError::permanent(format!("{} problem(s): {}", lines.len(), lines.join("; ")))
+            .with_hint("see `deploy contracts check`; nothing was published")
+    };
+    let contracts = crate::contracts::load(config).map_err(layout)?;
+    let dir = if config.schemas.examples_dir.is_absolute() {
+        config.schemas.examples_dir.clone()
+    } else {
+        config.base_dir.join(&config.schemas.examples_dir)
+    };
+    let files = catalog::examples(&dir, &contracts).map_err(|errors| {
+        layout(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.path = crate::contracts::shown(config, Path::new(&e.path))
+                        .display()
+                        .to_string();
+                    e.to_string()
+                })
+                .collect(),
+        )
+    })?;
+    let mut validators = Validators {
+        contracts: &contracts,
+        built: BTreeMap::new(),
+    };
     let mut good = Vec::new();
     let mut bad = Vec::new();
-    for path in files(examples_dir, ".json", "examples")? {
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        let doc = read_json(&path)?;
-        match check(&file, &doc, schemas) {
+    for ex in &files {
+        let doc = match read_json(&ex.path) {
+            Ok(d) => d,
+            Err(message) => {
+                bad.push(Invalid {
+                    file: ex.label.clone(),
+                    pointer: String::new(),
+                    message,
+                });
+                continue;
+            }
+        };
+        match check(ex, &doc, config, &mut validators) {
             Ok(example) => good.push(example),
             Err(errors) => bad.extend(errors),
         }
@@ -180,67 +180,77 @@ pub fn load_examples(examples_dir: &Path, schemas: &[Schema]) -> Result<Vec<Exam
         return Err(StepError::permanent(format!(
             "{} invalid example(s) in {}: {}",
             bad.len(),
-            examples_dir.display(),
+            dir.display(),
             list.join("; ")
         ))
         .with_hint("fix the example or its schema; nothing was published"));
     }
     if good.is_empty() {
         return Err(StepError::permanent(format!(
-            "no example events (*.json) in {}",
-            examples_dir.display()
+            "no example events (<event type>/vN.json) in {}",
+            dir.display()
         )));
     }
-    Ok(good)
+    let versions = contracts.iter().map(|c| c.versions.len()).sum();
+    Ok((good, versions))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
     }
 
+    fn config(examples: &Path) -> Config {
+        let root = root();
+        let text = format!(
+            "[schemas]\ndir = \"{}\"\nexamples_dir = \"{}\"\n\n{}",
+            root.join("schemas").display(),
+            examples.display(),
+            deploy_config::starter_hub()
+        );
+        deploy_config::parse(
+            &root.join("deploy.toml"),
+            &text,
+            &deploy_config::Overrides::default(),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn repository_examples_are_valid() {
-        let schemas = load_schemas(&root().join("schemas")).unwrap();
-        assert_eq!(schemas.len(), 5);
-        let examples = load_examples(&root().join("examples"), &schemas).unwrap();
+        let (examples, versions) = load(&config(&root().join("examples"))).unwrap();
+        assert_eq!(versions, 5);
         assert!(examples.len() >= 5);
         assert!(examples.iter().all(|e| e.detail.starts_with('{')));
+        assert!(examples.iter().any(|e| e.file == "audio-uploaded/v1.json"));
     }
 
     #[test]
-    fn a_bad_field_is_named_by_file_and_pointer() {
-        let schemas = load_schemas(&root().join("schemas")).unwrap();
-        let text = std::fs::read_to_string(root().join("examples/audio-uploaded.json")).unwrap();
-        let mut doc: Value = serde_json::from_str(&text).unwrap();
-        doc["detail"]["fileId"] = Value::String("not-a-uuid".into());
-        let errors = check("audio-uploaded.json", &doc, &schemas).unwrap_err();
-        assert_eq!(errors[0].pointer, "/detail/fileId", "{errors:?}");
-        assert!(
-            errors[0]
-                .to_string()
-                .starts_with("audio-uploaded.json at /detail/fileId")
-        );
-
-        doc["source"] = Value::String("custom.nobody".into());
-        let errors = check("x.json", &doc, &schemas).unwrap_err();
-        assert!(errors[0].message.contains("no schema"), "{errors:?}");
-    }
-
-    #[test]
-    fn invalid_examples_fail_loading_with_every_problem() {
-        let schemas = load_schemas(&root().join("schemas")).unwrap();
+    fn bad_examples_are_named_by_file_and_pointer_and_good_ones_are_not() {
         let dir = tempfile::tempdir().unwrap();
-        let text = std::fs::read_to_string(root().join("examples/audio-uploaded.json")).unwrap();
-        let mut doc: Value = serde_json::from_str(&text).unwrap();
-        std::fs::write(dir.path().join("good.json"), &text).unwrap();
+        let good = std::fs::read_to_string(root().join("examples/audio-uploaded/v1.json")).unwrap();
+        let mut doc: Value = serde_json::from_str(&good).unwrap();
+        std::fs::create_dir_all(dir.path().join("audio-uploaded")).unwrap();
+        std::fs::write(dir.path().join("audio-uploaded/v1.json"), &good).unwrap();
         doc["detail"]["fileId"] = Value::String("nope".into());
-        std::fs::write(dir.path().join("bad.json"), doc.to_string()).unwrap();
-        let err = load_examples(dir.path(), &schemas).unwrap_err();
-        assert!(err.message.contains("bad.json at /detail/fileId"), "{err}");
-        assert!(!err.message.contains("good.json"), "{err}");
+        doc["source"] = Value::String("custom.nobody".into());
+        std::fs::write(
+            dir.path().join("audio-uploaded/v1-bad.json"),
+            doc.to_string(),
+        )
+        .unwrap();
+        let err = load(&config(dir.path())).unwrap_err();
+        let m = &err.message;
+        assert!(
+            m.contains("audio-uploaded/v1-bad.json at /detail/fileId"),
+            "{m}"
+        );
+        assert!(m.contains("audio-uploaded/v1-bad.json at /source"), "{m}");
+        assert!(!m.contains("audio-uploaded/v1.json"), "{m}");
     }
 }

@@ -37,6 +37,8 @@ pub struct Probe {
     pub name: String,
     pub bus: String,
     queue_url: Option<String>,
+    /// A pattern of its own (a probe on another bus), instead of the marker's.
+    custom_pattern: Option<String>,
 }
 
 impl Probe {
@@ -47,10 +49,40 @@ impl Probe {
             marker,
             bus: bus.to_string(),
             queue_url: None,
+            custom_pattern: None,
         }
     }
 
+    /// A probe on `bus` that catches what `pattern` matches (a route's other bus).
+    pub fn matching(environment: &str, bus: &str, pattern: String) -> Self {
+        Probe {
+            custom_pattern: Some(pattern),
+            ..Probe::new(environment, bus)
+        }
+    }
+
+    /// The ids of `ids` that reached the probe queue within `timeout`.
+    pub async fn received(
+        &self,
+        aws: &AwsClients,
+        ids: &std::collections::BTreeSet<String>,
+        timeout: Duration,
+    ) -> Result<std::collections::BTreeSet<String>, StepError> {
+        match &self.queue_url {
+            Some(url) => super::routes::drain(aws, url, ids, timeout).await,
+            None => Ok(Default::default()),
+        }
+    }
+
+    /// The probe queue's URL, once created.
+    pub fn queue_url(&self) -> Option<&str> {
+        self.queue_url.as_deref()
+    }
+
     pub fn pattern(&self) -> String {
+        if let Some(p) = &self.custom_pattern {
+            return p.clone();
+        }
         json!({
             "source": [PROBE_SOURCE],
             "detail-type": [PROBE_DETAIL_TYPE],
@@ -75,15 +107,28 @@ impl Probe {
         ctx: &mut StepContext<'_>,
         aws: &AwsClients,
     ) -> Result<(), StepError> {
+        let tags = crate::ownership::ownership_tags(ctx.config());
+        let step = ctx.step_name().to_string();
+        self.create(aws, tags, &step, &mut |r| ctx.record(r)).await
+    }
+
+    /// Creates the pieces, each handed to `record` (the inventory) as soon as it exists.
+    pub async fn create(
+        &mut self,
+        aws: &AwsClients,
+        tags: std::collections::BTreeMap<String, String>,
+        created_by: &str,
+        record: &mut (dyn FnMut(Resource) -> Result<(), StepError> + Send),
+    ) -> Result<(), StepError> {
         let rule = aws
             .events
             .put_rule()
             .name(&self.name)
             .event_bus_name(&self.bus)
             .event_pattern(self.pattern())
-            .description("temporary: deploy test-events routing probe")
+            .description("temporary: deploy probe")
             .set_tags(Some(
-                crate::ownership::ownership_tags(ctx.config())
+                tags.clone()
                     .into_iter()
                     .map(|(k, v)| {
                         aws_sdk_eventbridge::types::Tag::builder()
@@ -98,8 +143,8 @@ impl Probe {
             .await
             .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
         let rule_arn = rule.rule_arn.unwrap_or_default();
-        ctx.record(
-            Resource::new(PROBE_RULE, &self.name, ctx.step_name())
+        record(
+            Resource::new(PROBE_RULE, &self.name, created_by)
                 .with_arn(&rule_arn)
                 .with("bus", &self.bus),
         )?;
@@ -108,17 +153,13 @@ impl Probe {
             .create_queue()
             .queue_name(&self.name)
             .attributes(QueueAttributeName::MessageRetentionPeriod, "300")
-            .set_tags(Some(
-                crate::ownership::ownership_tags(ctx.config())
-                    .into_iter()
-                    .collect(),
-            ))
+            .set_tags(Some(tags.into_iter().collect()))
             .send()
             .await
             .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;
         let url = queue.queue_url.unwrap_or_default();
         self.queue_url = Some(url.clone());
-        ctx.record(Resource::new(PROBE_QUEUE, &self.name, ctx.step_name()).with("url", &url))?;
+        record(Resource::new(PROBE_QUEUE, &self.name, created_by).with("url", &url))?;
         let attrs = aws
             .sqs
             .get_queue_attributes()
@@ -223,16 +264,9 @@ impl Probe {
 /// Deletes the probe rule named `name` (its targets first) and the queue of the same name.
 /// Absent pieces are fine.
 pub async fn delete(aws: &AwsClients, bus: &str, name: &str) -> Result<(), StepError> {
-    match aws
-        .events
-        .list_targets_by_rule()
-        .rule(name)
-        .event_bus_name(bus)
-        .send()
-        .await
-    {
-        Ok(out) => {
-            let ids: Vec<String> = out.targets().iter().map(|t| t.id().to_string()).collect();
+    match crate::aws::rule_targets(&aws.events, name, bus).await {
+        Ok(targets) => {
+            let ids: Vec<String> = targets.iter().map(|t| t.id().to_string()).collect();
             if !ids.is_empty() {
                 aws.events
                     .remove_targets()

@@ -6,12 +6,12 @@ pub use crate::checks::{Check, table};
 
 pub use deploy_state::RESULTS_FILE;
 
-/// One published event and whether its consumer was seen receiving it.
+/// One published event and where it was seen arriving (`route/target`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct EventRecord {
     pub label: String,
     pub event_id: String,
-    pub logger_received: bool,
+    pub delivered_to: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

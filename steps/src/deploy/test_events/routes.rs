@@ -1,0 +1,339 @@
+//! Every route proven: each example a route's pattern matches must arrive at each of its
+//! targets — a function's log, a message received from a queue, an execution of a state
+//! machine, an event on another bus (through a probe on that bus). A route no example matches is
+//! a warning in the report.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use deploy_config::{Config, Route, Target, TargetKind};
+use serde_json::Value;
+
+use super::pattern;
+use super::probe::Probe;
+use super::publish::{Outgoing, Published};
+use super::results::{Check, EventRecord};
+use crate::aws::{AwsClients, error_code, sdk_error};
+use crate::engine::{Poller, StepContext, StepError};
+
+/// What arrived where: event id → the `route/target` places it was seen.
+pub type Seen = BTreeMap<String, Vec<String>>;
+
+/// Probes on the other buses that routes deliver to, set up before anything is published.
+pub async fn bus_probes(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    config: &Config,
+    outgoing: &[Outgoing],
+) -> Result<BTreeMap<String, Probe>, StepError> {
+    let mut probes = BTreeMap::new();
+    for route in &config.routes {
+        for t in &route.targets {
+            let TargetKind::BusArn { arn } = &t.kind else {
+                continue;
+            };
+            if probes.contains_key(arn) {
+                continue;
+            }
+            let bus = arn.rsplit('/').next().unwrap_or(arn).to_string();
+            let sources: BTreeSet<&str> = outgoing.iter().map(|o| o.source.as_str()).collect();
+            let pattern = serde_json::json!({ "source": sources }).to_string();
+            let mut probe = Probe::matching(&config.project.environment, &bus, pattern);
+            probe.setup(ctx, aws).await?;
+            probes.insert(arn.clone(), probe);
+        }
+    }
+    Ok(probes)
+}
+
+/// The event an example becomes, as a pattern sees it.
+fn as_event(o: &Outgoing) -> Value {
+    serde_json::json!({
+        "source": o.source,
+        "detail-type": o.detail_type,
+        "detail": serde_json::from_str::<Value>(&o.detail).unwrap_or_default(),
+    })
+}
+
+/// What was sent, and where arrivals can be seen.
+pub struct Sent<'a> {
+    /// Every event that was to be published (the examples and the probe's).
+    pub outgoing: &'a [Outgoing],
+    /// Those `PutEvents` accepted, with their ids.
+    pub published: &'a [Published],
+    /// The probes on other buses, by bus ARN.
+    pub probes: &'a BTreeMap<String, Probe>,
+    /// When this run started (ms since the epoch, with a margin): older arrivals are not its.
+    pub since_ms: i64,
+}
+
+/// Checks every route's targets for the published examples it matches.
+pub async fn prove(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    config: &Config,
+    sent: &Sent<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<Vec<EventRecord>, StepError> {
+    let Sent {
+        outgoing,
+        published,
+        probes,
+        since_ms,
+    } = *sent;
+    let by_label: BTreeMap<&str, &Outgoing> =
+        outgoing.iter().map(|o| (o.label.as_str(), o)).collect();
+    let mut seen: Seen = BTreeMap::new();
+    for route in &config.routes {
+        let pattern: Value = serde_json::from_str(&route.pattern).unwrap_or_default();
+        let mut expected = Vec::new();
+        let mut unevaluated = false;
+        for p in published {
+            let Some(o) = by_label.get(p.label.as_str()) else {
+                continue;
+            };
+            match pattern::matches(&pattern, &as_event(o)) {
+                Some(true) => expected.push(p),
+                Some(false) => {}
+                None => unevaluated = true,
+            }
+        }
+        if unevaluated {
+            ctx.warn(&format!(
+                "route {}: its pattern uses an operator not evaluated here; its targets are not \
+                 checked",
+                route.key
+            ));
+            continue;
+        }
+        if expected.is_empty() {
+            ctx.warn(&format!(
+                "route {}: no example matches it, so its delivery is not proven (add one under \
+                 the examples directory)",
+                route.key
+            ));
+            continue;
+        }
+        for target in &route.targets {
+            let t = Instant::now();
+            let ids: BTreeSet<String> = expected.iter().map(|p| p.event_id.clone()).collect();
+            let found = received(ctx, aws, config, route, target, &ids, probes, since_ms).await?;
+            let place = format!("{}/{}", route.key, target.id);
+            for id in &found {
+                seen.entry(id.clone()).or_default().push(place.clone());
+            }
+            let missing: Vec<String> = expected
+                .iter()
+                .filter(|p| !found.contains(&p.event_id))
+                .map(|p| format!("{} (event {})", p.label, p.event_id))
+                .collect();
+            let name = format!(
+                "route {} -> {} {}",
+                route.key,
+                target.kind.as_str(),
+                target.id
+            );
+            let detail = if missing.is_empty() {
+                format!("{} of {} events delivered", found.len(), expected.len())
+            } else {
+                format!(
+                    "{} of {} events never arrived within {:.0}s: {}",
+                    missing.len(),
+                    expected.len(),
+                    config.tests.delivery_timeout.as_secs_f64(),
+                    missing.join(", ")
+                )
+            };
+            checks.push(Check::timed(name, t, missing.is_empty(), detail));
+            super::report(ctx, checks.last());
+        }
+    }
+    Ok(published
+        .iter()
+        .map(|p| EventRecord {
+            label: p.label.clone(),
+            event_id: p.event_id.clone(),
+            delivered_to: seen.get(&p.event_id).cloned().unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The ids of `ids` that reached `target`.
+#[allow(clippy::too_many_arguments)]
+async fn received(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    config: &Config,
+    route: &Route,
+    target: &Target,
+    ids: &BTreeSet<String>,
+    probes: &BTreeMap<String, Probe>,
+    since_ms: i64,
+) -> Result<BTreeSet<String>, StepError> {
+    let timeout = config.tests.delivery_timeout;
+    Ok(match &target.kind {
+        TargetKind::Lambda { key } => {
+            let function = config
+                .lambdas
+                .iter()
+                .find(|l| &l.key == key)
+                .map(|l| l.function_name.clone())
+                .unwrap_or_default();
+            in_log(aws, &function, ids, since_ms, timeout).await?
+        }
+        TargetKind::Sqs { queue_name, .. } => in_queue(aws, queue_name, ids, timeout).await?,
+        TargetKind::SqsArn { arn } => {
+            in_queue(aws, arn.rsplit(':').next().unwrap_or(arn), ids, timeout).await?
+        }
+        TargetKind::StateMachineArn { arn } => {
+            in_executions(aws, arn, ids, since_ms, timeout).await?
+        }
+        TargetKind::BusArn { arn } => match probes.get(arn) {
+            Some(p) => p.received(aws, ids, timeout).await?,
+            None => {
+                ctx.detail(&format!("route {}: no probe on {arn}", route.key));
+                BTreeSet::new()
+            }
+        },
+    })
+}
+
+/// Event ids found in a function's log lines since `since_ms`.
+async fn in_log(
+    aws: &AwsClients,
+    function: &str,
+    ids: &BTreeSet<String>,
+    since_ms: i64,
+    timeout: Duration,
+) -> Result<BTreeSet<String>, StepError> {
+    let group = super::logs::log_group(function);
+    let mut found = BTreeSet::new();
+    let mut poll = Poller::new(timeout);
+    loop {
+        let mut token: Option<String> = None;
+        loop {
+            let page = aws
+                .logs
+                .filter_log_events()
+                .log_group_name(&group)
+                .start_time(since_ms)
+                .set_next_token(token.clone())
+                .send()
+                .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => break,
+                Err(e) => return Err(sdk_error(&format!("FilterLogEvents {group}"), e)),
+            };
+            for m in page.events().iter().filter_map(|e| e.message()) {
+                found.extend(ids.iter().filter(|id| m.contains(id.as_str())).cloned());
+            }
+            match page.next_token {
+                Some(t) if !t.is_empty() && Some(&t) != token.as_ref() => token = Some(t),
+                _ => break,
+            }
+        }
+        if found.len() == ids.len() || !poll.wait().await {
+            return Ok(found);
+        }
+    }
+}
+
+/// Event ids received from a queue (the test's messages are deleted once seen).
+pub async fn in_queue(
+    aws: &AwsClients,
+    queue_name: &str,
+    ids: &BTreeSet<String>,
+    timeout: Duration,
+) -> Result<BTreeSet<String>, StepError> {
+    let url = aws
+        .sqs
+        .get_queue_url()
+        .queue_name(queue_name)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("GetQueueUrl {queue_name}"), e))?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    drain(aws, &url, ids, timeout).await
+}
+
+/// Receives from `url` until every id is seen or `timeout`, deleting the messages it knows.
+pub async fn drain(
+    aws: &AwsClients,
+    url: &str,
+    ids: &BTreeSet<String>,
+    timeout: Duration,
+) -> Result<BTreeSet<String>, StepError> {
+    let mut found = BTreeSet::new();
+    let mut poll = Poller::new(timeout);
+    loop {
+        let out = aws
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| sdk_error("ReceiveMessage", e))?;
+        for m in out.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap_or("")).unwrap_or_default();
+            let Some(id) = body["id"].as_str().filter(|id| ids.contains(*id)) else {
+                continue;
+            };
+            found.insert(id.to_string());
+            if let Some(handle) = m.receipt_handle() {
+                let _ = aws
+                    .sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await;
+            }
+        }
+        if found.len() == ids.len() || !poll.wait().await {
+            return Ok(found);
+        }
+    }
+}
+
+/// Event ids found in the input of executions of a state machine started since `since_ms`.
+async fn in_executions(
+    aws: &AwsClients,
+    arn: &str,
+    ids: &BTreeSet<String>,
+    since_ms: i64,
+    timeout: Duration,
+) -> Result<BTreeSet<String>, StepError> {
+    let mut found = BTreeSet::new();
+    let mut poll = Poller::new(timeout);
+    loop {
+        let list = aws
+            .sfn
+            .list_executions()
+            .state_machine_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("ListExecutions {arn}"), e))?;
+        for ex in list.executions() {
+            if ex.start_date().secs() * 1000 < since_ms {
+                continue;
+            }
+            let described = aws
+                .sfn
+                .describe_execution()
+                .execution_arn(ex.execution_arn())
+                .send()
+                .await
+                .map_err(|e| sdk_error("DescribeExecution", e))?;
+            let input = described.input().unwrap_or_default();
+            found.extend(ids.iter().filter(|id| input.contains(id.as_str())).cloned());
+        }
+        if found.len() == ids.len() || !poll.wait().await {
+            return Ok(found);
+        }
+    }
+}
