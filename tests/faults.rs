@@ -71,9 +71,41 @@ async fn a_whole_cycle_under_20_percent_faults_converges() {
         let (code, text) = through(&ctx, &proxy, &["all", "--auto-approve"]);
         assert_eq!(code, Some(0), "seed {seed}: deploy all\n{text}");
         ctx.deploy().args(["status", "--live"]).assert().success();
+        let (code, text) = through(&ctx, &proxy, &["run", "test-events", "--force"]);
+        assert_eq!(
+            code,
+            Some(0),
+            "seed {seed}: run test-events --force\n{text}"
+        );
         let (code, text) = through(&ctx, &proxy, &["destroy", "--auto-approve"]);
         assert_eq!(code, Some(0), "seed {seed}: destroy\n{text}");
         assert_eq!(leftovers(&ctx).await, Vec::<String>::new(), "seed {seed}");
         assert!(proxy.counts().0 > 10, "seed {seed}: {:?}", proxy.counts());
     }
+}
+
+/// At 40 %, each command converges with at most one re-run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_cycle_under_40_percent_faults_converges_with_at_most_one_rerun() {
+    let ctx = TestContext::with(Kind::Ministack);
+    let proxy = FaultProxy::start(&emulator(), 0.40, 7);
+    for args in [
+        &["all", "--auto-approve"][..],
+        &["run", "test-events", "--force"][..],
+        &["destroy", "--auto-approve"][..],
+    ] {
+        let (code, first) = through(&ctx, &proxy, args);
+        if code != Some(0) {
+            // `--force` would start the step over; a plain re-run resumes where it stopped.
+            let again: Vec<&str> = args.iter().copied().filter(|a| *a != "--force").collect();
+            let (code, text) = through(&ctx, &proxy, &again);
+            assert_eq!(
+                code,
+                Some(0),
+                "{args:?} after one re-run\n{first}\n---\n{text}"
+            );
+        }
+    }
+    assert_eq!(leftovers(&ctx).await, Vec::<String>::new());
+    assert!(proxy.counts().0 > 10, "{:?}", proxy.counts());
 }

@@ -10,7 +10,7 @@ use aws_sdk_eventbridge::types::{ReplayDestination, ReplayState};
 use deploy_config::{Config, EventType};
 use deploy_state::Resource;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::aws::{AwsClients, sdk_error};
 use crate::deploy::test_events::probe::{self, Probe};
@@ -240,38 +240,19 @@ async fn replay_and_count(
 
 /// Ids of this replay's events that arrived in the probe queue (each deleted once read).
 async fn receive(aws: &AwsClients, url: &str, name: &str) -> Result<Vec<String>, StepError> {
-    let out = aws
-        .sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .send()
+    let taken = crate::aws::take_messages(&aws.sqs, url, |b| b["replay-name"] == name)
         .await
         .map_err(|e| sdk_error("ReceiveMessage from the replay probe", e))?;
-    let mut ids = Vec::new();
-    for m in out.messages() {
-        let body: Value = serde_json::from_str(m.body().unwrap_or("")).unwrap_or_default();
-        if body["replay-name"] == name
-            && let Some(id) = body["id"].as_str()
-        {
-            ids.push(id.to_string());
-        }
-        if let Some(handle) = m.receipt_handle() {
-            let _ = aws
-                .sqs
-                .delete_message()
-                .queue_url(url)
-                .receipt_handle(handle)
-                .send()
-                .await;
-        }
-    }
-    Ok(ids)
+    Ok(taken
+        .iter()
+        .filter_map(|b| b["id"].as_str().map(String::from))
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
 
     fn ts(s: &str) -> Timestamp {

@@ -15,6 +15,9 @@ use crate::model::Lambda;
 use crate::raw::{RawConfig, RawEvent, RawRoute, RawTarget};
 use crate::validate as v;
 
+/// Prefixes of the rule names deploy gives its temporary probes (`<env>-deploy-probe-…`).
+const RESERVED_ROUTE_PREFIXES: &[&str] = &["deploy-probe-"];
+
 /// An entry of the file and where it is (errors point there).
 struct Entry<'a, T> {
     value: &'a T,
@@ -129,6 +132,16 @@ impl Resolver<'_> {
                 &format!("routes.{key}"),
                 format!("`{key}` is not a usable route key"),
                 "lower-case letters, digits and '-', starting with a letter",
+            ));
+        }
+        // deploy's own temporary rules (test and replay probes) are named like this; a route
+        // under these names would be taken for one and swept away.
+        if let Some(reserved) = RESERVED_ROUTE_PREFIXES.iter().find(|p| key.starts_with(*p)) {
+            return Err(self.invalid(
+                &r.span,
+                &format!("routes.{key}"),
+                format!("`{key}` starts with `{reserved}`, which deploy's own probe rules use"),
+                "a route key that does not start with deploy-probe-",
             ));
         }
         let rule_name = format!("{env}-{key}");

@@ -154,3 +154,10 @@ fn a_functions_rule_of_the_earlier_form_names_a_route() {
     assert_eq!(r.targets[0].id, "audit");
     assert_eq!(c.lambda_routes("audit").len(), 1);
 }
+
+#[test]
+fn route_keys_of_deploys_own_probes_are_refused() {
+    let e = error("[routes.deploy-probe-x]\nevents = [\"audio-uploaded\"]\n");
+    assert!(e.contains("routes.deploy-probe-x"), "{e}");
+    assert!(e.contains("probe rules use"), "{e}");
+}

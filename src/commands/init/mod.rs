@@ -14,6 +14,7 @@ use crate::error::{self, CliError, CliResult};
 use crate::printer::Printer;
 
 mod render;
+mod starter;
 
 use render::{Answers, DEFAULT_PROJECT, LAMBDAS, derived, render};
 
@@ -76,6 +77,19 @@ pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
     deploy_config::parse(&path, &text, &Overrides::default())?;
     std::fs::write(&path, text)
         .map_err(|e| CliError::failed(format!("cannot write {}: {e}", path.display())))?;
+    // The hub's event types need their contracts: the starter schemas and examples, where the
+    // project has none yet.
+    let project = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let written = starter::write_missing(project)
+        .map_err(|e| CliError::failed(format!("cannot write the starter contracts: {e}")))?;
+    if written > 0 {
+        printer.info(&format!(
+            "wrote {written} starter schema and example files under schemas/ and examples/"
+        ));
+    }
     printer.status(
         "Wrote",
         console::Style::new().green(),

@@ -13,6 +13,7 @@ use crate::engine::{ErrorClass, StepError, classify_text};
 
 mod counting;
 mod profiles;
+mod receive;
 mod retry;
 mod targets;
 
@@ -20,6 +21,7 @@ pub use counting::Attempts;
 use counting::CountAttempts;
 
 pub use profiles::{known_profiles, profile_problem};
+pub use receive::take_messages;
 pub use retry::DroppedConnections;
 pub use targets::rule_targets;
 

@@ -227,27 +227,11 @@ impl Probe {
         };
         let start = Instant::now();
         let mut poll = Poller::new(timeout);
+        let ours = |b: &Value| b["detail"]["marker"] == self.marker.as_str() && b["id"] == event_id;
         loop {
-            let got = aws
-                .sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .send()
-                .await;
-            match got {
-                Ok(out) => {
-                    for m in out.messages() {
-                        let body: Value =
-                            serde_json::from_str(m.body().unwrap_or("")).unwrap_or_default();
-                        if body["detail"]["marker"] == self.marker.as_str()
-                            && body["id"] == event_id
-                        {
-                            return Ok(start.elapsed());
-                        }
-                    }
-                }
+            match crate::aws::take_messages(&aws.sqs, url, ours).await {
+                Ok(taken) if !taken.is_empty() => return Ok(start.elapsed()),
+                Ok(_) => {}
                 Err(e) => return Err(sdk_error("ReceiveMessage from the probe queue", e).message),
             }
             if !poll.wait().await {

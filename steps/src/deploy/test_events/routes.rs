@@ -269,31 +269,15 @@ pub async fn drain(
     let mut found = BTreeSet::new();
     let mut poll = Poller::new(timeout);
     loop {
-        let out = aws
-            .sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
+        let ours = |b: &Value| b["id"].as_str().is_some_and(|id| ids.contains(id));
+        let taken = crate::aws::take_messages(&aws.sqs, url, ours)
             .await
             .map_err(|e| sdk_error("ReceiveMessage", e))?;
-        for m in out.messages() {
-            let body: Value = serde_json::from_str(m.body().unwrap_or("")).unwrap_or_default();
-            let Some(id) = body["id"].as_str().filter(|id| ids.contains(*id)) else {
-                continue;
-            };
-            found.insert(id.to_string());
-            if let Some(handle) = m.receipt_handle() {
-                let _ = aws
-                    .sqs
-                    .delete_message()
-                    .queue_url(url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await;
-            }
-        }
+        found.extend(
+            taken
+                .iter()
+                .filter_map(|b| b["id"].as_str().map(String::from)),
+        );
         if found.len() == ids.len() || !poll.wait().await {
             return Ok(found);
         }

@@ -1,0 +1,41 @@
+//! Taking messages of our own from a queue: the one place `ReceiveMessage` is called.
+
+use aws_sdk_sqs::operation::receive_message::ReceiveMessageError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use serde_json::Value;
+
+/// One receive (up to 10 messages, waiting up to a second): the JSON bodies `ours` accepts are
+/// deleted and returned; any other message is left for its consumer (visible again after the
+/// queue's visibility timeout).
+pub async fn take_messages(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    ours: impl Fn(&Value) -> bool,
+) -> Result<Vec<Value>, SdkError<ReceiveMessageError, HttpResponse>> {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await?;
+    let mut taken = Vec::new();
+    for m in out.messages() {
+        let body: Value = serde_json::from_str(m.body().unwrap_or("")).unwrap_or_default();
+        if !ours(&body) {
+            continue;
+        }
+        if let Some(handle) = m.receipt_handle() {
+            // A failed delete only means the message comes back; it was seen.
+            let _ = sqs
+                .delete_message()
+                .queue_url(url)
+                .receipt_handle(handle)
+                .send()
+                .await;
+        }
+        taken.push(body);
+    }
+    Ok(taken)
+}
