@@ -58,6 +58,47 @@ pub(crate) fn compare<'a>(
     }
 }
 
+/// Which side's branches must each be covered by a branch of the other.
+#[derive(Clone, Copy)]
+enum Covered {
+    /// Every old branch fits into some new one.
+    Old,
+    /// Every new branch has an old one fitting into it.
+    New,
+}
+
+/// Checks that each branch of one side is covered by a branch of the other. A branch that is
+/// not is compared in detail with its positional twin when both sides have as many branches, and
+/// otherwise reported: `report(i)` gives the pointer, the rule and the message.
+fn cover<'a>(
+    diff: &mut Diff<'a>,
+    old: &'a [Value],
+    new: &'a [Value],
+    side: Covered,
+    twin: impl Fn(usize) -> String,
+    report: impl Fn(usize) -> (String, u8, String),
+) {
+    let branches = match side {
+        Covered::Old => old,
+        Covered::New => new,
+    };
+    for (i, branch) in branches.iter().enumerate() {
+        let covered = match side {
+            Covered::Old => new.iter().any(|b| diff.fits(branch, b)),
+            Covered::New => old.iter().any(|a| diff.fits(a, branch)),
+        };
+        if covered {
+            continue;
+        }
+        if old.len() == new.len() {
+            diff.compare(&old[i], &new[i], twin(i));
+        } else {
+            let (pointer, rule, message) = report(i);
+            diff.push(rule, pointer, message);
+        }
+    }
+}
+
 /// Row 14. An absent sum is one branch that accepts everything.
 fn compare_sum<'a>(
     diff: &mut Diff<'a>,
@@ -69,36 +110,24 @@ fn compare_sum<'a>(
     let (old, new) = (old.unwrap_or(everything), new.unwrap_or(everything));
     let pointer = |i: usize| path(at, &[new_keyword, &i.to_string()]);
     match diff.direction() {
-        Direction::Backward => {
-            for (i, branch) in old.iter().enumerate() {
-                if new.iter().any(|b| diff.fits(branch, b)) {
-                    continue;
-                }
-                if old.len() == new.len() {
-                    diff.compare(branch, &new[i], pointer(i));
-                } else {
-                    let message = format!(
-                        "{old_keyword} branch {i} of the old version is gone: no branch of the new {new_keyword} accepts everything it accepted, so old events matching only it are rejected"
-                    );
-                    diff.push(14, path(at, &[new_keyword]), message);
-                }
-            }
-        }
-        Direction::Forward => {
-            for (j, branch) in new.iter().enumerate() {
-                if old.iter().any(|a| diff.fits(a, branch)) {
-                    continue;
-                }
-                if old.len() == new.len() {
-                    diff.compare(&old[j], branch, pointer(j));
-                } else {
-                    let message = format!(
-                        "{new_keyword} branch {j} added: no branch of the old {old_keyword} accepts everything it allows, so the old version rejects events matching only it"
-                    );
-                    diff.push(14, pointer(j), message);
-                }
-            }
-        }
+        Direction::Backward => cover(diff, old, new, Covered::Old, pointer, |i| {
+            (
+                path(at, &[new_keyword]),
+                14,
+                format!(
+                    "{old_keyword} branch {i} of the old version is gone: no branch of the new {new_keyword} accepts everything it accepted, so old events matching only it are rejected"
+                ),
+            )
+        }),
+        Direction::Forward => cover(diff, old, new, Covered::New, pointer, |j| {
+            (
+                pointer(j),
+                14,
+                format!(
+                    "{new_keyword} branch {j} added: no branch of the old {old_keyword} accepts everything it allows, so the old version rejects events matching only it"
+                ),
+            )
+        }),
     }
 }
 
@@ -106,35 +135,23 @@ fn compare_sum<'a>(
 fn compare_product<'a>(diff: &mut Diff<'a>, old: &'a [Value], new: &'a [Value], at: &str) {
     let pointer = |i: usize| path(at, &["allOf", &i.to_string()]);
     match diff.direction() {
-        Direction::Backward => {
-            for (j, branch) in new.iter().enumerate() {
-                if old.iter().any(|a| diff.fits(a, branch)) {
-                    continue;
-                }
-                if old.len() == new.len() {
-                    diff.compare(&old[j], branch, pointer(j));
-                } else {
-                    let message = format!(
-                        "allOf branch {j} added: old events were not required to match it, so the new version rejects some of them"
-                    );
-                    diff.push(15, pointer(j), message);
-                }
-            }
-        }
-        Direction::Forward => {
-            for (i, branch) in old.iter().enumerate() {
-                if new.iter().any(|b| diff.fits(branch, b)) {
-                    continue;
-                }
-                if old.len() == new.len() {
-                    diff.compare(branch, &new[i], pointer(i));
-                } else {
-                    let message = format!(
-                        "allOf branch {i} of the old version removed: new events need not match it, but the old version requires them to"
-                    );
-                    diff.push(15, path(at, &["allOf"]), message);
-                }
-            }
-        }
+        Direction::Backward => cover(diff, old, new, Covered::New, pointer, |j| {
+            (
+                pointer(j),
+                15,
+                format!(
+                    "allOf branch {j} added: old events were not required to match it, so the new version rejects some of them"
+                ),
+            )
+        }),
+        Direction::Forward => cover(diff, old, new, Covered::Old, pointer, |i| {
+            (
+                path(at, &["allOf"]),
+                15,
+                format!(
+                    "allOf branch {i} of the old version removed: new events need not match it, but the old version requires them to"
+                ),
+            )
+        }),
     }
 }
