@@ -260,7 +260,6 @@ fn drain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::terraform::stop::wait_for_stopped;
 
     fn sh(dir: &Path) -> Terraform {
         Terraform::new("sh", dir)
@@ -350,9 +349,14 @@ mod tests {
             _ = run => panic!("the script never ends by itself"),
             _ = rx => {}
         }
-        tokio::time::timeout(Duration::from_secs(10), wait_for_stopped())
-            .await
-            .unwrap();
-        assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "graceful");
+        // The script's own INT trap wrote the marker: it was asked to stop, not killed. (Polled:
+        // `wait_for_stopped` is process-wide, and other tests of this binary stop their own.)
+        let mut poll = crate::engine::Poller::new(Duration::from_secs(10));
+        while std::fs::read_to_string(&marker).unwrap_or_default().trim() != "graceful" {
+            assert!(
+                poll.wait().await,
+                "the script was not stopped through its INT trap"
+            );
+        }
     }
 }
