@@ -329,11 +329,18 @@ mod tests {
     async fn dropping_a_running_command_interrupts_it_gracefully() {
         let dir = tempfile::tempdir().unwrap();
         let marker = dir.path().join("stopped");
+        // A stand-in for terraform that stops cleanly on SIGINT, as terraform does. (Python, not
+        // a shell trap: a shell cannot trap a signal that was ignored when it started, as SIGINT
+        // is under a background job, and terraform, like Python, installs its handler anyway.)
         let script = format!(
-            "trap 'kill $!; echo graceful > {}; exit 130' INT; sleep 600 & echo ready; wait $!",
-            marker.display()
+            "import signal, sys, time\n\
+             def stop(*_):\n    open({marker:?}, 'w').write('graceful')\n    sys.exit(130)\n\
+             signal.signal(signal.SIGINT, stop)\n\
+             print('ready', flush=True)\n\
+             time.sleep(600)\n",
+            marker = marker.display().to_string()
         );
-        let tf = sh(dir.path());
+        let tf = Terraform::new("python3", dir.path());
         let (tx, rx) = tokio::sync::oneshot::channel();
         let mut tx = Some(tx);
         let args = ["-c", script.as_str()];
