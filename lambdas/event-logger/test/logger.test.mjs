@@ -164,7 +164,8 @@ test("handler on malformed input logs EVENT_INVALID and resolves", async () => {
 test("every sample event in examples/ is logged as EVENT_RECEIVED with its detail fields", async () => {
   const { readdirSync, readFileSync } = await import("node:fs");
   const dir = new URL("../../../examples/", import.meta.url);
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  // examples/<event>/v<N>[-label].json: one directory per event type, one file per sample.
+  const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith(".json"));
   assert.ok(files.length >= 7, `found ${files.length} examples`);
   for (const file of files) {
     const sample = JSON.parse(readFileSync(new URL(file, dir), "utf8"));
