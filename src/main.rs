@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod error;
+mod flag_scope;
 mod github;
 mod ndjson;
 mod printer;
@@ -12,7 +13,7 @@ mod store;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
@@ -22,7 +23,8 @@ use crate::session::Session;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli =
+        Cli::from_arg_matches(&flag_scope::command().get_matches()).unwrap_or_else(|e| e.exit());
     let printer = Arc::new(Printer::new(&cli.global, cli.command.json_stream()));
     let code = match dispatch(&cli, printer.clone()).await {
         Ok(code) => code,
@@ -42,7 +44,12 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
     }
     if let Command::Completions(args) = &cli.command {
         let mut script = Vec::new();
-        clap_complete::generate(args.shell, &mut Cli::command(), "deploy", &mut script);
+        clap_complete::generate(
+            args.shell,
+            &mut flag_scope::command(),
+            "deploy",
+            &mut script,
+        );
         // A closed pipe (`| head`) is not an error worth a panic.
         let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
         return Ok(error::OK);
