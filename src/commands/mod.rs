@@ -53,10 +53,13 @@ pub async fn run_pipeline(
 ) -> Result<Outcome, CliError> {
     let handle = run.handle.take().expect("a run is run once");
     let Opened { env, ledger } = &mut run.opened;
+    // The `--json` stream announces the plan first; the engine then uses the same decisions
+    // instead of checking every step's resources a second time.
+    let mut decided = Vec::new();
     if let Some(j) = session.printer.json() {
+        decided = deploy_steps::engine::decide_all(steps, env, ledger.state()).await;
         let planned: Vec<serde_json::Value> =
-            deploy_steps::engine::plan(steps, env, ledger.state())
-                .await
+            deploy_steps::engine::as_planned(decided.clone(), ledger.state())
                 .into_iter()
                 .map(
                     |(name, d)| serde_json::json!({"step": name, "run": d.run, "reason": d.reason}),
@@ -80,6 +83,7 @@ pub async fn run_pipeline(
         std::process::exit(i32::from(error::INTERRUPTED));
     });
     let outcome = Engine::new(env, ledger, session.printer.as_ref(), prompter)
+        .with_decisions(decided)
         .run(steps, selection)
         .await;
     signals.abort();

@@ -191,7 +191,10 @@ pub async fn proven_ours(aws: &AwsClients, r: &Resource, tags: &BTreeMap<String,
         .is_some_and(|found| carries(&found, tags))
 }
 
-async fn event_tags(aws: &AwsClients, arn: Option<String>) -> Option<BTreeMap<String, String>> {
+pub(crate) async fn event_tags(
+    aws: &AwsClients,
+    arn: Option<String>,
+) -> Option<BTreeMap<String, String>> {
     let out = aws
         .events
         .list_tags_for_resource()

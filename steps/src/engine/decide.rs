@@ -103,6 +103,20 @@ pub async fn decide(step: &dyn Step, env: &Env, state: &LedgerState, force: bool
     }
 }
 
+/// [`decide`] for each step of `pipeline` against the same ledger state, as if none of them ran
+/// (no `--force`).
+pub async fn decide_all(
+    pipeline: &[std::sync::Arc<dyn Step>],
+    env: &Env,
+    state: &LedgerState,
+) -> Vec<(&'static str, Decision)> {
+    let mut out = Vec::new();
+    for step in pipeline {
+        out.push((step.name(), decide(step.as_ref(), env, state, false).await));
+    }
+    out
+}
+
 /// What `deploy all` would do with each step of `pipeline`, without doing it: [`decide`] for
 /// each, with the rule the engine applies when it runs them — once a step re-runs because its
 /// inputs changed or its resources are missing, every later completed step is stale.
@@ -111,21 +125,29 @@ pub async fn plan(
     env: &Env,
     state: &LedgerState,
 ) -> Vec<(&'static str, Decision)> {
-    let mut out = Vec::new();
+    as_planned(decide_all(pipeline, env, state).await, state)
+}
+
+/// [`decide_all`]'s decisions, with later completed steps stale once an earlier one re-runs.
+pub fn as_planned(
+    decided: Vec<(&'static str, Decision)>,
+    state: &LedgerState,
+) -> Vec<(&'static str, Decision)> {
     let mut invalidated_by: Option<&'static str> = None;
-    for step in pipeline {
-        let mut d = decide(step.as_ref(), env, state, false).await;
-        let completed = state.step(step.name()).status == StepStatus::Completed;
-        if let Some(by) = invalidated_by.filter(|_| completed) {
-            d.run = true;
-            d.reason = format!("stale once {by} re-runs");
-        }
-        if d.invalidates_later && invalidated_by.is_none() {
-            invalidated_by = Some(step.name());
-        }
-        out.push((step.name(), d));
-    }
-    out
+    decided
+        .into_iter()
+        .map(|(name, mut d)| {
+            let completed = state.step(name).status == StepStatus::Completed;
+            if let Some(by) = invalidated_by.filter(|_| completed) {
+                d.run = true;
+                d.reason = format!("stale once {by} re-runs");
+            }
+            if d.invalidates_later && invalidated_by.is_none() {
+                invalidated_by = Some(name);
+            }
+            (name, d)
+        })
+        .collect()
 }
 
 fn first_line(s: &str) -> &str {

@@ -18,7 +18,7 @@ pub fn cancel_pair() -> (CancelHandle, Cancel) {
     let token = Cancel::new();
     (token.clone(), token)
 }
-pub use decide::{Decision, TARGET_COMPONENT, decide, plan};
+pub use decide::{Decision, TARGET_COMPONENT, as_planned, decide, decide_all, plan};
 pub use error::{ErrorClass, StepError, TRANSIENT_MARKERS, classify_text};
 pub use events::{Answer, AutoApprove, Event, Prompter, Reporter, Silent};
 pub use poll::Poller;

@@ -67,6 +67,9 @@ pub struct Engine<'a> {
     pub cleanup_deadline: Duration,
     /// The SDK's retry count when the running step started.
     retries_before: u64,
+    /// Decisions already made for the ledger as it is (the plan a `--json` run announces),
+    /// used until the run changes the ledger instead of checking everything twice.
+    decided: Vec<(&'static str, Decision)>,
 }
 
 impl<'a> Engine<'a> {
@@ -83,7 +86,15 @@ impl<'a> Engine<'a> {
             prompter,
             cleanup_deadline: Duration::from_secs(60),
             retries_before: 0,
+            decided: Vec::new(),
         }
+    }
+
+    /// Decisions made by [`super::decide_all`] for the ledger as it is now: a step reached
+    /// before the run changes the ledger uses its decision instead of deciding again.
+    pub fn with_decisions(mut self, decided: Vec<(&'static str, Decision)>) -> Self {
+        self.decided = decided;
+        self
     }
 
     /// Runs the selected steps of `pipeline` in order.
@@ -111,7 +122,11 @@ impl<'a> Engine<'a> {
                 outcome.results.push((name.into(), StepResult::Skipped));
                 continue;
             }
-            let decision = decide(step.as_ref(), self.env, self.ledger.state(), sel.force).await;
+            let made = self.decided.iter().position(|(n, _)| *n == name);
+            let decision = match made.filter(|_| !sel.force) {
+                Some(at) => self.decided.swap_remove(at).1,
+                None => decide(step.as_ref(), self.env, self.ledger.state(), sel.force).await,
+            };
             if !decision.run {
                 self.reporter.event(Event::Skipped {
                     step: name,
@@ -154,6 +169,8 @@ impl<'a> Engine<'a> {
                     continue;
                 }
             }
+            // The ledger changes from here: what was decided before no longer holds.
+            self.decided.clear();
             if decision.invalidates_later {
                 self.mark_later_stale(&pipeline[i + 1..], name, &decision.reason);
             }
@@ -178,6 +195,7 @@ impl<'a> Engine<'a> {
     }
 
     fn mark(&mut self, step: &str, status: StepStatus, note: &str) {
+        self.decided.clear();
         let note = note.to_string();
         if let Err(e) = self
             .ledger

@@ -32,6 +32,8 @@ struct TestStep {
     input: Mutex<String>,
     script: Mutex<VecDeque<Behaviour>>,
     runs: AtomicU32,
+    /// How many times its inputs were read (once per decision).
+    fingerprints: AtomicU32,
     started: Arc<Notify>,
     cleaned_up: AtomicU32,
 }
@@ -44,6 +46,7 @@ impl TestStep {
             input: Mutex::new("v1".into()),
             script: Mutex::new(VecDeque::new()),
             runs: AtomicU32::new(0),
+            fingerprints: AtomicU32::new(0),
             started: Arc::new(Notify::new()),
             cleaned_up: AtomicU32::new(0),
         })
@@ -82,6 +85,7 @@ impl Step for TestStep {
         _env: &Env,
         _state: &LedgerState,
     ) -> Result<Fingerprint, StepError> {
+        self.fingerprints.fetch_add(1, Ordering::SeqCst);
         Ok(Fingerprint::new().text("input", &self.input.lock().unwrap()))
     }
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
@@ -166,6 +170,16 @@ impl Fixture {
             .await
     }
 
+    /// A run whose decisions were all made before it started (as a `--json` run's are).
+    async fn run_decided_ahead(&self, steps: &[Arc<dyn Step>]) -> Outcome {
+        let mut ledger = self.ledger();
+        let ahead = decide_all(steps, &self.env, ledger.state()).await;
+        Engine::new(&self.env, &mut ledger, &Silent, &AutoApprove)
+            .with_decisions(ahead)
+            .run(steps, &Selection::default())
+            .await
+    }
+
     fn status(&self, step: &str) -> StepStatus {
         Ledger::open_read(self.backend()).unwrap().step(step).status
     }
@@ -218,6 +232,26 @@ async fn changed_fingerprint_reruns_and_marks_later_steps_stale() {
     assert!(f.run(&p, Selection::default()).await.success());
     assert_eq!((a.runs(), b.runs(), c.runs()), (2, 2, 2));
     assert_eq!(f.status("c"), StepStatus::Completed);
+}
+
+#[tokio::test]
+async fn decisions_made_ahead_are_used_until_the_ledger_changes() {
+    let f = fixture();
+    let (a, b) = (TestStep::new("a", true), TestStep::new("b", true));
+    let p = pipeline(&[&a, &b]);
+    assert!(f.run(&p, Selection::default()).await.success());
+    // Nothing changed: each step's inputs are read once (ahead), not again by the engine.
+    let before = b.fingerprints.load(Ordering::SeqCst);
+    let idle = f.run_decided_ahead(&p).await;
+    assert_eq!(b.fingerprints.load(Ordering::SeqCst), before + 1);
+    assert!(!idle.ran_anything());
+    // `a` changed: it runs, and `b`'s decision made before that ("up to date") is not used:
+    // `b` is stale once `a` re-ran, so it runs too.
+    a.set_input("v2");
+    let after_change = f.run_decided_ahead(&p).await;
+    assert!(after_change.success());
+    assert_eq!((a.runs(), b.runs()), (2, 2));
+    assert_eq!(f.status("b"), StepStatus::Completed);
 }
 
 #[tokio::test]

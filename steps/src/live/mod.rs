@@ -1,5 +1,6 @@
 //! Live checks: does each owned resource still exist in AWS, is it healthy, and does it still
-//! look the way it was deployed (drift)? A few calls per resource, all at once. Shared by
+//! look the way it was deployed (drift)? All resources at once, each question asked once (one
+//! `ListRules` per bus, one policy per function: see `lookups`). Shared by
 //! `deploy status --live` and by the engine before it skips a completed step.
 //!
 //! What each check compares (all of it fast enough for `status --live`; Terraform's own
@@ -12,15 +13,21 @@
 //! - archive: exists, retention as applied; function: `Active`;
 //! - event-source mapping: exists and enabled.
 
+mod drift;
 mod expected;
+mod lookups;
 
+use drift::drift;
 pub use expected::{Expected, Want, policy_document, same_json};
+use lookups::{Lookups, Miss, sdk};
+
+use std::sync::Arc;
 
 use deploy_state::{LedgerState, Resource};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
-use crate::aws::{AwsClients, error_code, is_not_found};
+use crate::aws::AwsClients;
 use crate::engine::Live;
 use crate::env::Env;
 
@@ -43,14 +50,11 @@ pub struct Health {
     pub drift: Vec<String>,
 }
 
-fn from_result<T, E, R>(
+fn from_result<T>(
     r: &Resource,
-    result: Result<T, aws_sdk_sts::error::SdkError<E, R>>,
+    result: Result<T, Miss>,
     healthy: impl FnOnce(&T) -> (bool, String),
-) -> Health
-where
-    E: aws_sdk_sts::error::ProvideErrorMetadata,
-{
+) -> Health {
     let mut h = Health {
         kind: r.kind.clone(),
         name: r.name.clone(),
@@ -69,16 +73,11 @@ where
             h.healthy = ok;
             h.detail = detail;
         }
-        Err(e) if is_not_found(&e) => {
+        Err(Miss::NotFound) => {
             h.exists = Some(false);
             h.detail = "missing".into();
         }
-        Err(e) => {
-            h.detail = format!(
-                "could not check: {}",
-                error_code(&e).map_or_else(|| e.to_string(), str::to_string)
-            );
-        }
+        Err(Miss::Failed(why)) => h.detail = format!("could not check: {why}"),
     }
     h
 }
@@ -103,13 +102,13 @@ fn bus(r: &Resource) -> &str {
 const TAGGED: &[&str] = &["event-bus", "rule", "queue", "role", "function"];
 
 /// Checks one resource, against what was applied and the tags it should carry.
-pub async fn check(aws: &AwsClients, r: &Resource, expected: &Expected) -> Health {
-    let mut h = exists_and_health(aws, r).await;
+async fn check(aws: &AwsClients, r: &Resource, expected: &Expected, lookups: &Lookups) -> Health {
+    let mut h = exists_and_health(aws, r, lookups).await;
     if h.exists == Some(true) {
-        h.drift = drift(aws, r, expected.get(&r.kind, &r.name), &h).await;
+        h.drift = drift(aws, r, expected.get(&r.kind, &r.name), &h, lookups).await;
         if !expected.tags.is_empty()
             && TAGGED.contains(&r.kind.as_str())
-            && let Some(found) = crate::ownership::tags_of(aws, r).await
+            && let Some(found) = tags(aws, r, lookups).await
             && !crate::ownership::carries(&found, &expected.tags)
         {
             h.drift
@@ -123,195 +122,65 @@ pub async fn check(aws: &AwsClients, r: &Resource, expected: &Expected) -> Healt
     h
 }
 
-/// How `r` differs from `want` (and from what every deployment wants: rules enabled, mappings
-/// enabled).
-async fn drift(aws: &AwsClients, r: &Resource, want: Option<&Want>, h: &Health) -> Vec<String> {
-    let mut out = Vec::new();
-    match (r.kind.as_str(), want) {
-        ("rule", want) => {
-            if h.detail != "state ENABLED" {
-                out.push(format!(
-                    "rule {} is {}",
-                    r.name,
-                    h.detail.replace("state ", "")
-                ));
-            }
-            if let Some(Want::Rule { pattern, .. }) = want {
-                let live = aws
-                    .events
-                    .describe_rule()
-                    .name(&r.name)
-                    .event_bus_name(bus(r))
-                    .send()
-                    .await;
-                if let Ok(o) = live {
-                    let live: serde_json::Value = o
-                        .event_pattern()
-                        .and_then(|p| serde_json::from_str(p).ok())
-                        .unwrap_or_default();
-                    if !same_json(&live, pattern) {
-                        out.push(format!("the event pattern of rule {} differs", r.name));
-                    }
-                }
-            }
-        }
-        ("role", Some(Want::Role { inline })) => {
-            for (policy, doc) in inline {
-                let got = aws
-                    .iam
-                    .get_role_policy()
-                    .role_name(&r.name)
-                    .policy_name(policy)
-                    .send()
-                    .await;
-                match got {
-                    Ok(o) if same_json(&policy_document(o.policy_document()), doc) => {}
-                    Ok(_) => out.push(format!("inline policy {policy} of role {} differs", r.name)),
-                    Err(e) if is_not_found(&e) => {
-                        out.push(format!(
-                            "inline policy {policy} of role {} is missing",
-                            r.name
-                        ));
-                    }
-                    Err(_) => {}
-                }
-            }
-        }
-        (
-            "queue" | "consumer-queue",
-            Some(Want::Queue {
-                retention_seconds: Some(want),
-            }),
-        ) => {
-            if let Some(got) = queue_retention(aws, &r.name).await
-                && got != *want
-            {
-                out.push(format!(
-                    "queue {} keeps messages {got}s instead of {want}s",
-                    r.name
-                ));
-            }
-        }
-        (
-            "archive",
-            Some(Want::Archive {
-                retention_days: Some(want),
-            }),
-        ) => {
-            let got = aws
-                .events
-                .describe_archive()
-                .archive_name(&r.name)
-                .send()
-                .await
-                .ok()
-                .and_then(|o| o.retention_days());
-            if let Some(got) = got
-                && i64::from(got) != *want
-            {
-                out.push(format!(
-                    "archive {} keeps events {got} days instead of {want}",
-                    r.name
-                ));
-            }
-        }
-        ("event-source-mapping", _) if !h.healthy => {
-            out.push(format!("event-source mapping {} is {}", r.name, h.detail));
-        }
-        _ => {}
+/// The tags `r` carries (a rule's ARN comes from the shared `ListRules`).
+async fn tags(
+    aws: &AwsClients,
+    r: &Resource,
+    lookups: &Lookups,
+) -> Option<std::collections::BTreeMap<String, String>> {
+    if r.kind == "rule" {
+        let arn = lookups.rule(aws, &r.name, bus(r)).await.ok()?.arn;
+        return crate::ownership::event_tags(aws, Some(arn)).await;
     }
-    out
-}
-
-async fn queue_retention(aws: &AwsClients, name: &str) -> Option<i64> {
-    use aws_sdk_sqs::types::QueueAttributeName;
-    let url = aws.sqs.get_queue_url().queue_name(name).send().await.ok()?;
-    let attrs = aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url.queue_url()?)
-        .attribute_names(QueueAttributeName::MessageRetentionPeriod)
-        .send()
-        .await
-        .ok()?;
-    attrs
-        .attributes()?
-        .get(&QueueAttributeName::MessageRetentionPeriod)?
-        .parse()
-        .ok()
+    crate::ownership::tags_of(aws, r).await
 }
 
 /// Whether it exists, and whether it works.
-async fn exists_and_health(aws: &AwsClients, r: &Resource) -> Health {
+async fn exists_and_health(aws: &AwsClients, r: &Resource, lookups: &Lookups) -> Health {
     let ok = |detail: &str| (true, detail.to_string());
+    // Whether the state is one of `good`, and the state for the detail.
+    let state_in = |good: &[&str], state: Option<&str>| {
+        let state = state.unwrap_or_default();
+        (good.contains(&state), format!("state {state}"))
+    };
     match r.kind.as_str() {
         "event-bus" => from_result(
             r,
-            aws.events.describe_event_bus().name(&r.name).send().await,
+            sdk(aws.events.describe_event_bus().name(&r.name).send().await),
             |_| ok("present"),
         ),
-        "rule" | "probe-rule" => {
-            let res = aws
-                .events
-                .describe_rule()
-                .name(&r.name)
-                .event_bus_name(bus(r))
-                .send()
-                .await;
-            from_result(r, res, |o| {
-                let state = o
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default();
-                (state == "ENABLED", format!("state {state}"))
-            })
-        }
+        "rule" | "probe-rule" => from_result(r, lookups.rule(aws, &r.name, bus(r)).await, |o| {
+            state_in(&["ENABLED"], Some(&o.state))
+        }),
         "target" => {
-            let res = crate::aws::rule_targets(&aws.events, attr(r, "rule"), bus(r)).await;
-            let mut h = from_result(r, res, |o| {
-                let found = o.iter().any(|t| t.id() == r.name);
-                (
-                    found,
-                    if found {
-                        "attached".into()
-                    } else {
-                        "missing".into()
-                    },
-                )
-            });
-            if h.exists == Some(true) && !h.healthy {
-                h.exists = Some(false);
-            }
-            h
+            let ids = lookups.target_ids(aws, attr(r, "rule"), bus(r)).await;
+            listed(r, ids.map(|ids| ids.contains(&r.name)), "attached")
         }
         "queue" | "probe-queue" | "consumer-queue" => queue(aws, r).await,
         "role" => from_result(
             r,
-            aws.iam.get_role().role_name(&r.name).send().await,
+            sdk(aws.iam.get_role().role_name(&r.name).send().await),
             |_| ok("present"),
         ),
         "archive" => from_result(
             r,
-            aws.events
+            sdk(aws
+                .events
                 .describe_archive()
                 .archive_name(&r.name)
                 .send()
-                .await,
-            |o| {
-                let state = o
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default();
-                (true, format!("state {state}"))
-            },
+                .await),
+            // Any state: an archive that exists keeps events.
+            |o| (true, state_in(&[], o.state().map(|s| s.as_str())).1),
         ),
         "function" => from_result(
             r,
-            aws.lambda
+            sdk(aws
+                .lambda
                 .get_function()
                 .function_name(&r.name)
                 .send()
-                .await,
+                .await),
             |o| {
                 let c = o.configuration();
                 let state = c
@@ -330,52 +199,28 @@ async fn exists_and_health(aws: &AwsClients, r: &Resource) -> Health {
         ),
         "event-source-mapping" => from_result(
             r,
-            aws.lambda
+            sdk(aws
+                .lambda
                 .get_event_source_mapping()
                 .uuid(&r.name)
                 .send()
-                .await,
-            |o| {
-                let state = o.state().unwrap_or_default().to_string();
-                (
-                    state == "Enabled" || state == "Enabling",
-                    format!("state {state}"),
-                )
-            },
+                .await),
+            |o| state_in(&["Enabled", "Enabling"], o.state()),
         ),
         "permission" => {
-            let res = aws
-                .lambda
-                .get_policy()
-                .function_name(attr(r, "function"))
-                .send()
-                .await;
-            let mut h = from_result(r, res, |o| {
-                let found = o
-                    .policy()
-                    .is_some_and(|p| p.contains(&format!("\"{}\"", r.name)));
-                (
-                    found,
-                    if found {
-                        "granted".into()
-                    } else {
-                        "missing".into()
-                    },
-                )
-            });
-            if h.exists == Some(true) && !h.healthy {
-                h.exists = Some(false);
-            }
-            h
+            let policy = lookups.policy(aws, attr(r, "function")).await;
+            let quoted = format!("\"{}\"", r.name);
+            listed(r, policy.map(|p| p.contains(&quoted)), "granted")
         }
         "user-policy" => from_result(
             r,
-            aws.iam
+            sdk(aws
+                .iam
                 .get_user_policy()
                 .user_name(attr(r, "user"))
                 .policy_name(&r.name)
                 .send()
-                .await,
+                .await),
             |_| ok("present"),
         ),
         _ => Health {
@@ -392,13 +237,25 @@ async fn exists_and_health(aws: &AwsClients, r: &Resource) -> Health {
     }
 }
 
+/// Something that exists only as an entry in its parent (a target in its rule's list, a
+/// permission in its function's policy): `found` says whether the parent lists it.
+fn listed(r: &Resource, found: Result<bool, Miss>, present: &str) -> Health {
+    let mut h = from_result(r, found, |&found| {
+        (found, if found { present } else { "missing" }.to_string())
+    });
+    if h.exists == Some(true) && !h.healthy {
+        h.exists = Some(false);
+    }
+    h
+}
+
 /// A queue exists; the dead-letter queue is healthy only while it is empty: a message in it is
 /// an event that was lost on its way somewhere.
 async fn queue(aws: &AwsClients, r: &Resource) -> Health {
     use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
     let url = match aws.sqs.get_queue_url().queue_name(&r.name).send().await {
         Ok(o) => o.queue_url().unwrap_or_default().to_string(),
-        Err(e) => return from_result(r, Err::<(), _>(e), |_| (true, String::new())),
+        Err(e) => return from_result(r, sdk(Err::<(), _>(e)), |_| (true, String::new())),
     };
     let res = aws
         .sqs
@@ -408,7 +265,7 @@ async fn queue(aws: &AwsClients, r: &Resource) -> Health {
         .send()
         .await;
     let mut depth = None;
-    let mut h = from_result(r, res, |o| {
+    let mut h = from_result(r, sdk(res), |o| {
         depth = o
             .attributes()
             .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
@@ -470,9 +327,11 @@ pub async fn check_all(
     expected: &Expected,
 ) -> Vec<Health> {
     let mut set = JoinSet::new();
+    let expected = Arc::new(expected.clone());
+    let lookups = Arc::new(Lookups::default());
     for (i, r) in resources.iter().cloned().enumerate() {
-        let (aws, expected) = (aws.clone(), expected.clone());
-        set.spawn(async move { (i, check(&aws, &r, &expected).await) });
+        let (aws, expected, lookups) = (aws.clone(), expected.clone(), lookups.clone());
+        set.spawn(async move { (i, check(&aws, &r, &expected, &lookups).await) });
     }
     let mut out: Vec<(usize, Health)> = set.join_all().await;
     out.sort_by_key(|(i, _)| *i);
