@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_lambda::Client;
+use aws_sdk_lambda::operation::create_function::CreateFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime, State,
@@ -129,42 +130,32 @@ pub async fn deploy(
 ) -> Result<Deployed, StepError> {
     let name = want.lambda.function_name.as_str();
     let local_sha = want.package.sha256_base64();
-    let Some(current) = get(client, name).await? else {
-        let create = || async {
-            client
-                .create_function()
-                .function_name(name)
-                .runtime(Runtime::from(want.lambda.runtime.as_str()))
-                .role(want.role_arn)
-                .handler(&want.lambda.handler)
-                .memory_size(want.lambda.memory_mb as i32)
-                .timeout(want.lambda.timeout_seconds as i32)
-                .environment(environment(want))
-                .set_tags(Some(want.tags.clone().into_iter().collect()))
-                .code(
-                    FunctionCode::builder()
-                        .zip_file(Blob::new(want.package.bytes.clone()))
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(|e| classify(&format!("CreateFunction {name}"), e))
-        };
-        let out = create
-            .retry(policy.backoff())
-            .sleep(tokio::time::sleep)
-            .when(|e: &StepError| e.is_transient())
-            .await?;
-        let done = wait_ready(client, name).await?;
-        let arn = out.function_arn.or(done.function_arn).unwrap_or_default();
-        return Ok(Deployed {
-            arn,
-            code: CodeAction::Created,
-            config_changes: Vec::new(),
-            code_sha256: out.code_sha256.unwrap_or(local_sha),
-        });
+    let (current, adopted) = match get(client, name).await? {
+        Some(current) => (current, false),
+        None => match create(client, policy, want).await? {
+            Some(out) => {
+                let done = wait_ready(client, name).await?;
+                let arn = out.function_arn.or(done.function_arn).unwrap_or_default();
+                return Ok(Deployed {
+                    arn,
+                    code: CodeAction::Created,
+                    config_changes: Vec::new(),
+                    code_sha256: out.code_sha256.unwrap_or(local_sha),
+                });
+            }
+            // It exists after all: an earlier attempt's answer was lost, or someone else made
+            // it in between. Either way it is updated only if its tags say it is ours.
+            None => match get(client, name).await? {
+                Some(current) => (current, true),
+                None => {
+                    return Err(StepError::transient(format!(
+                        "CreateFunction {name}: AWS said it exists, then that it does not"
+                    )));
+                }
+            },
+        },
     };
-    if !want.owned {
+    if !want.owned || adopted {
         refuse_foreign(client, name, &want.tags).await?;
     }
     // An earlier create or update may still be in progress: wait for it before comparing or
@@ -223,6 +214,44 @@ pub async fn deploy(
         config_changes,
         code_sha256: local_sha,
     })
+}
+
+/// Creates the function; `None` when it already exists (`ResourceConflictException`).
+async fn create(
+    client: &Client,
+    policy: &RetryPolicy,
+    want: &Desired<'_>,
+) -> Result<Option<CreateFunctionOutput>, StepError> {
+    let name = want.lambda.function_name.as_str();
+    let create = || async {
+        let sent = client
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::from(want.lambda.runtime.as_str()))
+            .role(want.role_arn)
+            .handler(&want.lambda.handler)
+            .memory_size(want.lambda.memory_mb as i32)
+            .timeout(want.lambda.timeout_seconds as i32)
+            .environment(environment(want))
+            .set_tags(Some(want.tags.clone().into_iter().collect()))
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(want.package.bytes.clone()))
+                    .build(),
+            )
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(out)),
+            Err(e) if error_code(&e) == Some("ResourceConflictException") => Ok(None),
+            Err(e) => Err(classify(&format!("CreateFunction {name}"), e)),
+        }
+    };
+    create
+        .retry(policy.backoff())
+        .sleep(tokio::time::sleep)
+        .when(|e: &StepError| e.is_transient())
+        .await
 }
 
 /// A function with this deployment's name that its inventory does not record is updated only
