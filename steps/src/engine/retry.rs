@@ -28,6 +28,19 @@ impl From<&Retry> for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Runs `op` until it succeeds, fails permanently, or the backoff runs out.
+    pub async fn retry<T, F, Fut>(&self, op: F) -> Result<T, super::StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, super::StepError>>,
+    {
+        use backon::Retryable;
+        op.retry(self.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &super::StepError| e.is_transient())
+            .await
+    }
+
     /// A fresh sequence of delays; it ends once the next delay would pass `max_elapsed`
     /// counted from now.
     pub fn backoff(&self) -> FullJitter {

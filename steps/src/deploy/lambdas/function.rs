@@ -10,7 +10,6 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime, State,
 };
-use backon::Retryable;
 use deploy_config::Lambda;
 
 use crate::aws::{error_code, sdk_error};
@@ -177,11 +176,7 @@ pub async fn deploy(
                 .await
                 .map_err(|e| classify(&format!("UpdateFunctionCode {name}"), e))
         };
-        update
-            .retry(policy.backoff())
-            .sleep(tokio::time::sleep)
-            .when(|e: &StepError| e.is_transient())
-            .await?;
+        policy.retry(update).await?;
         wait_ready(client, name).await?;
         CodeAction::Updated
     };
@@ -201,11 +196,7 @@ pub async fn deploy(
                 .await
                 .map_err(|e| classify(&format!("UpdateFunctionConfiguration {name}"), e))
         };
-        update
-            .retry(policy.backoff())
-            .sleep(tokio::time::sleep)
-            .when(|e: &StepError| e.is_transient())
-            .await?;
+        policy.retry(update).await?;
         wait_ready(client, name).await?;
     }
     Ok(Deployed {
@@ -247,11 +238,7 @@ async fn create(
             Err(e) => Err(classify(&format!("CreateFunction {name}"), e)),
         }
     };
-    create
-        .retry(policy.backoff())
-        .sleep(tokio::time::sleep)
-        .when(|e: &StepError| e.is_transient())
-        .await
+    policy.retry(create).await
 }
 
 /// A function with this deployment's name that its inventory does not record is updated only
