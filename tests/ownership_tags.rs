@@ -38,10 +38,83 @@ fn lose_the_state(ctx: &TestContext) {
     std::fs::remove_dir_all(ctx.state_root()).unwrap();
 }
 
-fn ev_tags(tags: &[aws_sdk_eventbridge::types::Tag]) -> BTreeMap<String, String> {
-    tags.iter()
-        .map(|t| (t.key().to_string(), t.value().to_string()))
-        .collect()
+/// A resource whose tags a test reads.
+enum Tagged {
+    /// An EventBridge bus or rule, by ARN.
+    Events(String),
+    Queue(String),
+    Role(String),
+    Function(String),
+    /// A log group, by ARN (without the trailing `:*`).
+    LogGroup(String),
+}
+
+/// The tags AWS reports for `what`.
+async fn tags(sdk: &aws_config::SdkConfig, what: Tagged) -> BTreeMap<String, String> {
+    let pairs: Vec<(String, String)> = match what {
+        Tagged::Events(arn) => {
+            let out = aws_sdk_eventbridge::Client::new(sdk)
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .unwrap();
+            let tags = out.tags().iter();
+            tags.map(|t| (t.key().into(), t.value().into())).collect()
+        }
+        Tagged::Queue(name) => {
+            let sqs = aws_sdk_sqs::Client::new(sdk);
+            let url = sqs.get_queue_url().queue_name(name).send().await.unwrap();
+            let out = sqs
+                .list_queue_tags()
+                .queue_url(url.queue_url().unwrap())
+                .send()
+                .await
+                .unwrap();
+            out.tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        }
+        Tagged::Role(name) => {
+            let out = aws_sdk_iam::Client::new(sdk)
+                .list_role_tags()
+                .role_name(name)
+                .send()
+                .await
+                .unwrap();
+            let tags = out.tags().iter();
+            tags.map(|t| (t.key().into(), t.value().into())).collect()
+        }
+        Tagged::Function(name) => {
+            let out = aws_sdk_lambda::Client::new(sdk)
+                .get_function()
+                .function_name(name)
+                .send()
+                .await
+                .unwrap();
+            out.tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        }
+        Tagged::LogGroup(arn) => {
+            let out = aws_sdk_cloudwatchlogs::Client::new(sdk)
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .unwrap();
+            out.tags()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .collect()
+        }
+    };
+    pairs.into_iter().collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,90 +131,33 @@ async fn every_resource_carries_the_tags_and_a_lost_state_is_adopted() {
         .send()
         .await
         .unwrap();
-    let tags = events
-        .list_tags_for_resource()
-        .resource_arn(bus.arn().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert!(carries(&ev_tags(tags.tags()), &want), "bus: {tags:?}");
+    let mut tagged = vec![("bus".to_string(), Tagged::Events(bus.arn().unwrap().into()))];
     let rules = events
         .list_rules()
         .event_bus_name(format!("{env}-application-events"))
         .send()
         .await
         .unwrap();
-    let mut checked_rules = 0;
-    for r in rules.rules() {
-        if r.managed_by().is_some() {
-            continue;
-        }
-        let tags = events
-            .list_tags_for_resource()
-            .resource_arn(r.arn().unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert!(carries(&ev_tags(tags.tags()), &want), "rule {:?}", r.name());
-        checked_rules += 1;
+    let ours_rules = rules.rules().iter().filter(|r| r.managed_by().is_none());
+    for r in ours_rules {
+        let arn = r.arn().unwrap().to_string();
+        tagged.push((format!("rule {:?}", r.name()), Tagged::Events(arn)));
     }
-    assert_eq!(checked_rules, 7);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let url = sqs
-        .get_queue_url()
-        .queue_name(format!("{env}-eventbridge-dlq"))
-        .send()
-        .await
-        .unwrap();
-    let tags = sqs
-        .list_queue_tags()
-        .queue_url(url.queue_url().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let found: BTreeMap<String, String> = tags
-        .tags()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    assert!(carries(&found, &want), "queue: {found:?}");
-    let iam = aws_sdk_iam::Client::new(&sdk);
+    assert_eq!(tagged.len(), 1 + 7, "the bus and the 7 routes' rules");
+    let dlq = format!("{env}-eventbridge-dlq");
+    tagged.push((format!("queue {dlq}"), Tagged::Queue(dlq)));
     for role in [
         "event-publisher-role",
         "event-processor-role",
         "eventbridge-dlq-role",
     ] {
-        let tags = iam
-            .list_role_tags()
-            .role_name(format!("{env}-{role}"))
-            .send()
-            .await
-            .unwrap();
-        let found = tags
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        assert!(carries(&found, &want), "role {role}: {found:?}");
+        let role = format!("{env}-{role}");
+        tagged.push((format!("role {role}"), Tagged::Role(role)));
     }
-    let lambda = aws_sdk_lambda::Client::new(&sdk);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     for f in ["event-logger", "dead-letter-processor"] {
         let name = format!("{env}-{f}");
-        let got = lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await
-            .unwrap();
-        let found: BTreeMap<String, String> = got
-            .tags()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        assert!(carries(&found, &want), "function {name}: {found:?}");
+        tagged.push((format!("function {name}"), Tagged::Function(name.clone())));
         let group = format!("/aws/lambda/{name}");
         let groups = logs
             .describe_log_groups()
@@ -149,25 +165,14 @@ async fn every_resource_carries_the_tags_and_a_lost_state_is_adopted() {
             .send()
             .await
             .unwrap();
-        let arn = groups.log_groups()[0]
-            .arn()
-            .unwrap()
-            .trim_end_matches(":*")
-            .to_string();
-        let tags = logs
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .unwrap();
-        let found: BTreeMap<String, String> = tags
-            .tags()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        assert!(carries(&found, &want), "log group {group}: {found:?}");
+        let arn = groups.log_groups()[0].arn().unwrap().trim_end_matches(":*");
+        tagged.push((format!("log group {group}"), Tagged::LogGroup(arn.into())));
     }
+    for (what, resource) in tagged {
+        let found = tags(&sdk, resource).await;
+        assert!(carries(&found, &want), "{what}: {found:?}");
+    }
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
 
     // The state is lost; adopt rebuilds it from the tags, and then nothing is left to do.
     let before = fingerprint(&ctx).await;

@@ -7,6 +7,8 @@
 //! One stack is deployed (one terraform apply) and the phases run in order on it: the later
 //! ones change it (they remove the logger target).
 
+#[path = "test_events/replay.rs"]
+mod replay;
 mod support;
 
 use std::io::Read;
@@ -84,38 +86,44 @@ impl Stack {
     /// A probe rule (with a target) and queue as a killed run would leave them.
     async fn plant_leftover(&self, suffix: &str) {
         let name = format!("{}{suffix}", self.probe_prefix());
+        let pattern = r#"{"source":["custom.deploy-probe"]}"#;
+        self.rule_to_queue(&name, pattern, "probe-queue").await;
+    }
+
+    /// A rule on the bus named `name` whose one target (`target_id`) is a new queue of the same
+    /// name; returns the queue's URL.
+    async fn rule_to_queue(&self, name: &str, pattern: &str, target_id: &str) -> String {
         self.events
             .put_rule()
-            .name(&name)
+            .name(name)
             .event_bus_name(&self.bus)
-            .event_pattern(r#"{"source":["custom.deploy-probe"]}"#)
+            .event_pattern(pattern)
             .send()
             .await
             .unwrap();
         let url = self
             .sqs
             .create_queue()
-            .queue_name(&name)
+            .queue_name(name)
             .send()
             .await
             .unwrap()
             .queue_url
             .unwrap();
-        let arn = format!("arn:aws:sqs:us-east-1:000000000000:{name}");
         let target = aws_sdk_eventbridge::types::Target::builder()
-            .id("probe-queue")
-            .arn(arn)
+            .id(target_id)
+            .arn(format!("arn:aws:sqs:us-east-1:000000000000:{name}"))
             .build()
             .unwrap();
         self.events
             .put_targets()
-            .rule(&name)
+            .rule(name)
             .event_bus_name(&self.bus)
             .targets(target)
             .send()
             .await
             .unwrap();
-        assert!(!url.is_empty());
+        url
     }
 
     /// The structured lines of `log_type` in a function's log group.
@@ -180,7 +188,7 @@ async fn test_events_on_a_deployed_stack() {
     let stack = deploy_stack().await;
     routing_and_logger_receipt_are_confirmed(&stack).await;
     dead_letter_message_is_consumed_by_the_deployed_processor(&stack).await;
-    replay_redelivers_the_archived_events_and_counts_them(&stack).await;
+    replay::redelivers_the_archived_events_and_counts_them(&stack).await;
     let logger_rule = format!("{}-all-events-to-logger", stack.ctx.environment);
     stack
         .events
@@ -315,133 +323,6 @@ async fn dead_letter_message_is_consumed_by_the_deployed_processor(stack: &Stack
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-/// `deploy replay --since 10m`: the number it reports is the number of events a witness of the
-/// test's own (a rule and queue on the bus) receives with that replay's `replay-name`; a window
-/// beyond the archive's retention and an unknown event type are refused with exit 2.
-async fn replay_redelivers_the_archived_events_and_counts_them(stack: &Stack) {
-    let ctx = &stack.ctx;
-    let witness = format!("{}-witness", ctx.environment);
-    let url = stack
-        .sqs
-        .create_queue()
-        .queue_name(&witness)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    stack
-        .events
-        .put_rule()
-        .name(&witness)
-        .event_bus_name(&stack.bus)
-        .event_pattern(r#"{"source":[{"prefix":"custom."}]}"#)
-        .send()
-        .await
-        .unwrap();
-    let target = aws_sdk_eventbridge::types::Target::builder()
-        .id("witness")
-        .arn(format!("arn:aws:sqs:us-east-1:000000000000:{witness}"))
-        .build()
-        .unwrap();
-    stack
-        .events
-        .put_targets()
-        .rule(&witness)
-        .event_bus_name(&stack.bus)
-        .targets(target)
-        .send()
-        .await
-        .unwrap();
-
-    let out = ctx
-        .deploy()
-        .args(["replay", "--since", "10m"])
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("Replayed"))
-        .unwrap_or_else(|| panic!("no summary: {stderr}"));
-    let reported: usize = line
-        .split_whitespace()
-        .skip_while(|w| *w != "Replayed")
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no count in {line}"));
-    let name = line
-        .split("(replay ")
-        .nth(1)
-        .and_then(|r| r.split(',').next())
-        .unwrap_or_else(|| panic!("no replay name in {line}"))
-        .to_string();
-    assert!(
-        reported >= example_labels().len(),
-        "test-events published every example minutes ago: {line}"
-    );
-
-    // The witness saw exactly that many distinct events of this replay.
-    let mut seen = std::collections::BTreeSet::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut quiet = 0;
-    while quiet < 3 {
-        let got = stack
-            .sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        quiet = if got.messages().is_empty() {
-            quiet + 1
-        } else {
-            0
-        };
-        for m in got.messages() {
-            let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
-            if body["replay-name"] == name.as_str() {
-                seen.insert(body["id"].as_str().unwrap().to_string());
-            }
-        }
-        assert!(Instant::now() < deadline, "witness queue never went quiet");
-    }
-    assert_eq!(seen.len(), reported, "{stderr}");
-    assert_eq!(stack.probes().await, Vec::<String>::new(), "{stderr}");
-    assert_eq!(stack.recorded_probes(), Vec::<Value>::new(), "{stderr}");
-
-    ctx.deploy()
-        .args(["replay", "--since", "8d"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("keeps events for 7 day(s)"));
-    ctx.deploy()
-        .args(["replay", "--since", "10m", "--event", "nope"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("`nope` is not an event type"));
-
-    stack
-        .events
-        .remove_targets()
-        .rule(&witness)
-        .event_bus_name(&stack.bus)
-        .ids("witness")
-        .send()
-        .await
-        .unwrap();
-    stack
-        .events
-        .delete_rule()
-        .name(&witness)
-        .event_bus_name(&stack.bus)
-        .send()
-        .await
-        .unwrap();
 }
 
 /// Ctrl-C while the step waits for the logger: the engine's cleanup removes every probe
