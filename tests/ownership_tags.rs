@@ -220,8 +220,9 @@ async fn destroy_by_discovery_removes_exactly_what_carries_the_tags() {
     deploy_all(&ctx);
     let env = ctx.environment.clone();
     let sdk = ctx.sdk().await;
-    // Foreign resources, named to tempt a sweep: this deployment's names in another region;
-    // a rule tagged for another environment; a queue with a similar name and no tags.
+    // Foreign resources, named to tempt a sweep: this deployment's bus and function names in
+    // another region; a rule tagged for another environment; a queue with a similar name and no
+    // tags.
     let west = ctx.fresh_copy().region("us-west-2");
     let west_sdk = west.sdk().await;
     let west_events = aws_sdk_eventbridge::Client::new(&west_sdk);
@@ -231,6 +232,19 @@ async fn destroy_by_discovery_removes_exactly_what_carries_the_tags() {
         .send()
         .await
         .unwrap();
+    let foreign_role = aws_sdk_iam::Client::new(&sdk)
+        .create_role()
+        .role_name(format!("foreign-{env}"))
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    let west_lambda = aws_sdk_lambda::Client::new(&west_sdk);
+    let logger = format!("{env}-event-logger");
+    let foreign_role = foreign_role.role().unwrap().arn();
+    support::aws::create_function(&west_lambda, &logger, foreign_role).await;
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     events
         .put_rule()
@@ -289,6 +303,12 @@ async fn destroy_by_discovery_removes_exactly_what_carries_the_tags() {
         .send()
         .await
         .expect("the other region's bus survives");
+    west_lambda
+        .get_function()
+        .function_name(&logger)
+        .send()
+        .await
+        .expect("the other region's function survives");
     events
         .describe_rule()
         .name(format!("{env}-other-environment-rule"))

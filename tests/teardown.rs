@@ -78,40 +78,14 @@ async fn create_foreign(ctx: &TestContext) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    let zip = deploy_steps_zip();
-    lambda
-        .create_function()
-        .function_name(format!("{env}-something-else"))
-        .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
-        .handler("index.handler")
-        .role(role.role().unwrap().arn())
-        .code(
-            aws_sdk_lambda::types::FunctionCode::builder()
-                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let name = format!("{env}-something-else");
+    support::aws::create_function(&lambda, &name, role.role().unwrap().arn()).await;
     vec![
         format!("bus {other_bus}"),
         format!("function {env}-something-else"),
         format!("queue {env}-eventbridge-dlq-other"),
         format!("role {env}-event-processor-role-other"),
     ]
-}
-
-/// A minimal zip holding `index.mjs`, for the foreign function.
-fn deploy_steps_zip() -> Vec<u8> {
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut w = zip::ZipWriter::new(&mut buf);
-        w.start_file("index.mjs", zip::write::SimpleFileOptions::default())
-            .unwrap();
-        std::io::Write::write_all(&mut w, b"export const handler = async () => ({});\n").unwrap();
-        w.finish().unwrap();
-    }
-    buf.into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -130,3 +130,30 @@ pub async fn fingerprint(ctx: &TestContext) -> Vec<String> {
     }
     out
 }
+
+/// Creates a function of nobody's (no tags) running a handler that does nothing, as a foreign
+/// resource for a test to leave alone.
+pub async fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role_arn: &str) {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        w.start_file("index.mjs", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut w, b"export const handler = async () => ({});\n").unwrap();
+        w.finish().unwrap();
+    }
+    lambda
+        .create_function()
+        .function_name(name)
+        .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
+        .handler("index.handler")
+        .role(role_arn)
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(buf.into_inner()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
