@@ -232,19 +232,10 @@ async fn destroy_by_discovery_removes_exactly_what_carries_the_tags() {
         .send()
         .await
         .unwrap();
-    let foreign_role = aws_sdk_iam::Client::new(&sdk)
-        .create_role()
-        .role_name(format!("foreign-{env}"))
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
     let west_lambda = aws_sdk_lambda::Client::new(&west_sdk);
+    let iam = aws_sdk_iam::Client::new(&sdk);
     let logger = format!("{env}-event-logger");
-    let foreign_role = foreign_role.role().unwrap().arn();
-    support::aws::create_function(&west_lambda, &logger, foreign_role).await;
+    support::aws::create_function(&west_lambda, &iam, &logger, &format!("foreign-{env}")).await;
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     events
         .put_rule()

@@ -69,17 +69,11 @@ async fn create_foreign(ctx: &TestContext) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    let role = iam
-        .create_role()
-        .role_name(format!("{env}-event-processor-role-other"))
-        .assume_role_policy_document(
-            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
-        )
-        .send()
-        .await
-        .unwrap();
-    let name = format!("{env}-something-else");
-    support::aws::create_function(&lambda, &name, role.role().unwrap().arn()).await;
+    let (name, role) = (
+        format!("{env}-something-else"),
+        format!("{env}-event-processor-role-other"),
+    );
+    support::aws::create_function(&lambda, &iam, &name, &role).await;
     vec![
         format!("bus {other_bus}"),
         format!("function {env}-something-else"),

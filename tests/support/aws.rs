@@ -131,9 +131,23 @@ pub async fn fingerprint(ctx: &TestContext) -> Vec<String> {
     out
 }
 
-/// Creates a function of nobody's (no tags) running a handler that does nothing, as a foreign
-/// resource for a test to leave alone.
-pub async fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role_arn: &str) {
+/// Creates a function of nobody's (no tags) running a handler that does nothing, and the role
+/// it runs as (`role`, no tags either): foreign resources for a test to leave alone.
+pub async fn create_function(
+    lambda: &aws_sdk_lambda::Client,
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    role: &str,
+) {
+    let role = iam
+        .create_role()
+        .role_name(role)
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut w = zip::ZipWriter::new(&mut buf);
@@ -147,7 +161,7 @@ pub async fn create_function(lambda: &aws_sdk_lambda::Client, name: &str, role_a
         .function_name(name)
         .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
         .handler("index.handler")
-        .role(role_arn)
+        .role(role.role().unwrap().arn())
         .code(
             aws_sdk_lambda::types::FunctionCode::builder()
                 .zip_file(aws_sdk_lambda::primitives::Blob::new(buf.into_inner()))
