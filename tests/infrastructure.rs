@@ -328,8 +328,11 @@ fn standin(name: &str) -> String {
 #[test]
 fn a_timeout_on_the_first_apply_is_retried_and_completes_on_attempt_2() {
     let counter = tempfile::tempdir().unwrap();
+    // The product's default budget (120 s), so the retry comes whatever init and plan cost
+    // under the suite's load.
     let ctx = TestContext::with(Kind::Ministack)
         .terraform_binary(&standin("terraform-standin-timeout-once"))
+        .retry_seconds(120)
         .env("STANDIN_STATE_DIR", counter.path().to_str().unwrap());
     ctx.deploy()
         .args(["run", "infrastructure"])

@@ -25,6 +25,8 @@ pub struct TestContext {
     pub terraform_binary: Option<String>,
     /// Where `schemas/` and `examples/` are: the repository's, or a copy of the test's own.
     pub contracts_root: PathBuf,
+    /// `[retry] max_elapsed_seconds`: short, so that a test of a failure does not wait long.
+    pub retry_seconds: u32,
     env: Vec<(String, String)>,
 }
 
@@ -62,6 +64,7 @@ impl TestContext {
             extra_config: String::new(),
             terraform_binary: None,
             contracts_root: repo_root(),
+            retry_seconds: 20,
             env: vec![
                 ("AWS_ACCESS_KEY_ID".into(), "test".into()),
                 ("AWS_SECRET_ACCESS_KEY".into(), "test".into()),
@@ -166,6 +169,7 @@ impl TestContext {
             endpoint: self.endpoint.clone(),
             extra_config: self.extra_config.clone(),
             contracts_root: self.contracts_root.clone(),
+            retry_seconds: self.retry_seconds,
             terraform_binary: None,
             env: self
                 .env
@@ -203,6 +207,15 @@ impl TestContext {
         self
     }
 
+    /// `[retry] max_elapsed_seconds` (20 unless set): the budget counts from a step's start, so a
+    /// test that needs a second attempt after a slow first one (init and plan under load) sets
+    /// more.
+    pub fn retry_seconds(mut self, seconds: u32) -> Self {
+        self.retry_seconds = seconds;
+        self.write_config();
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.retain(|(k, _)| k != key);
         self.env.push((key.into(), value.into()));
@@ -218,7 +231,7 @@ impl TestContext {
         let root = repo_root();
         let mut text = format!(
             "[project]\nname = \"{project}\"\nenvironment = \"{}\"\nregion = \"{region}\"\n\n\
-             [retry]\ninitial_delay_ms = 50\nmax_delay_seconds = 1\nmax_elapsed_seconds = 20\n\n\
+             [retry]\ninitial_delay_ms = 50\nmax_delay_seconds = 1\nmax_elapsed_seconds = {retry}\n\n\
              [schemas]\nregistry = false\ndir = \"{contracts}/schemas\"\nexamples_dir = \"{contracts}/examples\"\n\n\
              [terraform]\ndir = \"{root}/terraform\"\n{binary}\n\
              [lambdas.event-logger]\nsource = \"{root}/lambdas/event-logger\"\n\n\
@@ -226,6 +239,7 @@ impl TestContext {
             self.environment,
             project = self.project,
             region = self.region,
+            retry = self.retry_seconds,
             root = root.display(),
             contracts = self.contracts_root.display(),
             binary = self
