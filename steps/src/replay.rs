@@ -196,38 +196,45 @@ async fn replay_and_count(
     let mut last_state: Option<ReplayState> = None;
     let mut quiet = 0;
     loop {
-        let got = receive(aws, &url, name).await?;
-        quiet = if got.is_empty() { quiet + 1 } else { 0 };
-        seen.extend(got);
-        let d = aws
+        // A receive that failed saw nothing, which is not the same as quiet.
+        let got = poll.tolerate(receive(aws, &url, name).await)?;
+        quiet = match &got {
+            Some(got) if got.is_empty() => quiet + 1,
+            _ => 0,
+        };
+        seen.extend(got.unwrap_or_default());
+        let described = aws
             .events
             .describe_replay()
             .replay_name(name)
             .send()
             .await
-            .map_err(|e| sdk_error(&format!("DescribeReplay {name}"), e))?;
-        let state = d.state().cloned();
-        if state != last_state {
-            let s = state.as_ref().map_or("unknown", |s| s.as_str());
-            progress(&format!(
-                "replay {name}: {s}, {} events redelivered so far",
-                seen.len()
-            ));
-            last_state = state.clone();
-        }
-        match state {
-            Some(ReplayState::Failed) | Some(ReplayState::Cancelled) => {
-                return Err(StepError::permanent(format!(
-                    "replay {name} ended {}: {}",
-                    last_state.as_ref().map_or("", |s| s.as_str()),
-                    d.state_reason().unwrap_or("no reason given")
-                )));
+            .map_err(|e| sdk_error(&format!("DescribeReplay {name}"), e));
+        if let Some(d) = poll.tolerate(described)? {
+            let state = d.state().cloned();
+            if state != last_state {
+                let s = state.as_ref().map_or("unknown", |s| s.as_str());
+                progress(&format!(
+                    "replay {name}: {s}, {} events redelivered so far",
+                    seen.len()
+                ));
+                last_state = state.clone();
             }
-            // Completed, and two receives in a row (a second each) brought nothing new.
-            Some(ReplayState::Completed) if quiet >= 2 => return Ok(seen.len()),
-            _ => {}
+            match state {
+                Some(ReplayState::Failed) | Some(ReplayState::Cancelled) => {
+                    return Err(StepError::permanent(format!(
+                        "replay {name} ended {}: {}",
+                        last_state.as_ref().map_or("", |s| s.as_str()),
+                        d.state_reason().unwrap_or("no reason given")
+                    )));
+                }
+                // Completed, and two receives in a row (a second each) brought nothing new.
+                Some(ReplayState::Completed) if quiet >= 2 => return Ok(seen.len()),
+                _ => {}
+            }
         }
         if !poll.wait().await {
+            poll.finish(())?;
             return Err(StepError::permanent(format!(
                 "replay {name} did not complete within {:.0}s ({} events redelivered so far); \
                  it goes on in the service",

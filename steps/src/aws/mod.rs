@@ -85,30 +85,47 @@ pub async fn sdk_config(config: &Config) -> SdkConfig {
 
 /// Every client: the SDK's retries (raised to [`MAX_ATTEMPTS`]) with one more classifier, so
 /// that a dropped connection is retried by every call alike: steps, checks, probes,
-/// `status --live`.
+/// `status --live`; and one retry partition for the whole process without the SDK's retry
+/// quota (see [`retry_partition`]).
 macro_rules! client {
-    ($krate:ident, $sdk:expr, $attempts:expr) => {
+    ($krate:ident, $sdk:expr, $attempts:expr, $partition:expr) => {
         $krate::Client::from_conf(
             $krate::config::Builder::from($sdk)
                 .retry_classifier(DroppedConnections)
+                .retry_partition($partition.clone())
                 .interceptor(CountAttempts($attempts.clone()))
                 .build(),
         )
     };
 }
 
+/// The SDK's standard retries share a quota per service (500 tokens; a failed retry spends 5,
+/// or 10 after a dropped connection; a first-attempt success earns 1 back). It protects a
+/// long-running service from retry storms; in a run of this tool it turns a flaky network into
+/// a failed step halfway through: at 40 % of requests failing, the quota runs dry after a few
+/// hundred calls and every later error is final on its first attempt. A run makes a bounded
+/// number of calls, each retried at most [`MAX_ATTEMPTS`] times with exponential backoff, and a
+/// step has its own retry budget, so the quota is not needed to bound the load.
+fn retry_partition() -> aws_sdk_sqs::config::retry::RetryPartition {
+    use aws_sdk_sqs::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("deploy")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
+
 impl AwsClients {
     pub fn new(sdk: SdkConfig) -> Self {
         let n = Arc::new(Attempts::default());
+        let p = retry_partition();
         AwsClients {
-            sts: client!(aws_sdk_sts, &sdk, n),
-            iam: client!(aws_sdk_iam, &sdk, n),
-            events: client!(aws_sdk_eventbridge, &sdk, n),
-            sqs: client!(aws_sdk_sqs, &sdk, n),
-            lambda: client!(aws_sdk_lambda, &sdk, n),
-            logs: client!(aws_sdk_cloudwatchlogs, &sdk, n),
-            tagging: client!(aws_sdk_resourcegroupstagging, &sdk, n),
-            sfn: client!(aws_sdk_sfn, &sdk, n),
+            sts: client!(aws_sdk_sts, &sdk, n, p),
+            iam: client!(aws_sdk_iam, &sdk, n, p),
+            events: client!(aws_sdk_eventbridge, &sdk, n, p),
+            sqs: client!(aws_sdk_sqs, &sdk, n, p),
+            lambda: client!(aws_sdk_lambda, &sdk, n, p),
+            logs: client!(aws_sdk_cloudwatchlogs, &sdk, n, p),
+            tagging: client!(aws_sdk_resourcegroupstagging, &sdk, n, p),
+            sfn: client!(aws_sdk_sfn, &sdk, n, p),
             attempts: n,
             sdk,
         }

@@ -9,15 +9,16 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use crate::aws::{AwsClients, error_code, is_not_found};
+use crate::aws::{AwsClients, error_code, is_not_found, sdk_error};
 
 /// Why a lookup has no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Miss {
     /// AWS says it does not exist.
     NotFound,
-    /// The call failed otherwise: existence is unknown.
-    Failed(String),
+    /// The call failed otherwise: existence is unknown. `transient` when asking again later
+    /// may answer (throttling, 5xx, a dropped connection, after the SDK's own attempts).
+    Failed { why: String, transient: bool },
 }
 
 /// An SDK result as a lookup result.
@@ -30,7 +31,9 @@ where
         if is_not_found(&e) {
             Miss::NotFound
         } else {
-            Miss::Failed(error_code(&e).map_or_else(|| e.to_string(), str::to_string))
+            let why = error_code(&e).map_or_else(|| e.to_string(), str::to_string);
+            let transient = sdk_error("", e).is_transient();
+            Miss::Failed { why, transient }
         }
     })
 }

@@ -22,13 +22,14 @@ pub use expected::{Expected, Want, policy_document, same_json};
 use lookups::{Lookups, Miss, sdk};
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use deploy_state::{LedgerState, Resource};
 use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::aws::AwsClients;
-use crate::engine::Live;
+use crate::engine::{Live, Poller};
 use crate::env::Env;
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +49,9 @@ pub struct Health {
     /// How it differs from what was deployed (a re-run of its step repairs it).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<String>,
+    /// Existence is unknown for a reason that asking again may fix.
+    #[serde(skip)]
+    pub ask_again: bool,
 }
 
 fn from_result<T>(
@@ -65,6 +69,7 @@ fn from_result<T>(
         depth: None,
         oldest_age_seconds: None,
         drift: Vec::new(),
+        ask_again: false,
     };
     match result {
         Ok(v) => {
@@ -77,7 +82,10 @@ fn from_result<T>(
             h.exists = Some(false);
             h.detail = "missing".into();
         }
-        Err(Miss::Failed(why)) => h.detail = format!("could not check: {why}"),
+        Err(Miss::Failed { why, transient }) => {
+            h.detail = format!("could not check: {why}");
+            h.ask_again = transient;
+        }
     }
     h
 }
@@ -233,6 +241,7 @@ async fn exists_and_health(aws: &AwsClients, r: &Resource, lookups: &Lookups) ->
             depth: None,
             oldest_age_seconds: None,
             drift: Vec::new(),
+            ask_again: false,
         },
     }
 }
@@ -319,13 +328,36 @@ async fn queue(aws: &AwsClients, r: &Resource) -> Health {
     h
 }
 
+/// How long checks that could not be made (after the SDK's own attempts) are asked again
+/// before they are reported as unknown.
+const ASK_AGAIN_WITHIN: Duration = Duration::from_secs(10);
+
 /// Checks every resource concurrently, against `expected`; results come back in the given
-/// order.
+/// order. A check that failed in a way waiting may fix is asked again, with fresh lookups,
+/// until [`ASK_AGAIN_WITHIN`]; what still cannot be checked then is unknown.
 pub async fn check_all(
     aws: &AwsClients,
     resources: &[Resource],
     expected: &Expected,
 ) -> Vec<Health> {
+    let mut out = check_each(aws, resources, expected).await;
+    let mut poll = Poller::new(ASK_AGAIN_WITHIN);
+    loop {
+        let again: Vec<usize> = (0..out.len()).filter(|&i| out[i].ask_again).collect();
+        if again.is_empty() || !poll.wait().await {
+            return out;
+        }
+        let subset: Vec<Resource> = again.iter().map(|&i| resources[i].clone()).collect();
+        for (i, h) in again
+            .into_iter()
+            .zip(check_each(aws, &subset, expected).await)
+        {
+            out[i] = h;
+        }
+    }
+}
+
+async fn check_each(aws: &AwsClients, resources: &[Resource], expected: &Expected) -> Vec<Health> {
     let mut set = JoinSet::new();
     let expected = Arc::new(expected.clone());
     let lookups = Arc::new(Lookups::default());

@@ -3,6 +3,7 @@
 use std::sync::mpsc;
 
 use aws_config::{Region, SdkConfig};
+use aws_sdk_s3::config::retry::{RetryPartition, TokenBucket};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use tokio::runtime::Runtime;
@@ -28,8 +29,14 @@ impl Inner {
             .build()
             .map_err(|e| LedgerError::storage("s3", format!("cannot start a runtime: {e}")))?;
         let sdk = run_on(&rt, sdk);
+        // Without the SDK's per-service retry quota, like the steps' clients: a ledger write
+        // must not become final on its first attempt because earlier calls spent the quota.
+        let partition = RetryPartition::custom("deploy-state")
+            .token_bucket(TokenBucket::unlimited())
+            .build();
         let mut config = aws_sdk_s3::config::Builder::from(&sdk)
             .region(Region::new(settings.region.clone()))
+            .retry_partition(partition)
             .force_path_style(settings.emulator);
         if settings.emulator {
             // Emulators do not all understand the streaming checksums the SDK adds by default.

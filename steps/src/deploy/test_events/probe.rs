@@ -229,12 +229,15 @@ impl Probe {
         let mut poll = Poller::new(timeout);
         let ours = |b: &Value| b["detail"]["marker"] == self.marker.as_str() && b["id"] == event_id;
         loop {
-            match crate::aws::take_messages(&aws.sqs, url, ours).await {
-                Ok(taken) if !taken.is_empty() => return Ok(start.elapsed()),
-                Ok(_) => {}
-                Err(e) => return Err(sdk_error("ReceiveMessage from the probe queue", e).message),
+            let taken = crate::aws::take_messages(&aws.sqs, url, ours)
+                .await
+                .map_err(|e| sdk_error("ReceiveMessage from the probe queue", e));
+            match poll.tolerate(taken).map_err(|e| e.message)? {
+                Some(taken) if !taken.is_empty() => return Ok(start.elapsed()),
+                _ => {}
             }
             if !poll.wait().await {
+                poll.finish(()).map_err(|e| e.message)?;
                 return Err(format!(
                     "the probe event {event_id} did not reach queue {} within {:.0}s",
                     self.name,

@@ -210,31 +210,45 @@ async fn in_log(
     let mut found = BTreeSet::new();
     let mut poll = Poller::new(timeout);
     loop {
-        let mut token: Option<String> = None;
-        loop {
-            let page = aws
-                .logs
-                .filter_log_events()
-                .log_group_name(&group)
-                .start_time(since_ms)
-                .set_next_token(token.clone())
-                .send()
-                .await;
-            let page = match page {
-                Ok(p) => p,
-                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => break,
-                Err(e) => return Err(sdk_error(&format!("FilterLogEvents {group}"), e)),
-            };
-            for m in page.events().iter().filter_map(|e| e.message()) {
-                found.extend(ids.iter().filter(|id| m.contains(id.as_str())).cloned());
-            }
-            match page.next_token {
-                Some(t) if !t.is_empty() && Some(&t) != token.as_ref() => token = Some(t),
-                _ => break,
-            }
-        }
-        if found.len() == ids.len() || !poll.wait().await {
+        poll.tolerate(scan_log(aws, &group, ids, since_ms, &mut found).await)?;
+        if found.len() == ids.len() {
             return Ok(found);
+        }
+        if !poll.wait().await {
+            return poll.finish(found);
+        }
+    }
+}
+
+/// One read of the log group since `since_ms`, page by page: the ids it mentions join `found`.
+async fn scan_log(
+    aws: &AwsClients,
+    group: &str,
+    ids: &BTreeSet<String>,
+    since_ms: i64,
+    found: &mut BTreeSet<String>,
+) -> Result<(), StepError> {
+    let mut token: Option<String> = None;
+    loop {
+        let page = aws
+            .logs
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(since_ms)
+            .set_next_token(token.clone())
+            .send()
+            .await;
+        let page = match page {
+            Ok(p) => p,
+            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(()),
+            Err(e) => return Err(sdk_error(&format!("FilterLogEvents {group}"), e)),
+        };
+        for m in page.events().iter().filter_map(|e| e.message()) {
+            found.extend(ids.iter().filter(|id| m.contains(id.as_str())).cloned());
+        }
+        match page.next_token {
+            Some(t) if !t.is_empty() && Some(&t) != token.as_ref() => token = Some(t),
+            _ => return Ok(()),
         }
     }
 }
@@ -272,14 +286,18 @@ pub async fn drain(
         let ours = |b: &Value| b["id"].as_str().is_some_and(|id| ids.contains(id));
         let taken = crate::aws::take_messages(&aws.sqs, url, ours)
             .await
-            .map_err(|e| sdk_error("ReceiveMessage", e))?;
+            .map_err(|e| sdk_error("ReceiveMessage", e));
+        let taken = poll.tolerate(taken)?.unwrap_or_default();
         found.extend(
             taken
                 .iter()
                 .filter_map(|b| b["id"].as_str().map(String::from)),
         );
-        if found.len() == ids.len() || !poll.wait().await {
+        if found.len() == ids.len() {
             return Ok(found);
+        }
+        if !poll.wait().await {
+            return poll.finish(found);
         }
     }
 }
@@ -295,29 +313,44 @@ async fn in_executions(
     let mut found = BTreeSet::new();
     let mut poll = Poller::new(timeout);
     loop {
-        let list = aws
-            .sfn
-            .list_executions()
-            .state_machine_arn(arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("ListExecutions {arn}"), e))?;
-        for ex in list.executions() {
-            if ex.start_date().secs() * 1000 < since_ms {
-                continue;
-            }
-            let described = aws
-                .sfn
-                .describe_execution()
-                .execution_arn(ex.execution_arn())
-                .send()
-                .await
-                .map_err(|e| sdk_error("DescribeExecution", e))?;
-            let input = described.input().unwrap_or_default();
-            found.extend(ids.iter().filter(|id| input.contains(id.as_str())).cloned());
-        }
-        if found.len() == ids.len() || !poll.wait().await {
+        poll.tolerate(scan_executions(aws, arn, ids, since_ms, &mut found).await)?;
+        if found.len() == ids.len() {
             return Ok(found);
         }
+        if !poll.wait().await {
+            return poll.finish(found);
+        }
     }
+}
+
+/// One look at the executions started since `since_ms`: the ids their inputs carry join `found`.
+async fn scan_executions(
+    aws: &AwsClients,
+    arn: &str,
+    ids: &BTreeSet<String>,
+    since_ms: i64,
+    found: &mut BTreeSet<String>,
+) -> Result<(), StepError> {
+    let list = aws
+        .sfn
+        .list_executions()
+        .state_machine_arn(arn)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("ListExecutions {arn}"), e))?;
+    for ex in list.executions() {
+        if ex.start_date().secs() * 1000 < since_ms {
+            continue;
+        }
+        let described = aws
+            .sfn
+            .describe_execution()
+            .execution_arn(ex.execution_arn())
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeExecution", e))?;
+        let input = described.input().unwrap_or_default();
+        found.extend(ids.iter().filter(|id| input.contains(id.as_str())).cloned());
+    }
+    Ok(())
 }
