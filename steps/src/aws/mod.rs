@@ -7,6 +7,8 @@ use std::time::Duration;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::config::Credentials;
+use aws_sdk_sts::error::SdkError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use deploy_config::Config;
 
 use crate::engine::{ErrorClass, StepError, classify_text};
@@ -153,23 +155,42 @@ const TRANSIENT_CODES: &[&str] = &[
     "OperationAbortedException",
 ];
 
+/// An error of an AWS SDK call.
+pub type AwsError<E> = SdkError<E, HttpResponse>;
+
 /// Turns an SDK error into a classified step error, with the service's code and message.
-pub fn sdk_error<E, R>(what: &str, err: aws_sdk_sts::error::SdkError<E, R>) -> StepError
+pub fn sdk_error<E>(what: &str, err: AwsError<E>) -> StepError
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    use aws_sdk_sts::error::SdkError;
-    let (class, detail) = match &err {
+    let (class, detail) = describe(&err);
+    StepError {
+        class,
+        message: format!("{what}: {detail}"),
+        hint: None,
+    }
+}
+
+/// What an SDK error says, and whether waiting may fix it.
+pub fn describe<E>(err: &AwsError<E>) -> (ErrorClass, String)
+where
+    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
         SdkError::ServiceError(se) => {
             let e = se.err();
-            let code = e.code().unwrap_or("Unknown");
+            let status = se.raw().status().as_u16();
             let msg = e.message().unwrap_or("");
-            let class = if TRANSIENT_CODES.contains(&code) {
-                ErrorClass::Transient
-            } else {
-                classify_text(&format!("{code} {msg}"))
+            // A 5xx or 429 is "try again later" whatever its body says (the SDK retries these
+            // too); an answer whose code could not be read is named by its status.
+            let class = match e.code() {
+                _ if status >= 500 || status == 429 => ErrorClass::Transient,
+                Some(code) if TRANSIENT_CODES.contains(&code) => ErrorClass::Transient,
+                code => classify_text(&format!("{} {msg}", code.unwrap_or_default())),
             };
+            let code = e
+                .code()
+                .map_or_else(|| format!("HTTP {status}"), str::to_string);
             (class, format!("{code}: {msg}"))
         }
         SdkError::TimeoutError(_) => (ErrorClass::Transient, "request timed out".to_string()),
@@ -177,32 +198,27 @@ where
         // "no credentials in the chain", which waiting does not fix.
         SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => (
             ErrorClass::Transient,
-            format!("could not reach the endpoint: {}", DisplayChain(&err)),
+            format!("could not reach the endpoint: {}", DisplayChain(err)),
         ),
         // A dropped or reset connection, not a missing credential.
         SdkError::DispatchFailure(d)
             if d.is_other()
-                && !DisplayChain(&err)
+                && !DisplayChain(err)
                     .to_string()
                     .to_lowercase()
                     .contains("credential") =>
         {
             (
                 ErrorClass::Transient,
-                format!("the connection was dropped: {}", DisplayChain(&err)),
+                format!("the connection was dropped: {}", DisplayChain(err)),
             )
         }
         SdkError::DispatchFailure(_) => (
             ErrorClass::Permanent,
-            format!("the request could not be sent: {}", DisplayChain(&err)),
+            format!("the request could not be sent: {}", DisplayChain(err)),
         ),
         SdkError::ResponseError(_) => (ErrorClass::Transient, format!("{err}")),
         other => (ErrorClass::Permanent, format!("{}", DisplayChain(other))),
-    };
-    StepError {
-        class,
-        message: format!("{what}: {detail}"),
-        hint: None,
     }
 }
 
@@ -246,5 +262,49 @@ impl std::fmt::Display for DisplayChain<'_> {
             src = s.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_lambda::error::ErrorMetadata;
+    use aws_sdk_lambda::operation::get_function::GetFunctionError;
+    use aws_sdk_lambda::primitives::SdkBody;
+    use aws_smithy_runtime_api::http::StatusCode;
+
+    use super::*;
+
+    fn answered(status: u16, code: Option<&str>) -> AwsError<GetFunctionError> {
+        let mut meta = ErrorMetadata::builder().message("from the service");
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        SdkError::service_error(GetFunctionError::generic(meta.build()), raw)
+    }
+
+    #[test]
+    fn a_5xx_or_429_is_transient_whatever_its_body_and_is_named_by_its_status() {
+        for status in [500, 502, 503, 504, 429] {
+            let (class, detail) = describe(&answered(status, None));
+            assert_eq!(class, ErrorClass::Transient, "{status}");
+            assert_eq!(detail, format!("HTTP {status}: from the service"));
+        }
+        let (class, detail) = describe(&answered(400, Some("TooManyRequestsException")));
+        assert_eq!(class, ErrorClass::Transient);
+        assert_eq!(detail, "TooManyRequestsException: from the service");
+    }
+
+    #[test]
+    fn a_4xx_that_is_not_throttling_is_final() {
+        for code in ["AccessDeniedException", "InvalidParameterValueException"] {
+            let (class, _) = describe(&answered(400, Some(code)));
+            assert_eq!(class, ErrorClass::Permanent, "{code}");
+        }
+        let (class, detail) = describe(&answered(403, None));
+        assert_eq!(
+            (class, detail.as_str()),
+            (ErrorClass::Permanent, "HTTP 403: from the service")
+        );
     }
 }

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use crate::aws::{AwsClients, error_code, is_not_found, sdk_error};
+use crate::aws::{AwsClients, AwsError, describe, error_code, is_not_found};
+use crate::engine::ErrorClass;
 
 /// Why a lookup has no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,18 +23,20 @@ pub enum Miss {
 }
 
 /// An SDK result as a lookup result.
-pub fn sdk<T, E, R>(result: Result<T, aws_sdk_sts::error::SdkError<E, R>>) -> Result<T, Miss>
+pub fn sdk<T, E>(result: Result<T, AwsError<E>>) -> Result<T, Miss>
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     result.map_err(|e| {
         if is_not_found(&e) {
             Miss::NotFound
         } else {
-            let why = error_code(&e).map_or_else(|| e.to_string(), str::to_string);
-            let transient = sdk_error("", e).is_transient();
-            Miss::Failed { why, transient }
+            let (class, detail) = describe(&e);
+            let why = error_code(&e).map_or(detail, str::to_string);
+            Miss::Failed {
+                why,
+                transient: class == ErrorClass::Transient,
+            }
         }
     })
 }

@@ -23,13 +23,12 @@ const REMOVES: &[&str] = &[
 ];
 
 /// `Ok(true)` deleted, `Ok(false)` already gone.
-pub(crate) fn tolerate<T, E, R>(
+pub(crate) fn tolerate<T, E>(
     what: &str,
-    r: Result<T, aws_sdk_sts::error::SdkError<E, R>>,
+    r: Result<T, crate::aws::AwsError<E>>,
 ) -> Result<bool, StepError>
 where
     E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match r {
         Ok(_) => Ok(true),

@@ -58,10 +58,9 @@ fn role_not_assumable(message: &str) -> bool {
         || m.contains("role defined for the function cannot be assumed")
 }
 
-fn classify<E, R>(what: &str, err: aws_sdk_lambda::error::SdkError<E, R>) -> StepError
+fn classify<E>(what: &str, err: crate::aws::AwsError<E>) -> StepError
 where
     E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let mut e = sdk_error(what, err);
     if role_not_assumable(&e.message) {
