@@ -7,6 +7,7 @@
 
 pub mod function;
 pub mod outputs;
+mod ready;
 pub mod wiring;
 
 use std::collections::BTreeMap;
