@@ -61,6 +61,50 @@ pub fn command() -> Command {
     cmd
 }
 
+/// The command line for completion scripts. Their generators list hidden arguments too, so
+/// here the global flags are not global: the top level keeps them, and each command (with its
+/// subcommands) gets its own copy of the ones it uses.
+pub fn for_completions() -> Command {
+    let mut cmd = Cli::command();
+    let globals: Vec<Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().global(false))
+        .collect();
+    for arg in &globals {
+        cmd = cmd.mut_arg(arg.get_id(), |a| a.global(false));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        let ignored = IGNORED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[][..], |(_, ids)| *ids);
+        let used: Vec<Arg> = globals
+            .iter()
+            .filter(|a| !ignored.contains(&a.get_id().as_str()))
+            .cloned()
+            .collect();
+        cmd = cmd.mut_subcommand(name, |sub| with_args(sub, &used));
+    }
+    cmd
+}
+
+/// `cmd` and its subcommands, each with `args` added.
+fn with_args(mut cmd: Command, args: &[Arg]) -> Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sub| with_args(sub, args));
+    }
+    cmd.args(args.iter().cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use clap::FromArgMatches;
@@ -106,6 +150,38 @@ mod tests {
         ] {
             assert!(!completions.contains(flag), "{flag} shown:\n{completions}");
         }
+    }
+
+    /// The options the bash script offers after `deploy <path>`.
+    fn bash_options(path: &str) -> String {
+        let mut script = Vec::new();
+        let mut cmd = for_completions();
+        clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "deploy", &mut script);
+        let script = String::from_utf8(script).unwrap();
+        let case = format!("deploy__subcmd__{})", path.replace(' ', "__subcmd__"));
+        let at = script.find(&case).expect(&case);
+        let opts = script[at..].lines().find(|l| l.contains("opts=")).unwrap();
+        opts.to_string()
+    }
+
+    #[test]
+    fn completions_offer_the_global_flags_a_command_uses_and_not_the_others() {
+        let all = bash_options("all");
+        for flag in ["--wait-lock", "--local", "--state-dir", "--config"] {
+            assert!(all.contains(flag), "deploy all lacks {flag}: {all}");
+        }
+        let status = bash_options("status");
+        assert!(
+            status.contains("--local") && !status.contains("--wait-lock"),
+            "{status}"
+        );
+        let check = bash_options("contracts check");
+        assert!(
+            check.contains("--config") && !check.contains("--local"),
+            "{check}"
+        );
+        let completions = bash_options("completions");
+        assert!(!completions.contains("--config"), "{completions}");
     }
 
     #[test]

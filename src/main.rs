@@ -46,7 +46,7 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
         let mut script = Vec::new();
         clap_complete::generate(
             args.shell,
-            &mut flag_scope::command(),
+            &mut flag_scope::for_completions(),
             "deploy",
             &mut script,
         );
