@@ -334,17 +334,20 @@ const ASK_AGAIN_WITHIN: Duration = Duration::from_secs(10);
 
 /// Checks every resource concurrently, against `expected`; results come back in the given
 /// order. A check that failed in a way waiting may fix is asked again, with fresh lookups,
-/// until [`ASK_AGAIN_WITHIN`]; what still cannot be checked then is unknown.
+/// until [`ASK_AGAIN_WITHIN`]; what still cannot be checked then is unknown. When no check
+/// got an answer at all (nothing listens at the endpoint, the network is down), the unknowns
+/// are reported at once: asking again would only make the operator wait.
 pub async fn check_all(
     aws: &AwsClients,
     resources: &[Resource],
     expected: &Expected,
 ) -> Vec<Health> {
+    let answered = |checked: &[Health]| checked.iter().any(|h| h.exists.is_some());
     let mut out = check_each(aws, resources, expected).await;
     let mut poll = Poller::new(ASK_AGAIN_WITHIN);
     loop {
         let again: Vec<usize> = (0..out.len()).filter(|&i| out[i].ask_again).collect();
-        if again.is_empty() || !poll.wait().await {
+        if again.is_empty() || !answered(&out) || !poll.wait().await {
             return out;
         }
         let subset: Vec<Resource> = again.iter().map(|&i| resources[i].clone()).collect();
