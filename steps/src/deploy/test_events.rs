@@ -20,6 +20,7 @@ pub mod probe;
 pub mod publish;
 pub mod results;
 mod routes;
+mod witness;
 
 use std::time::{Duration, Instant};
 

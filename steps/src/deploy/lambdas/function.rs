@@ -114,6 +114,21 @@ fn environment(want: &Desired<'_>) -> Environment {
         .build()
 }
 
+/// The configuration `want` gives a function, set alike on a create and on a configuration
+/// update (two request builders with the same setters). `config_differences` compares the
+/// same fields.
+macro_rules! configured {
+    ($request:expr, $want:expr) => {
+        $request
+            .runtime(Runtime::from($want.lambda.runtime.as_str()))
+            .role($want.role_arn)
+            .handler(&$want.lambda.handler)
+            .memory_size($want.lambda.memory_mb as i32)
+            .timeout($want.lambda.timeout_seconds as i32)
+            .environment(environment($want))
+    };
+}
+
 /// Creates or updates the function so it matches `want`, then waits until it is usable.
 pub async fn deploy(
     client: &Client,
@@ -176,15 +191,8 @@ pub async fn deploy(
     let config_changes = config_differences(&current, want);
     if !config_changes.is_empty() {
         let update = || async {
-            client
-                .update_function_configuration()
-                .function_name(name)
-                .runtime(Runtime::from(want.lambda.runtime.as_str()))
-                .role(want.role_arn)
-                .handler(&want.lambda.handler)
-                .memory_size(want.lambda.memory_mb as i32)
-                .timeout(want.lambda.timeout_seconds as i32)
-                .environment(environment(want))
+            let request = client.update_function_configuration().function_name(name);
+            configured!(request, want)
                 .send()
                 .await
                 .map_err(|e| classify(&format!("UpdateFunctionConfiguration {name}"), e))
@@ -208,15 +216,8 @@ async fn create(
 ) -> Result<Option<CreateFunctionOutput>, StepError> {
     let name = want.lambda.function_name.as_str();
     let create = || async {
-        let sent = client
-            .create_function()
-            .function_name(name)
-            .runtime(Runtime::from(want.lambda.runtime.as_str()))
-            .role(want.role_arn)
-            .handler(&want.lambda.handler)
-            .memory_size(want.lambda.memory_mb as i32)
-            .timeout(want.lambda.timeout_seconds as i32)
-            .environment(environment(want))
+        let request = client.create_function().function_name(name);
+        let sent = configured!(request, want)
             .set_tags(Some(want.tags.clone().into_iter().collect()))
             .code(
                 FunctionCode::builder()

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use deploy_state::Resource;
 
 use super::publish::Outgoing;
+use super::witness::Witness;
 use crate::aws::{AwsClients, error_code, sdk_error};
 use crate::engine::Poller;
 use crate::engine::{StepContext, StepError};
@@ -69,7 +70,7 @@ impl Probe {
         timeout: Duration,
     ) -> Result<std::collections::BTreeSet<String>, StepError> {
         match &self.queue_url {
-            Some(url) => super::routes::drain(aws, url, ids, timeout).await,
+            Some(url) => Witness::Queue { url }.watch(aws, ids, timeout).await,
             None => Ok(Default::default()),
         }
     }

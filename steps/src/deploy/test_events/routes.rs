@@ -13,8 +13,9 @@ use super::pattern;
 use super::probe::Probe;
 use super::publish::{Outgoing, Published};
 use super::results::{Check, EventRecord};
-use crate::aws::{AwsClients, error_code, sdk_error};
-use crate::engine::{Poller, StepContext, StepError};
+use super::witness::Witness;
+use crate::aws::{AwsClients, sdk_error};
+use crate::engine::{StepContext, StepError};
 
 /// What arrived where: event id → the `route/target` places it was seen.
 pub type Seen = BTreeMap<String, Vec<String>>;
@@ -179,14 +180,20 @@ async fn received(
                 .find(|l| &l.key == key)
                 .map(|l| l.function_name.clone())
                 .unwrap_or_default();
-            in_log(aws, &function, ids, since_ms, timeout).await?
+            let group = super::logs::log_group(&function);
+            let log = Witness::Log {
+                group: &group,
+                since_ms,
+            };
+            log.watch(aws, ids, timeout).await?
         }
         TargetKind::Sqs { queue_name, .. } => in_queue(aws, queue_name, ids, timeout).await?,
         TargetKind::SqsArn { arn } => {
             in_queue(aws, arn.rsplit(':').next().unwrap_or(arn), ids, timeout).await?
         }
         TargetKind::StateMachineArn { arn } => {
-            in_executions(aws, arn, ids, since_ms, timeout).await?
+            let executions = Witness::Executions { arn, since_ms };
+            executions.watch(aws, ids, timeout).await?
         }
         TargetKind::BusArn { arn } => match probes.get(arn) {
             Some(p) => p.received(aws, ids, timeout).await?,
@@ -198,63 +205,8 @@ async fn received(
     })
 }
 
-/// Event ids found in a function's log lines since `since_ms`.
-async fn in_log(
-    aws: &AwsClients,
-    function: &str,
-    ids: &BTreeSet<String>,
-    since_ms: i64,
-    timeout: Duration,
-) -> Result<BTreeSet<String>, StepError> {
-    let group = super::logs::log_group(function);
-    let mut found = BTreeSet::new();
-    let mut poll = Poller::new(timeout);
-    loop {
-        poll.tolerate(scan_log(aws, &group, ids, since_ms, &mut found).await)?;
-        if found.len() == ids.len() {
-            return Ok(found);
-        }
-        if !poll.wait().await {
-            return poll.finish(found);
-        }
-    }
-}
-
-/// One read of the log group since `since_ms`, page by page: the ids it mentions join `found`.
-async fn scan_log(
-    aws: &AwsClients,
-    group: &str,
-    ids: &BTreeSet<String>,
-    since_ms: i64,
-    found: &mut BTreeSet<String>,
-) -> Result<(), StepError> {
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .logs
-            .filter_log_events()
-            .log_group_name(group)
-            .start_time(since_ms)
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(()),
-            Err(e) => return Err(sdk_error(&format!("FilterLogEvents {group}"), e)),
-        };
-        for m in page.events().iter().filter_map(|e| e.message()) {
-            found.extend(ids.iter().filter(|id| m.contains(id.as_str())).cloned());
-        }
-        match page.next_token {
-            Some(t) if !t.is_empty() && Some(&t) != token.as_ref() => token = Some(t),
-            _ => return Ok(()),
-        }
-    }
-}
-
 /// Event ids received from a queue (the test's messages are deleted once seen).
-pub async fn in_queue(
+async fn in_queue(
     aws: &AwsClients,
     queue_name: &str,
     ids: &BTreeSet<String>,
@@ -270,87 +222,5 @@ pub async fn in_queue(
         .queue_url()
         .unwrap_or_default()
         .to_string();
-    drain(aws, &url, ids, timeout).await
-}
-
-/// Receives from `url` until every id is seen or `timeout`, deleting the messages it knows.
-pub async fn drain(
-    aws: &AwsClients,
-    url: &str,
-    ids: &BTreeSet<String>,
-    timeout: Duration,
-) -> Result<BTreeSet<String>, StepError> {
-    let mut found = BTreeSet::new();
-    let mut poll = Poller::new(timeout);
-    loop {
-        let ours = |b: &Value| b["id"].as_str().is_some_and(|id| ids.contains(id));
-        let taken = crate::aws::take_messages(&aws.sqs, url, ours)
-            .await
-            .map_err(|e| sdk_error("ReceiveMessage", e));
-        let taken = poll.tolerate(taken)?.unwrap_or_default();
-        found.extend(
-            taken
-                .iter()
-                .filter_map(|b| b["id"].as_str().map(String::from)),
-        );
-        if found.len() == ids.len() {
-            return Ok(found);
-        }
-        if !poll.wait().await {
-            return poll.finish(found);
-        }
-    }
-}
-
-/// Event ids found in the input of executions of a state machine started since `since_ms`.
-async fn in_executions(
-    aws: &AwsClients,
-    arn: &str,
-    ids: &BTreeSet<String>,
-    since_ms: i64,
-    timeout: Duration,
-) -> Result<BTreeSet<String>, StepError> {
-    let mut found = BTreeSet::new();
-    let mut poll = Poller::new(timeout);
-    loop {
-        poll.tolerate(scan_executions(aws, arn, ids, since_ms, &mut found).await)?;
-        if found.len() == ids.len() {
-            return Ok(found);
-        }
-        if !poll.wait().await {
-            return poll.finish(found);
-        }
-    }
-}
-
-/// One look at the executions started since `since_ms`: the ids their inputs carry join `found`.
-async fn scan_executions(
-    aws: &AwsClients,
-    arn: &str,
-    ids: &BTreeSet<String>,
-    since_ms: i64,
-    found: &mut BTreeSet<String>,
-) -> Result<(), StepError> {
-    let list = aws
-        .sfn
-        .list_executions()
-        .state_machine_arn(arn)
-        .send()
-        .await
-        .map_err(|e| sdk_error(&format!("ListExecutions {arn}"), e))?;
-    for ex in list.executions() {
-        if ex.start_date().secs() * 1000 < since_ms {
-            continue;
-        }
-        let described = aws
-            .sfn
-            .describe_execution()
-            .execution_arn(ex.execution_arn())
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeExecution", e))?;
-        let input = described.input().unwrap_or_default();
-        found.extend(ids.iter().filter(|id| input.contains(id.as_str())).cloned());
-    }
-    Ok(())
+    Witness::Queue { url: &url }.watch(aws, ids, timeout).await
 }
