@@ -34,8 +34,8 @@ impl<'a> Model<'a> {
     }
 
     /// What this version allows for a property it does not list: the schemas of the matching
-    /// patterns, or else `additionalProperties`. A pattern this checker cannot compile matches
-    /// nothing.
+    /// patterns, or else `additionalProperties`. A pattern this checker cannot use (malformed,
+    /// or refused by [`Pattern::new`]) matches nothing.
     fn slot(&self, name: &str) -> Slot<'a> {
         let matching: Vec<Governing<'a>> = self
             .patterns

@@ -98,9 +98,21 @@ fn prefix_items_with_an_items_schema_cover_the_positions_past_the_tuple() {
 
 #[test]
 fn an_unsupported_pattern_matches_nothing() {
+    let old = json!({"type": "object", "patternProperties": {"^(x+)+$": {"type": "string"}}, "additionalProperties": false});
+    let new = json!({"type": "object", "properties": {"x": {"type": "integer"}}, "patternProperties": {"^(x+)+$": {"type": "string"}}, "additionalProperties": false});
+    expect(&old, &new, None, Some((1, "/properties/x")));
+}
+
+#[test]
+fn a_lookahead_pattern_governs_the_names_it_matches() {
     let old = json!({"type": "object", "patternProperties": {"^(?=x)": {"type": "string"}}, "additionalProperties": false});
     let new = json!({"type": "object", "properties": {"x": {"type": "integer"}}, "patternProperties": {"^(?=x)": {"type": "string"}}, "additionalProperties": false});
-    expect(&old, &new, None, Some((1, "/properties/x")));
+    expect(
+        &old,
+        &new,
+        Some((4, "/properties/x")),
+        Some((4, "/properties/x")),
+    );
 }
 
 #[test]
