@@ -1,4 +1,4 @@
-//! Applying a compatibility mode to numbered versions.
+//! Applying a compatibility mode to numbered versions (`docs/COMPATIBILITY.md`, section Modes).
 
 use serde_json::Value;
 

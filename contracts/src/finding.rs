@@ -34,7 +34,7 @@ pub struct Finding {
     /// JSON pointer into the (newer) schema where the change is, e.g.
     /// `/properties/detail/properties/fileId/type`; `""` for the root.
     pub pointer: String,
-    /// The row of the rule table in `CONTRACTS.md` (1..=24).
+    /// The row of the rule table in `docs/COMPATIBILITY.md` (1..=24) that this change breaks.
     pub rule: u8,
     /// What changed and why it breaks.
     pub message: String,

@@ -1,9 +1,9 @@
 //! Event contracts: whether a new version of an event's JSON Schema is compatible with the
 //! versions before it.
 //!
-//! The rules are the table in `shared/CONTRACTS.md`, which follows Confluent Schema Registry's
-//! JSON Schema checker. Every [`Finding`] names the table row it breaks (`rule`), the JSON
-//! pointer of the place in the schema, and what to change.
+//! The rules are this repository's `docs/COMPATIBILITY.md` (modes, content models and a table
+//! of 24 numbered rows), which follows Confluent Schema Registry's JSON Schema checker. Every [`Finding`] names the row it breaks (`rule`), the JSON pointer of the place in
+//! the schema, and what to change.
 //!
 //! - [`backward_findings`]: can readers of the new version read events written under the old one?
 //! - [`forward_findings`]: can readers of the old version read events written under the new one?
@@ -53,8 +53,8 @@ pub fn backward_findings(old: &Value, new: &Value) -> Vec<Finding> {
 }
 
 /// The forward check: `old` must accept what `new` produces — the backward check with the two
-/// versions swapped. Findings are tagged [`Direction::Forward`], their rule is the table row of
-/// the change from `old` to `new`, and their pointers point into `new`.
+/// versions swapped. Findings are tagged [`Direction::Forward`], their rule is the row of
+/// `docs/COMPATIBILITY.md` for the change from `old` to `new`, and their pointers point into `new`.
 pub fn forward_findings(old: &Value, new: &Value) -> Vec<Finding> {
     diff::findings(old, new, Direction::Forward)
 }

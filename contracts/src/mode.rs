@@ -1,4 +1,4 @@
-//! Compatibility modes of an event type.
+//! Compatibility modes of an event type (`docs/COMPATIBILITY.md`, section Modes).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,5 @@
-//! Reading schemas: local `$ref` resolution, trivial schemas, JSON pointers.
+//! Reading schemas: local `$ref` resolution, trivial schemas, JSON pointers, and which keywords
+//! are annotations (`docs/COMPATIBILITY.md` row 23).
 
 use serde_json::{Map, Value};
 
@@ -9,7 +10,7 @@ pub(crate) static FALSE: Value = Value::Bool(false);
 
 /// Keywords that constrain values. A schema object with none of them accepts everything;
 /// everything else (`title`, `description`, `$id`, `default`, `examples`, `format`, `x-…`, …)
-/// is an annotation and is not compared (row 23).
+/// is an annotation and is not compared (`docs/COMPATIBILITY.md` row 23).
 const VALIDATING: &[&str] = &[
     "$ref",
     "type",

@@ -1,5 +1,6 @@
 //! Array items: `items` as one schema for every item, or as a tuple (`items` array with
-//! `additionalItems`, or Draft 2020-12's `prefixItems` with `items`).
+//! `additionalItems`, or Draft 2020-12's `prefixItems` with `items`). Tuple positions follow
+//! the object rows of `docs/COMPATIBILITY.md` (1–4, 6, 7, 10, 11).
 
 use serde_json::{Map, Value};
 
@@ -59,8 +60,9 @@ impl<'a> Items<'a> {
 }
 
 /// Compares the item schemas of two array schemas. Tuple positions are members like
-/// properties: one only the new version lists goes by the old `additionalItems` (rows 1–4),
-/// one only the old version lists by the new one (rows 4, 6, 7).
+/// properties: one only the new version lists goes by the old `additionalItems`
+/// (`docs/COMPATIBILITY.md` rows 1–4), one only the old version lists by the new one (rows 4,
+/// 6, 7).
 pub(crate) fn compare_items<'a>(
     diff: &mut Diff<'a>,
     o: &'a Map<String, Value>,

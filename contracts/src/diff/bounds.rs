@@ -1,4 +1,5 @@
-//! Bounds on strings (rows 17, 18), numbers (19, 20), arrays (21) and objects (22).
+//! Bounds on strings (`docs/COMPATIBILITY.md` rows 17, 18), numbers (19, 20), arrays (21) and
+//! objects (22).
 
 use serde_json::{Map, Value};
 
@@ -60,7 +61,7 @@ fn limits(
     limit(min, o, n, false).report(diff, child(at, min), loose_rule, tight_rule);
 }
 
-/// Rows 17 and 18: `maxLength`, `minLength`, `pattern`.
+/// `docs/COMPATIBILITY.md` rows 17 and 18: `maxLength`, `minLength`, `pattern`.
 pub(crate) fn compare_strings(
     diff: &mut Diff<'_>,
     o: &Map<String, Value>,
@@ -194,7 +195,7 @@ fn is_multiple(x: f64, d: f64) -> bool {
     ratio.round() >= 1.0 && (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs().max(1.0)
 }
 
-/// Rows 19 and 20: the bounds and `multipleOf`.
+/// `docs/COMPATIBILITY.md` rows 19 and 20: the bounds and `multipleOf`.
 pub(crate) fn compare_numbers(
     diff: &mut Diff<'_>,
     o: &Map<String, Value>,
@@ -236,8 +237,8 @@ pub(crate) fn compare_numbers(
     }
 }
 
-/// Row 21: `maxItems`, `minItems`, `uniqueItems` (relaxed: backward ✓, forward ✗; tightened:
-/// the reverse).
+/// `docs/COMPATIBILITY.md` row 21: `maxItems`, `minItems`, `uniqueItems` (relaxed: backward ✓,
+/// forward ✗; tightened: the reverse).
 pub(crate) fn compare_arrays(
     diff: &mut Diff<'_>,
     o: &Map<String, Value>,
@@ -254,7 +255,7 @@ pub(crate) fn compare_arrays(
     }
 }
 
-/// Row 22 (sizes): `maxProperties`, `minProperties`.
+/// `docs/COMPATIBILITY.md` row 22 (sizes): `maxProperties`, `minProperties`.
 pub(crate) fn compare_object_sizes(
     diff: &mut Diff<'_>,
     o: &Map<String, Value>,

@@ -1,4 +1,4 @@
-//! `anyOf` / `oneOf` (row 14) and `allOf` (row 15).
+//! `anyOf` / `oneOf` (`docs/COMPATIBILITY.md` row 14) and `allOf` (row 15).
 //!
 //! Branches are matched by compatibility, not position: for a sum (`anyOf`, `oneOf`) every
 //! branch the writer may use needs a reader branch that accepts it; for a product (`allOf`)
@@ -99,7 +99,7 @@ fn cover<'a>(
     }
 }
 
-/// Row 14. An absent sum is one branch that accepts everything.
+/// `docs/COMPATIBILITY.md` row 14. An absent sum is one branch that accepts everything.
 fn compare_sum<'a>(
     diff: &mut Diff<'a>,
     (old_keyword, old): (&str, Option<&'a [Value]>),
@@ -131,7 +131,7 @@ fn compare_sum<'a>(
     }
 }
 
-/// Row 15. An absent `allOf` has no branches.
+/// `docs/COMPATIBILITY.md` row 15. An absent `allOf` has no branches.
 fn compare_product<'a>(diff: &mut Diff<'a>, old: &'a [Value], new: &'a [Value], at: &str) {
     let pointer = |i: usize| path(at, &["allOf", &i.to_string()]);
     match diff.direction() {

@@ -1,5 +1,6 @@
 //! Content models (open, closed, partially open) and members one version lists and the other
-//! does not: properties of objects and positions of tuples (rows 1–4, 6, 7, 10, 11).
+//! does not: properties of objects and positions of tuples (`docs/COMPATIBILITY.md` rows 1–4, 6,
+//! 7, 10, 11).
 
 use serde_json::Value;
 
@@ -69,7 +70,8 @@ pub(crate) enum Slot<'a> {
 }
 
 impl Slot<'_> {
-    /// The table row of a member added to or removed from a content model like this one.
+    /// The `docs/COMPATIBILITY.md` row of a member added to or removed from a content model like
+    /// this one.
     pub(crate) fn rule(&self, closed_rule: u8, open_rule: u8) -> u8 {
         match self {
             Slot::Any => open_rule,
@@ -205,9 +207,9 @@ fn misfit<'a>(
     first
 }
 
-/// Rows 10 and 11 for an additional-members keyword at `pointer`: relaxed (`false` → `true`, a
-/// schema removed) breaks forward, restricted (`true` → `false`, a schema added) breaks
-/// backward; two schemas are compared recursively.
+/// `docs/COMPATIBILITY.md` rows 10 and 11 for an additional-members keyword at `pointer`:
+/// relaxed (`false` → `true`, a schema removed) breaks forward, restricted (`true` → `false`, a
+/// schema added) breaks backward; two schemas are compared recursively.
 pub(crate) fn compare_rest<'a>(
     diff: &mut Diff<'a>,
     (old, old_raw): (Rest<'a>, Option<&'a Value>),

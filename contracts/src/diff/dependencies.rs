@@ -1,4 +1,4 @@
-//! `dependencies`, `dependentRequired`, `dependentSchemas` (row 22).
+//! `dependencies`, `dependentRequired`, `dependentSchemas` (`docs/COMPATIBILITY.md` row 22).
 
 use serde_json::{Map, Value};
 
@@ -62,8 +62,8 @@ fn names(list: &[&str]) -> String {
         .join(", ")
 }
 
-/// Row 22: a dependency removed or narrowed breaks forward, one added or extended breaks
-/// backward; schema dependencies are compared recursively.
+/// `docs/COMPATIBILITY.md` row 22: a dependency removed or narrowed breaks forward, one added or
+/// extended breaks backward; schema dependencies are compared recursively.
 pub(crate) fn compare<'a>(
     diff: &mut Diff<'a>,
     o: &'a Map<String, Value>,

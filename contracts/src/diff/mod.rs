@@ -2,8 +2,10 @@
 //!
 //! One walk over the old and the new schema evaluates one direction: for
 //! [`Direction::Backward`] the new schema is the reader and the old one the writer, for
-//! [`Direction::Forward`] the other way round. Rule numbers always describe the change from old
-//! to new (the table's rows); pointers always point into the new schema.
+//! [`Direction::Forward`] the other way round. Rule numbers are the rows of
+//! `docs/COMPATIBILITY.md` and always describe the change from old to new; pointers always point
+//! into the new schema. Row 24 (`{}`, `true` or `false` on either side) is decided here, the
+//! other rows in the submodules.
 
 mod array;
 mod bounds;
@@ -151,6 +153,8 @@ impl<'a> Diff<'a> {
         self.push(rule, pointer, format!("{what}: {why}"));
     }
 
+    /// `docs/COMPATIBILITY.md` row 24 when either schema is trivial (`{}`, `true`, `false`),
+    /// otherwise the keyword-by-keyword comparison.
     fn compare_resolved(&mut self, old: &'a Value, new: &'a Value, at: &str) {
         let backward = self.direction == Direction::Backward;
         match (schema::kind(old), schema::kind(new)) {

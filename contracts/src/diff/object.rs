@@ -1,5 +1,5 @@
-//! Objects: properties, `required`, `additionalProperties`, `patternProperties` (rows 1–11) and
-//! dependencies (row 22).
+//! Objects: properties, `required`, `additionalProperties`, `patternProperties`
+//! (`docs/COMPATIBILITY.md` rows 1–11) and dependencies (row 22).
 
 use serde_json::{Map, Value};
 
@@ -130,7 +130,7 @@ fn member<'a>(at: &str, name: &str, schema: &'a Value) -> Member<'a> {
 }
 
 /// Properties in both versions are compared recursively; added ones go by the old content
-/// model (rows 1–5), removed ones by the new one (rows 4, 6, 7).
+/// model (`docs/COMPATIBILITY.md` rows 1–5), removed ones by the new one (rows 4, 6, 7).
 fn compare_properties<'a>(diff: &mut Diff<'a>, p: &Pair<'a, '_>) {
     let backward = diff.direction() == Direction::Backward;
     for (name, old_schema) in properties(p.o) {
@@ -170,9 +170,10 @@ fn compare_properties<'a>(diff: &mut Diff<'a>, p: &Pair<'a, '_>) {
     }
 }
 
-/// `required` changes of properties that are not themselves added or removed: optional →
-/// required (row 8, or row 5 for a name no version defines), required → optional (row 9).
-/// A `default` in the reader's schema for the property makes the change compatible.
+/// `required` changes of properties that are not themselves added or removed, by the rows of
+/// `docs/COMPATIBILITY.md`: optional → required (row 8, or row 5 for a name no version
+/// defines), required → optional (row 9). A `default` in the reader's schema for the property
+/// makes the change compatible.
 fn compare_required<'a>(diff: &mut Diff<'a>, p: &Pair<'a, '_>) {
     let defined =
         |map: &'a Map<String, Value>, name: &str| map.get("properties").and_then(|ps| ps.get(name));
@@ -233,7 +234,8 @@ fn compare_required<'a>(diff: &mut Diff<'a>, p: &Pair<'a, '_>) {
 
 /// `patternProperties`: the same pattern in both versions is compared recursively; a pattern
 /// added or removed moves the names it matches between it and `additionalProperties`, and is
-/// reported under row 11 when that restricts (backward) or row 10 when it relaxes (forward).
+/// reported under `docs/COMPATIBILITY.md` row 11 when that restricts (backward) or row 10 when
+/// it relaxes (forward).
 fn compare_patterns<'a>(diff: &mut Diff<'a>, p: &Pair<'a, '_>) {
     let rule = match diff.direction() {
         Direction::Backward => 11,

@@ -1,4 +1,4 @@
-//! `type` (rows 12, 13) and `enum` / `const` (row 16).
+//! `type` (`docs/COMPATIBILITY.md` rows 12, 13) and `enum` / `const` (row 16).
 
 use serde_json::{Map, Value};
 
@@ -68,8 +68,8 @@ fn covers(names: &[String], t: &str) -> bool {
         .any(|n| n == t || (t == "integer" && n == "number"))
 }
 
-/// Row 12 (widened: backward ✓, forward ✗) and row 13 (narrowed: backward ✗, forward ✓;
-/// changed: both ✗).
+/// `docs/COMPATIBILITY.md` row 12 (widened: backward ✓, forward ✗) and row 13 (narrowed:
+/// backward ✗, forward ✓; changed: both ✗).
 pub(crate) fn compare_types(diff: &mut Diff<'_>, old: &TypeSet, new: &TypeSet, at: &str) {
     let (widened, narrowed) = (old.within(new), new.within(old));
     let (from, to) = (old.describe(), new.describe());
@@ -113,8 +113,8 @@ fn list(values: &[&Value]) -> String {
         .join(", ")
 }
 
-/// Row 16: enum values added (backward ✓, forward ✗), removed (✗, ✓), replaced (✗, ✗); an
-/// `enum` (or `const`) added is a restriction, one removed a relaxation.
+/// `docs/COMPATIBILITY.md` row 16: enum values added (backward ✓, forward ✗), removed (✗, ✓),
+/// replaced (✗, ✗); an `enum` (or `const`) added is a restriction, one removed a relaxation.
 pub(crate) fn compare_enums(
     diff: &mut Diff<'_>,
     o: &Map<String, Value>,

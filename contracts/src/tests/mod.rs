@@ -1,5 +1,5 @@
-//! Tests: every row of the table in both directions, then modes, structure and a realistic
-//! EventBridge schema.
+//! Tests: every row of the table in `docs/COMPATIBILITY.md` in both directions, then modes,
+//! structure and a realistic EventBridge schema.
 
 mod bounds;
 mod eventbridge;
