@@ -81,33 +81,7 @@ pub(crate) fn compare<'a>(
                     keyword,
                     ..
                 }),
-            ) => {
-                let pointer = path(at, &[keyword, name]);
-                let added: Vec<&str> = after
-                    .iter()
-                    .copied()
-                    .filter(|x| !before.contains(x))
-                    .collect();
-                let dropped: Vec<&str> = before
-                    .iter()
-                    .copied()
-                    .filter(|x| !after.contains(x))
-                    .collect();
-                if !added.is_empty() {
-                    let what = format!(
-                        "dependency of `{name}` extended: when `{name}` is present, {} is now required too",
-                        names(&added)
-                    );
-                    diff.report(Breaks::Backward, 22, pointer.clone(), &what);
-                }
-                if !dropped.is_empty() {
-                    let what = format!(
-                        "dependency of `{name}` narrowed: {} no longer required with it",
-                        names(&dropped)
-                    );
-                    diff.report(Breaks::Forward, 22, pointer, &what);
-                }
-            }
+            ) => compare_names(diff, name, (before, after), path(at, &[keyword, name])),
             (
                 Dependency::Schema(a),
                 Some(Entry {
@@ -115,40 +89,80 @@ pub(crate) fn compare<'a>(
                     keyword,
                     ..
                 }),
-            ) => {
-                diff.compare(a, b, path(at, &[keyword, name]));
-            }
-            (dependency, _) => {
-                let what = match dependency {
-                    Dependency::Names(list) => format!(
-                        "dependency of `{name}` removed (it required {} with it)",
-                        names(list)
-                    ),
-                    Dependency::Schema(s) if schema::accepts_all(diff.old_schema(s)) => continue,
-                    Dependency::Schema(_) => format!("schema dependency of `{name}` removed"),
-                };
-                diff.report(Breaks::Forward, 22, path(at, &[entry.keyword, name]), &what);
-            }
+            ) => diff.compare(a, b, path(at, &[keyword, name])),
+            _ => removed(diff, entry, at),
         }
     }
-    for entry in &new {
-        if find(&old, entry).is_some() {
-            continue;
-        }
-        let name = entry.name;
-        let what = match &entry.dependency {
-            Dependency::Names(list) => format!(
-                "dependency added: when `{name}` is present, {} is now required",
-                names(list)
-            ),
-            Dependency::Schema(s) if schema::accepts_all(diff.new_schema(s)) => continue,
-            Dependency::Schema(_) => format!("schema dependency of `{name}` added"),
-        };
-        diff.report(
-            Breaks::Backward,
-            22,
-            path(at, &[entry.keyword, name]),
-            &what,
+    for entry in new.iter().filter(|e| find(&old, e).is_none()) {
+        added(diff, entry, at);
+    }
+}
+
+/// A property dependency in both versions: names it requires added (backward) or dropped
+/// (forward).
+fn compare_names(
+    diff: &mut Diff<'_>,
+    name: &str,
+    (before, after): (&[&str], &[&str]),
+    pointer: String,
+) {
+    let more: Vec<&str> = after
+        .iter()
+        .copied()
+        .filter(|x| !before.contains(x))
+        .collect();
+    let fewer: Vec<&str> = before
+        .iter()
+        .copied()
+        .filter(|x| !after.contains(x))
+        .collect();
+    if !more.is_empty() {
+        let what = format!(
+            "dependency of `{name}` extended: when `{name}` is present, {} is now required too",
+            names(&more)
         );
+        diff.report(Breaks::Backward, 22, pointer.clone(), &what);
     }
+    if !fewer.is_empty() {
+        let what = format!(
+            "dependency of `{name}` narrowed: {} no longer required with it",
+            names(&fewer)
+        );
+        diff.report(Breaks::Forward, 22, pointer, &what);
+    }
+}
+
+/// A dependency only the old version has (or of another kind in the new one): a relaxation,
+/// unless it was a schema dependency that accepted everything.
+fn removed<'a>(diff: &mut Diff<'a>, entry: &Entry<'a>, at: &str) {
+    let name = entry.name;
+    let what = match &entry.dependency {
+        Dependency::Names(list) => format!(
+            "dependency of `{name}` removed (it required {} with it)",
+            names(list)
+        ),
+        Dependency::Schema(s) if schema::accepts_all(diff.old_schema(s)) => return,
+        Dependency::Schema(_) => format!("schema dependency of `{name}` removed"),
+    };
+    diff.report(Breaks::Forward, 22, path(at, &[entry.keyword, name]), &what);
+}
+
+/// A dependency only the new version has: a restriction, unless it is a schema dependency that
+/// accepts everything.
+fn added<'a>(diff: &mut Diff<'a>, entry: &Entry<'a>, at: &str) {
+    let name = entry.name;
+    let what = match &entry.dependency {
+        Dependency::Names(list) => format!(
+            "dependency added: when `{name}` is present, {} is now required",
+            names(list)
+        ),
+        Dependency::Schema(s) if schema::accepts_all(diff.new_schema(s)) => return,
+        Dependency::Schema(_) => format!("schema dependency of `{name}` added"),
+    };
+    diff.report(
+        Breaks::Backward,
+        22,
+        path(at, &[entry.keyword, name]),
+        &what,
+    );
 }
