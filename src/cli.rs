@@ -4,6 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::durations::{lookback, parse_duration, time};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -166,18 +169,18 @@ pub struct ContractsCheckArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Replay events archived this long ago and since (`10m`, `2h`, `1d`).
-    #[arg(long)]
-    pub since: String,
+    #[arg(long, value_parser = lookback)]
+    pub since: SignedDuration,
     /// Replay events archived up to this time (RFC 3339, e.g. `2026-11-25T12:00:00Z`); now when
     /// absent.
-    #[arg(long)]
-    pub until: Option<String>,
+    #[arg(long, value_parser = time)]
+    pub until: Option<Timestamp>,
     /// Only events of this event type (a key of `[events]`).
     #[arg(long)]
     pub event: Option<String>,
     /// Give up waiting for the replay after this long (it keeps running in the service).
-    #[arg(long, default_value = "10m")]
-    pub timeout: String,
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -381,46 +384,9 @@ pub enum EmulatorAction {
     Status,
 }
 
-/// The longest a run waits for another's lock.
-pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
-
-/// `30s`, `5m`, `1h30m`, `250ms` (jiff's friendly format, or ISO 8601 `PT30S`), or plain
-/// seconds; from 0 to 24 hours.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let allowed = "use e.g. 30s, 5m, 1h30m or 250ms, at most 24h";
-    let parsed: Result<jiff::SignedDuration, _> = if s.chars().all(|c| c.is_ascii_digit()) {
-        s.parse::<i64>()
-            .map(jiff::SignedDuration::from_secs)
-            .map_err(|_| ())
-    } else {
-        s.parse::<jiff::SignedDuration>().map_err(|_| ())
-    };
-    let d = parsed.map_err(|()| format!("`{s}` is not a duration: {allowed}"))?;
-    let d = Duration::try_from(d).map_err(|_| format!("`{s}` is negative: {allowed}"))?;
-    if d > MAX_WAIT {
-        return Err(format!("`{s}` is longer than 24h: {allowed}"));
-    }
-    Ok(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert!(parse_duration("x").is_err());
-        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
-        let huge = parse_duration("99999999999999999999h").unwrap_err();
-        assert!(huge.contains("99999999999999999999h"), "{huge}");
-        assert!(parse_duration("25h").unwrap_err().contains("at most 24h"));
-    }
 
     #[test]
     fn cli_is_consistent() {
@@ -451,5 +417,36 @@ mod tests {
         let mut missing = Vec::new();
         walk(&Cli::command(), "deploy", &mut missing);
         assert!(missing.is_empty(), "without help: {missing:?}");
+    }
+
+    #[test]
+    fn replay_durations_and_times_are_parsed_by_clap() {
+        let cli = Cli::try_parse_from(["deploy", "replay", "--since", "3d"]).unwrap();
+        let Command::Replay(r) = cli.command else {
+            panic!("replay")
+        };
+        assert_eq!(r.since.as_secs(), 3 * 86_400);
+        assert_eq!(r.timeout, std::time::Duration::from_secs(600));
+        assert!(r.until.is_none());
+        for (args, says) in [
+            (
+                &["--since", "0s"][..],
+                "`0s` is not a positive duration: use e.g. 10m, 2h or 3d",
+            ),
+            (
+                &["--since", "2h", "--until", "soon"],
+                "`soon` is not a time; use RFC 3339",
+            ),
+            (
+                &["--since", "2h", "--timeout", "25h"],
+                "`25h` is longer than 24h",
+            ),
+        ] {
+            let err = Cli::try_parse_from(["deploy", "replay"].iter().chain(args))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{err}");
+            assert!(err.contains(&format!("'{}", args[args.len() - 2])), "{err}");
+        }
     }
 }

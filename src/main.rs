@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod durations;
 mod error;
 mod flag_scope;
 mod github;
