@@ -1,4 +1,7 @@
 //! The command line: clap definitions only.
+//!
+//! Each command flattens the groups of global flags it uses, and the others as `Ignored` (see
+//! [`global`]); their values are read in one place, [`Cli::global`], whatever the command.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,6 +10,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::durations::{lookback, parse_duration, time};
+
+mod global;
+#[cfg(test)]
+mod tests;
+
+pub use global::{ColorChoice, Global, for_completions};
+use global::{Ignored, NoLock, NoState, Offline};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -33,39 +43,6 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Args)]
-pub struct Global {
-    /// Configuration file.
-    #[arg(long, global = true, value_name = "PATH", env = "DEPLOY_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Ledger directory.
-    #[arg(long, global = true, value_name = "DIR", env = "DEPLOY_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// When to use colours (NO_COLOR is honoured under `auto`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// More detail (step log lines on the terminal).
-    #[arg(short, long, global = true, conflicts_with = "quiet")]
-    pub verbose: bool,
-    /// Only errors and the final result.
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-    /// Run against a local AWS emulator (http://127.0.0.1:4566 unless [aws] endpoint_url says
-    /// otherwise), starting ministack if nothing answers there.
-    #[arg(long, global = true)]
-    pub local: bool,
-    /// Wait this long for another run's lock instead of failing at once (e.g. 30s, 5m).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
-    pub wait_lock: Option<Duration>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +89,8 @@ pub enum Command {
 pub struct StateArgs {
     #[command(subcommand)]
     pub action: StateAction,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,12 +123,18 @@ pub struct OutputsArgs {
     /// Every output as one JSON document.
     #[arg(long, conflicts_with = "name")]
     pub json: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]
 pub struct ContractsArgs {
     #[command(subcommand)]
     pub action: ContractsAction,
+    // Reads the local ledger only (with S3 state the shipped versions are "unknown here").
+    #[command(flatten)]
+    pub _global: Offline,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +166,8 @@ pub struct ReplayArgs {
     /// Give up waiting for the replay after this long (it keeps running in the service).
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub timeout: Duration,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +175,9 @@ pub struct CompletionsArgs {
     /// The shell: bash, elvish, fish, powershell or zsh.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+    // Prints a script: no global flag changes it.
+    #[command(flatten)]
+    pub _global: Ignored<Global>,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +185,9 @@ pub struct UnlockArgs {
     /// Really remove it: a run still going would lose its lock (it stops at its next write).
     #[arg(long)]
     pub force: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 impl Command {
@@ -248,6 +241,9 @@ pub struct InitArgs {
     /// Overwrite an existing file (it is backed up first).
     #[arg(long)]
     pub force: bool,
+    // It writes deploy.toml only.
+    #[command(flatten)]
+    pub _global: NoState,
 }
 
 #[derive(Debug, Args)]
@@ -275,6 +271,8 @@ pub struct AllArgs {
     /// JSON.
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +288,8 @@ pub struct RunArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +303,9 @@ pub struct PlanArgs {
     /// Show what Terraform would change in the infrastructure step, resource by resource.
     #[arg(long)]
     pub diff: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]
@@ -317,6 +320,9 @@ pub struct StatusArgs {
     /// line each.
     #[arg(long, conflicts_with = "live")]
     pub all: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -340,6 +346,8 @@ pub struct DestroyArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -350,6 +358,8 @@ pub struct AdoptArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +369,8 @@ pub struct ResetArgs {
     /// Rebuild state.json from the audit log instead (after corruption).
     #[arg(long, conflicts_with = "step")]
     pub rebuild: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -368,12 +380,18 @@ pub struct LogsArgs {
     /// Print the log file's path instead of its content.
     #[arg(long)]
     pub path: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
     #[command(subcommand)]
     pub action: EmulatorAction,
+    // The emulator's record lives under the state directory; it takes no lock.
+    #[command(flatten)]
+    pub _global: Offline,
 }
 
 #[derive(Debug, Subcommand)]
@@ -382,71 +400,4 @@ pub enum EmulatorAction {
     Stop,
     /// Show the recorded emulator and whether it answers.
     Status,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cli_is_consistent() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn every_argument_has_a_help_line() {
-        use clap::CommandFactory;
-        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            for arg in cmd.get_arguments() {
-                let id = arg.get_id().as_str();
-                if id == "help" || id == "version" {
-                    continue;
-                }
-                if arg.get_help().is_none() && arg.get_long_help().is_none() {
-                    missing.push(format!("{path} {id}"));
-                }
-            }
-            for sub in cmd.get_subcommands() {
-                if sub.get_about().is_none() {
-                    missing.push(format!("{path} {} (about)", sub.get_name()));
-                }
-                walk(sub, &format!("{path} {}", sub.get_name()), missing);
-            }
-        }
-        let mut missing = Vec::new();
-        walk(&Cli::command(), "deploy", &mut missing);
-        assert!(missing.is_empty(), "without help: {missing:?}");
-    }
-
-    #[test]
-    fn replay_durations_and_times_are_parsed_by_clap() {
-        let cli = Cli::try_parse_from(["deploy", "replay", "--since", "3d"]).unwrap();
-        let Command::Replay(r) = cli.command else {
-            panic!("replay")
-        };
-        assert_eq!(r.since.as_secs(), 3 * 86_400);
-        assert_eq!(r.timeout, std::time::Duration::from_secs(600));
-        assert!(r.until.is_none());
-        for (args, says) in [
-            (
-                &["--since", "0s"][..],
-                "`0s` is not a positive duration: use e.g. 10m, 2h or 3d",
-            ),
-            (
-                &["--since", "2h", "--until", "soon"],
-                "`soon` is not a time; use RFC 3339",
-            ),
-            (
-                &["--since", "2h", "--timeout", "25h"],
-                "`25h` is longer than 24h",
-            ),
-        ] {
-            let err = Cli::try_parse_from(["deploy", "replay"].iter().chain(args))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains(says), "{err}");
-            assert!(err.contains(&format!("'{}", args[args.len() - 2])), "{err}");
-        }
-    }
 }

@@ -23,6 +23,7 @@ pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
     let printer = Printer::new(g, false);
     let path = g
         .config
+        .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("deploy.toml"));
     let ambient_region = std::env::var("AWS_REGION")
