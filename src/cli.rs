@@ -1,9 +1,22 @@
 //! The command line: clap definitions only.
+//!
+//! Each command flattens the groups of global flags it uses, and the others as `Ignored` (see
+//! [`global`]); their values are read in one place, [`Cli::global`], whatever the command.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::durations::{lookback, parse_duration, time};
+
+mod global;
+#[cfg(test)]
+mod tests;
+
+pub use global::{ColorChoice, Global, for_completions};
+use global::{Ignored, NoLock, NoState, Offline};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -30,39 +43,6 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Args)]
-pub struct Global {
-    /// Configuration file.
-    #[arg(long, global = true, value_name = "PATH", env = "DEPLOY_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Ledger directory.
-    #[arg(long, global = true, value_name = "DIR", env = "DEPLOY_STATE_DIR")]
-    pub state_dir: Option<PathBuf>,
-    /// When to use colours (NO_COLOR is honoured under `auto`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-    /// More detail (step log lines on the terminal).
-    #[arg(short, long, global = true, conflicts_with = "quiet")]
-    pub verbose: bool,
-    /// Only errors and the final result.
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-    /// Run against a local AWS emulator (http://127.0.0.1:4566 unless [aws] endpoint_url says
-    /// otherwise), starting ministack if nothing answers there.
-    #[arg(long, global = true)]
-    pub local: bool,
-    /// Wait this long for another run's lock instead of failing at once (e.g. 30s, 5m).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
-    pub wait_lock: Option<Duration>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +89,8 @@ pub enum Command {
 pub struct StateArgs {
     #[command(subcommand)]
     pub action: StateAction,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,12 +123,18 @@ pub struct OutputsArgs {
     /// Every output as one JSON document.
     #[arg(long, conflicts_with = "name")]
     pub json: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]
 pub struct ContractsArgs {
     #[command(subcommand)]
     pub action: ContractsAction,
+    // Reads the local ledger only (with S3 state the shipped versions are "unknown here").
+    #[command(flatten)]
+    pub _global: Offline,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,18 +154,20 @@ pub struct ContractsCheckArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// Replay events archived this long ago and since (`10m`, `2h`, `1d`).
-    #[arg(long)]
-    pub since: String,
+    #[arg(long, value_parser = lookback)]
+    pub since: SignedDuration,
     /// Replay events archived up to this time (RFC 3339, e.g. `2026-11-25T12:00:00Z`); now when
     /// absent.
-    #[arg(long)]
-    pub until: Option<String>,
+    #[arg(long, value_parser = time)]
+    pub until: Option<Timestamp>,
     /// Only events of this event type (a key of `[events]`).
     #[arg(long)]
     pub event: Option<String>,
     /// Give up waiting for the replay after this long (it keeps running in the service).
-    #[arg(long, default_value = "10m")]
-    pub timeout: String,
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +175,9 @@ pub struct CompletionsArgs {
     /// The shell: bash, elvish, fish, powershell or zsh.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+    // Prints a script: no global flag changes it.
+    #[command(flatten)]
+    pub _global: Ignored<Global>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +185,9 @@ pub struct UnlockArgs {
     /// Really remove it: a run still going would lose its lock (it stops at its next write).
     #[arg(long)]
     pub force: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 impl Command {
@@ -245,6 +241,9 @@ pub struct InitArgs {
     /// Overwrite an existing file (it is backed up first).
     #[arg(long)]
     pub force: bool,
+    // It writes deploy.toml only.
+    #[command(flatten)]
+    pub _global: NoState,
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +271,8 @@ pub struct AllArgs {
     /// JSON.
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +288,8 @@ pub struct RunArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +303,9 @@ pub struct PlanArgs {
     /// Show what Terraform would change in the infrastructure step, resource by resource.
     #[arg(long)]
     pub diff: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]
@@ -314,6 +320,9 @@ pub struct StatusArgs {
     /// line each.
     #[arg(long, conflicts_with = "live")]
     pub all: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -337,6 +346,8 @@ pub struct DestroyArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -347,6 +358,8 @@ pub struct AdoptArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -356,6 +369,8 @@ pub struct ResetArgs {
     /// Rebuild state.json from the audit log instead (after corruption).
     #[arg(long, conflicts_with = "step")]
     pub rebuild: bool,
+    #[command(flatten)]
+    pub _global: Global,
 }
 
 #[derive(Debug, Args)]
@@ -365,12 +380,18 @@ pub struct LogsArgs {
     /// Print the log file's path instead of its content.
     #[arg(long)]
     pub path: bool,
+    // It never takes the lock.
+    #[command(flatten)]
+    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
     #[command(subcommand)]
     pub action: EmulatorAction,
+    // The emulator's record lives under the state directory; it takes no lock.
+    #[command(flatten)]
+    pub _global: Offline,
 }
 
 #[derive(Debug, Subcommand)]
@@ -379,77 +400,4 @@ pub enum EmulatorAction {
     Stop,
     /// Show the recorded emulator and whether it answers.
     Status,
-}
-
-/// The longest a run waits for another's lock.
-pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
-
-/// `30s`, `5m`, `1h30m`, `250ms` (jiff's friendly format, or ISO 8601 `PT30S`), or plain
-/// seconds; from 0 to 24 hours.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let allowed = "use e.g. 30s, 5m, 1h30m or 250ms, at most 24h";
-    let parsed: Result<jiff::SignedDuration, _> = if s.chars().all(|c| c.is_ascii_digit()) {
-        s.parse::<i64>()
-            .map(jiff::SignedDuration::from_secs)
-            .map_err(|_| ())
-    } else {
-        s.parse::<jiff::SignedDuration>().map_err(|_| ())
-    };
-    let d = parsed.map_err(|()| format!("`{s}` is not a duration: {allowed}"))?;
-    let d = Duration::try_from(d).map_err(|_| format!("`{s}` is negative: {allowed}"))?;
-    if d > MAX_WAIT {
-        return Err(format!("`{s}` is longer than 24h: {allowed}"));
-    }
-    Ok(d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert!(parse_duration("x").is_err());
-        assert!(parse_duration("-5s").unwrap_err().contains("negative"));
-        let huge = parse_duration("99999999999999999999h").unwrap_err();
-        assert!(huge.contains("99999999999999999999h"), "{huge}");
-        assert!(parse_duration("25h").unwrap_err().contains("at most 24h"));
-    }
-
-    #[test]
-    fn cli_is_consistent() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn every_argument_has_a_help_line() {
-        use clap::CommandFactory;
-        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            for arg in cmd.get_arguments() {
-                let id = arg.get_id().as_str();
-                if id == "help" || id == "version" {
-                    continue;
-                }
-                if arg.get_help().is_none() && arg.get_long_help().is_none() {
-                    missing.push(format!("{path} {id}"));
-                }
-            }
-            for sub in cmd.get_subcommands() {
-                if sub.get_about().is_none() {
-                    missing.push(format!("{path} {} (about)", sub.get_name()));
-                }
-                walk(sub, &format!("{path} {}", sub.get_name()), missing);
-            }
-        }
-        let mut missing = Vec::new();
-        walk(&Cli::command(), "deploy", &mut missing);
-        assert!(missing.is_empty(), "without help: {missing:?}");
-    }
 }

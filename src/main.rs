@@ -2,8 +2,8 @@
 
 mod cli;
 mod commands;
+mod durations;
 mod error;
-mod flag_scope;
 mod github;
 mod ndjson;
 mod printer;
@@ -13,7 +13,7 @@ mod store;
 
 use std::process::ExitCode;
 
-use clap::FromArgMatches;
+use clap::Parser;
 use std::sync::Arc;
 
 use crate::cli::{Cli, Command};
@@ -23,8 +23,7 @@ use crate::session::Session;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli =
-        Cli::from_arg_matches(&flag_scope::command().get_matches()).unwrap_or_else(|e| e.exit());
+    let cli = Cli::parse();
     let printer = Arc::new(Printer::new(&cli.global, cli.command.json_stream()));
     let code = match dispatch(&cli, printer.clone()).await {
         Ok(code) => code,
@@ -46,7 +45,7 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
         let mut script = Vec::new();
         clap_complete::generate(
             args.shell,
-            &mut flag_scope::for_completions(),
+            &mut cli::for_completions(),
             "deploy",
             &mut script,
         );

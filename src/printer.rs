@@ -40,7 +40,7 @@ impl Printer {
     /// `json`: the command streams NDJSON on stdout (`--json`).
     pub fn new(g: &Global, json: bool) -> Self {
         let ci = in_ci() || std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
-        let colors = match g.color {
+        let colors = match g.output.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
@@ -51,9 +51,9 @@ impl Printer {
         };
         console::set_colors_enabled(colors);
         console::set_colors_enabled_stderr(colors);
-        let verbosity = if g.quiet {
+        let verbosity = if g.output.quiet {
             Verbosity::Quiet
-        } else if g.verbose {
+        } else if g.output.verbose {
             Verbosity::Verbose
         } else {
             Verbosity::Normal

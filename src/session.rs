@@ -42,8 +42,8 @@ pub struct Opened {
 impl Session {
     pub fn new(g: &Global, printer: Arc<Printer>) -> Result<Session, CliError> {
         let mut overrides = Overrides::from_env();
-        overrides.local = g.local;
-        let path = match &g.config {
+        overrides.local = g.local.enabled;
+        let path = match &g.config.path {
             Some(p) => p.clone(),
             None => {
                 let cwd = std::env::current_dir()
@@ -65,6 +65,7 @@ impl Session {
         }
         let state_root = g
             .state_dir
+            .path
             .clone()
             .unwrap_or_else(|| config.base_dir.join(".deployment-state"));
         let state_root = std::path::absolute(&state_root).unwrap_or(state_root);
@@ -76,7 +77,7 @@ impl Session {
             state_root,
             identity,
             printer,
-            wait_lock: g.wait_lock,
+            wait_lock: g.wait_lock.duration,
             migrated_from,
             account: OnceCell::new(),
         })

@@ -7,24 +7,16 @@ use deploy_steps::deploy::test_events::probe::{PROBE_QUEUE, PROBE_RULE};
 use deploy_steps::replay::{self, Target};
 use jiff::Timestamp;
 
-use crate::cli::{ReplayArgs, parse_duration};
+use crate::cli::ReplayArgs;
 use crate::error::{self, CliError, CliResult};
 use crate::session::Session;
 
 pub async fn exec(session: &Session, args: &ReplayArgs) -> CliResult {
     let config = &session.config;
-    let since = lookback(&args.since).map_err(|e| CliError::usage(format!("--since: {e}")))?;
-    let timeout =
-        parse_duration(&args.timeout).map_err(|e| CliError::usage(format!("--timeout: {e}")))?;
+    let since = args.since;
+    let timeout = args.timeout;
     let now = Timestamp::now();
-    let end = match &args.until {
-        Some(u) => u.parse::<Timestamp>().map_err(|_| {
-            CliError::usage(format!(
-                "--until: `{u}` is not a time; use RFC 3339, e.g. 2026-11-25T12:00:00Z"
-            ))
-        })?,
-        None => now,
-    };
+    let end = args.until.unwrap_or(now);
     let start = now - since;
     let event = match &args.event {
         Some(key) => Some(
@@ -144,33 +136,4 @@ pub async fn exec(session: &Session, args: &ReplayArgs) -> CliResult {
         ),
     );
     Ok(error::OK)
-}
-
-/// `10m`, `2h`, `3d` (a day is 24 hours), `1w`: how far back the window starts.
-fn lookback(s: &str) -> Result<jiff::SignedDuration, String> {
-    let allowed = "use e.g. 10m, 2h or 3d";
-    let span: jiff::Span = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration: {allowed}"))?;
-    let d = span
-        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-        .map_err(|_| format!("`{s}` is not a duration: {allowed}"))?;
-    if d <= jiff::SignedDuration::ZERO {
-        return Err(format!("`{s}` is not a positive duration: {allowed}"));
-    }
-    Ok(d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lookbacks_take_days() {
-        assert_eq!(lookback("10m").unwrap().as_secs(), 600);
-        assert_eq!(lookback("3d").unwrap().as_secs(), 3 * 86_400);
-        assert!(lookback("0s").unwrap_err().contains("positive"));
-        assert!(lookback("soon").unwrap_err().contains("not a duration"));
-    }
 }

@@ -21,6 +21,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
             phase,
             discover: false,
             json: args.json,
+            _global: Default::default(),
         };
         return super::destroy::exec(session, &destroy).await;
     }

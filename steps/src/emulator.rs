@@ -124,7 +124,7 @@ pub fn start_ministack(
 ) -> Result<EmulatorRecord, EmulatorError> {
     use std::os::unix::process::CommandExt;
     let port = loopback_port(endpoint)?;
-    let bin = crate::tools::which("ministack").ok_or_else(|| EmulatorError::NotInstalled {
+    let bin = which::which("ministack").map_err(|_| EmulatorError::NotInstalled {
         endpoint: endpoint.to_string(),
     })?;
     let out = deploy_state::fsutil::append(log).map_err(EmulatorError::Spawn)?;

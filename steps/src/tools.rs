@@ -1,25 +1,12 @@
-//! External tools: finding them, and identifying a binary without running it.
-
-use std::path::PathBuf;
-
-/// Finds `name` on `PATH` (a name with a `/` is taken as a path).
-pub fn which(name: &str) -> Option<PathBuf> {
-    if name.contains('/') {
-        let p = PathBuf::from(name);
-        return p.is_file().then_some(p);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    })
-}
+//! External tools: identifying a binary without running it, and comparing versions. (Finding
+//! one on `PATH` is the `which` crate's.)
 
 /// Identifies an installed binary without running it: its resolved path, size and modification
 /// time. Fingerprints use this so that a no-op run starts no terraform process; an upgrade
 /// changes it.
 pub fn binary_identity(binary: &str) -> String {
-    let Some(path) = which(binary) else {
+    // A name with a `/` is taken as a path.
+    let Ok(path) = which::which(binary) else {
         return format!("{binary}: not found");
     };
     let path = std::fs::canonicalize(&path).unwrap_or(path);

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use deploy_config::{Overrides, validate};
+use deploy_steps::aws::AwsClients;
 use dialoguer::{Confirm, Input, Select};
 
 use crate::cli::{Global, InitArgs};
@@ -22,6 +23,7 @@ pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
     let printer = Printer::new(g, false);
     let path = g
         .config
+        .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("deploy.toml"));
     let ambient_region = std::env::var("AWS_REGION")
@@ -235,19 +237,22 @@ async fn ask(printer: &Printer, env0: &str, region0: &str) -> Result<Answers, Cl
     })
 }
 
-/// The caller's account and principal, if credentials are at hand (short deadline).
+/// The caller's account and principal, if credentials are at hand (short deadline). Asked with
+/// the clients every command uses (the profile and endpoint of the environment, the same
+/// retries), in the region offered.
 async fn detect_identity(region: &str) -> Option<(String, String)> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(region.to_string()))
-        .load()
-        .await;
-    let sts = aws_sdk_sts::Client::new(&sdk);
-    let out = tokio::time::timeout(
+    // The environment's name does not matter to STS; any valid one will do.
+    let mut config = derived(DEFAULT_PROJECT, "dev", region).ok()?;
+    let ambient = Overrides::from_env();
+    config.aws.profile = ambient.profile;
+    config.aws.endpoint_url = ambient.endpoint_url;
+    let aws = AwsClients::new(deploy_steps::aws::sdk_config(&config).await);
+    let id = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        sts.get_caller_identity().send(),
+        deploy_steps::identity::caller(&aws),
     )
     .await
     .ok()?
     .ok()?;
-    Some((out.account?.to_string(), out.arn?.to_string()))
+    (!id.account.is_empty() && !id.arn.is_empty()).then_some((id.account, id.arn))
 }
