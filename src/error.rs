@@ -97,3 +97,14 @@ impl From<deploy_steps::emulator::EmulatorError> for CliError {
 }
 
 pub type CliResult = Result<u8, CliError>;
+
+impl From<deploy_steps::replay::ReplayError> for CliError {
+    fn from(e: deploy_steps::replay::ReplayError) -> Self {
+        use deploy_steps::replay::ReplayError as R;
+        match e {
+            R::NothingDeployed(why) => CliError::new(NOTHING_DEPLOYED, why),
+            R::Refused(why) => CliError::usage(why),
+            R::Failed(e) => CliError::failed(e),
+        }
+    }
+}

@@ -38,7 +38,7 @@ pub fn collect(state: &LedgerState) -> BTreeMap<String, Value> {
         out.insert("rules".into(), rules);
     }
     let functions: serde_json::Map<String, Value> = state
-        .resources("function")
+        .resources(deploy_state::ResourceKind::Function)
         .filter_map(|f| Some((f.name.clone(), Value::String(f.arn.clone()?))))
         .collect();
     if !functions.is_empty() {

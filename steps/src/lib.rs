@@ -5,6 +5,7 @@
 //! sees.
 
 pub mod aws;
+pub mod catalog;
 pub mod checks;
 pub mod contracts;
 pub mod deploy;

@@ -14,11 +14,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use deploy_config::Lambda;
-use deploy_state::{Fingerprint, LedgerState, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use self::function::{CodeAction, Desired};
 use self::outputs::InfraOutputs;
 use self::wiring::Wired;
+use crate::catalog;
 use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError};
 use crate::env::Env;
 use crate::package::{Package, package_dir};
@@ -158,7 +159,10 @@ async fn deploy_one(
         package.sha256_base64(),
         package.entries.join(", ")
     ));
-    let owned = ctx.state().resources("function").any(|r| r.name == name);
+    let owned = ctx
+        .state()
+        .resources(ResourceKind::Function)
+        .any(|r| r.name == name);
     let want = Desired {
         lambda,
         role_arn: &infra.processor_role_arn,
@@ -187,16 +191,18 @@ async fn deploy_one(
             ctx.info(&format!("{name}: configuration updated ({changed})"));
         }
     }
-    ctx.record(
-        Resource::new("function", name, STEP)
-            .with_arn(&deployed.arn)
-            .with("runtime", &lambda.runtime),
-    )?;
+    let runtime = lambda.runtime.clone();
+    let recorded = Resource::new(ResourceKind::Function, name, STEP)
+        .with_arn(&deployed.arn)
+        .with(|a| a.runtime = Some(runtime));
+    ctx.record(recorded.clone())?;
     // Ownership tags on the function (one made by an earlier release has none yet) and on its
     // log group, made here so it is tagged from the start.
     let tags = crate::ownership::ownership_tags(ctx.config());
-    function::tag(&aws.lambda, &deployed.arn, &tags).await?;
-    function::tagged_log_group(&aws.logs, name, &tags).await?;
+    catalog::of(ResourceKind::Function)
+        .tag(aws, &recorded, &tags)
+        .await?;
+    catalog::tagged_log_group(aws, &catalog::function_log_group(name), &tags).await?;
     let config = ctx.config().clone();
     for route in config.lambda_routes(&lambda.key) {
         for target in route.targets.iter().filter(
@@ -225,19 +231,19 @@ async fn deploy_one(
         // A mapping made again (the old one was deleted) replaces the old one's record.
         let stale: Vec<String> = ctx
             .state()
-            .resources("event-source-mapping")
-            .filter(|m| {
-                m.name != uuid && m.attributes.get("function").map(String::as_str) == Some(name)
-            })
+            .resources(ResourceKind::EventSourceMapping)
+            .filter(|m| m.name != uuid && m.attributes.function.as_deref() == Some(name))
             .map(|m| m.name.clone())
             .collect();
         for old in stale {
-            ctx.forget("event-source-mapping", &old)?;
+            ctx.forget(ResourceKind::EventSourceMapping, &old)?;
         }
+        let source = infra.dlq_arn.clone();
         ctx.record(
-            Resource::new("event-source-mapping", &uuid, STEP)
-                .with("function", name)
-                .with("event_source_arn", &infra.dlq_arn),
+            Resource::new(ResourceKind::EventSourceMapping, &uuid, STEP).with(|a| {
+                a.function = Some(name.to_string());
+                a.event_source_arn = Some(source);
+            }),
         )?;
     }
     Ok(())
@@ -261,15 +267,16 @@ async fn wire_rule(
         ))
     })?;
     let sid = wiring::statement_id(rule);
-    let wired = wiring::ensure_permission(&aws.lambda, name, &sid, rule_arn).await?;
+    let wired = wiring::ensure_permission(aws, name, &sid, rule_arn).await?;
     ctx.detail(&format!(
         "{name}: invoke permission for {rule} {}",
         describe(wired)
     ));
     ctx.record(
-        Resource::new("permission", &sid, STEP)
-            .with("function", name)
-            .with("source_arn", rule_arn),
+        Resource::new(ResourceKind::Permission, &sid, STEP).with(|a| {
+            a.function = Some(name.to_string());
+            a.source_arn = Some(rule_arn.to_string());
+        }),
     )?;
     let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
     let wired = wiring::ensure_target(
@@ -292,10 +299,10 @@ async fn wire_rule(
         dlq.unwrap_or("none")
     ));
     ctx.record(
-        Resource::new("target", &target.id, STEP)
+        Resource::new(ResourceKind::Target, &target.id, STEP)
             .with_arn(function_arn)
-            .with("rule", rule)
-            .with("bus", &infra.bus_name),
+            .on_bus(&infra.bus_name)
+            .with(|a| a.rule = Some(rule.to_string())),
     )
 }
 
