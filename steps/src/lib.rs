@@ -15,6 +15,7 @@ pub mod engine;
 pub mod env;
 pub mod identity;
 pub mod live;
+pub mod outputs;
 pub mod ownership;
 pub mod package;
 pub mod pipeline;

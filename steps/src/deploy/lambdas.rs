@@ -6,7 +6,6 @@
 //! rule's target (with the DLQ as dead-letter config), and map the DLQ to the DLQ consumer.
 
 pub mod function;
-pub mod outputs;
 mod ready;
 pub mod wiring;
 
@@ -17,11 +16,11 @@ use deploy_config::Lambda;
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use self::function::{CodeAction, Desired};
-use self::outputs::InfraOutputs;
 use self::wiring::Wired;
 use crate::catalog;
 use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError};
 use crate::env::Env;
+use crate::outputs::{self, Infrastructure};
 use crate::package::{Package, package_dir};
 
 pub struct Lambdas;
@@ -41,9 +40,9 @@ pub fn build_package(lambda: &Lambda) -> Result<Package, StepError> {
 }
 
 /// The environment every function gets.
-pub fn function_environment(out: &InfraOutputs) -> BTreeMap<String, String> {
+pub fn function_environment(out: &Infrastructure) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("EVENT_BUS_NAME".to_string(), out.bus_name.clone()),
+        ("EVENT_BUS_NAME".to_string(), out.event_bus_name.clone()),
         ("DLQ_URL".to_string(), out.dlq_url.clone()),
     ])
 }
@@ -85,7 +84,7 @@ impl Step for Lambdas {
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let env = ctx.env;
-        let infra = InfraOutputs::parse(&ctx.outputs_of("infrastructure"))?;
+        let infra = Infrastructure::required(&ctx.outputs_of("infrastructure"))?;
         let aws = env.aws().await?;
         let policy = RetryPolicy::from(&env.config.retry);
         let mut names = BTreeMap::new();
@@ -147,7 +146,7 @@ async fn deploy_one(
     ctx: &mut StepContext<'_>,
     aws: &crate::aws::AwsClients,
     policy: &RetryPolicy,
-    infra: &InfraOutputs,
+    infra: &Infrastructure,
     lambda: &Lambda,
 ) -> Result<(), StepError> {
     let name = lambda.function_name.as_str();
@@ -165,7 +164,7 @@ async fn deploy_one(
         .any(|r| r.name == name);
     let want = Desired {
         lambda,
-        role_arn: &infra.processor_role_arn,
+        role_arn: &infra.event_processor_role_arn,
         env: function_environment(infra),
         package: &package,
         tags: crate::ownership::ownership_tags(ctx.config()),
@@ -252,7 +251,7 @@ async fn deploy_one(
 async fn wire_rule(
     ctx: &mut StepContext<'_>,
     aws: &crate::aws::AwsClients,
-    infra: &InfraOutputs,
+    infra: &Infrastructure,
     lambda: &Lambda,
     rule: &str,
     target: &deploy_config::Target,
@@ -281,7 +280,7 @@ async fn wire_rule(
     let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
     let wired = wiring::ensure_target(
         &aws.events,
-        &infra.bus_name,
+        &infra.event_bus_name,
         rule,
         &wiring::Wanted {
             id: &target.id,
@@ -301,7 +300,7 @@ async fn wire_rule(
     ctx.record(
         Resource::new(ResourceKind::Target, &target.id, STEP)
             .with_arn(function_arn)
-            .on_bus(&infra.bus_name)
+            .on_bus(&infra.event_bus_name)
             .with(|a| a.rule = Some(rule.to_string())),
     )
 }

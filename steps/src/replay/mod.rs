@@ -9,11 +9,11 @@ mod window;
 pub use count::run;
 pub use window::{check_window, window_ok};
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::engine::StepError;
 use crate::env::Env;
+use crate::outputs::Infrastructure;
 use deploy_config::{Config, EventType};
 use deploy_state::{Ledger, Resource};
 use jiff::Timestamp;
@@ -81,7 +81,7 @@ pub async fn replay(
         Some(key) => Some(event_type(config, key)?),
         None => None,
     };
-    let infra = ledger.step("infrastructure").outputs;
+    let infra = Infrastructure::recorded(&ledger.step("infrastructure").outputs)?;
     let target = Target::from_outputs(&infra, config, event)?.ok_or_else(|| {
         ReplayError::NothingDeployed(format!(
             "{} has no deployed archive to replay from (run `deploy all` first)",
@@ -139,30 +139,30 @@ impl Target {
     /// The replay target the infrastructure step's `outputs` describe (`None`: nothing
     /// deployed); with `event`, the rules of the routes that name it.
     fn from_outputs(
-        outputs: &BTreeMap<String, String>,
+        outputs: &Infrastructure,
         config: &Config,
         event: Option<EventType>,
     ) -> Result<Option<Target>, Refused> {
-        let get = |k: &str| outputs.get(k).filter(|v| !v.is_empty()).cloned();
-        let (Some(archive_name), Some(archive_arn), Some(bus_name), Some(bus_arn)) = (
-            get("archive_name"),
-            get("archive_arn"),
-            get("event_bus_name"),
-            get("event_bus_arn"),
-        ) else {
+        let o = outputs;
+        if [
+            &o.archive_name,
+            &o.archive_arn,
+            &o.event_bus_name,
+            &o.event_bus_arn,
+        ]
+        .iter()
+        .any(|v| v.is_empty())
+        {
             return Ok(None);
-        };
+        }
         let rules = match &event {
             None => None,
             Some(e) => {
-                let arns: BTreeMap<String, String> = get("rule_arns")
-                    .and_then(|r| serde_json::from_str(&r).ok())
-                    .unwrap_or_default();
                 let wanted: Vec<String> = config
                     .routes
                     .iter()
                     .filter(|r| r.events.contains(&e.key))
-                    .filter_map(|r| arns.get(&r.rule_name).cloned())
+                    .filter_map(|r| o.rule_arn(&r.rule_name).map(str::to_string))
                     .collect();
                 if wanted.is_empty() {
                     return Err(Refused(format!(
@@ -175,10 +175,10 @@ impl Target {
             }
         };
         Ok(Some(Target {
-            archive_name,
-            archive_arn,
-            bus_name,
-            bus_arn,
+            archive_name: o.archive_name.clone(),
+            archive_arn: o.archive_arn.clone(),
+            bus_name: o.event_bus_name.clone(),
+            bus_arn: o.event_bus_arn.clone(),
             rules,
             event,
         }))

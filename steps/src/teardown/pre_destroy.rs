@@ -11,6 +11,7 @@ use crate::aws::AwsClients;
 use crate::catalog::{self, Emptied, function_log_group};
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
+use crate::outputs::Infrastructure;
 
 pub struct PreDestroy;
 
@@ -26,11 +27,10 @@ const REMOVES: &[ResourceKind] = &[
 ];
 
 /// The rules to empty: owned (inventory) and those Terraform reports, each with its bus.
-fn rules(ctx: &StepContext<'_>) -> Vec<Resource> {
-    let infra = ctx.outputs_of("infrastructure");
-    let bus_default = infra
-        .get("event_bus_name")
-        .cloned()
+fn rules(ctx: &StepContext<'_>) -> Result<Vec<Resource>, StepError> {
+    let infra = Infrastructure::recorded(&ctx.outputs_of("infrastructure"))?;
+    let bus_default = Some(infra.event_bus_name)
+        .filter(|b| !b.is_empty())
         .unwrap_or_else(|| ctx.config().eventbus.name.clone());
     let mut out: Vec<Resource> = ctx
         .state()
@@ -45,20 +45,18 @@ fn rules(ctx: &StepContext<'_>) -> Vec<Resource> {
             r
         })
         .collect();
-    if let Some(list) = infra.get("rule_names") {
-        for name in serde_json::from_str::<Vec<String>>(list).unwrap_or_default() {
-            if !out.iter().any(|r| r.name == name) {
-                out.push(Resource::new(ResourceKind::Rule, &name, "").on_bus(&bus_default));
-            }
+    for name in infra.rule_names {
+        if !out.iter().any(|r| r.name == name) {
+            out.push(Resource::new(ResourceKind::Rule, &name, "").on_bus(&bus_default));
         }
     }
-    out
+    Ok(out)
 }
 
 /// Removes every target of every rule; returns how many.
 async fn empty_rules(ctx: &mut StepContext<'_>, aws: &AwsClients) -> Result<usize, StepError> {
     let mut removed = 0;
-    for rule in rules(ctx) {
+    for rule in rules(ctx)? {
         match catalog::remove_all_targets(aws, &rule.name, rule.bus()).await? {
             Emptied::Managed(by) => {
                 ctx.warn(&format!(
