@@ -97,3 +97,100 @@ impl From<deploy_steps::emulator::EmulatorError> for CliError {
 }
 
 pub type CliResult = Result<u8, CliError>;
+
+impl From<deploy_steps::replay::ReplayError> for CliError {
+    fn from(e: deploy_steps::replay::ReplayError) -> Self {
+        use deploy_steps::replay::ReplayError as R;
+        match e {
+            R::NothingDeployed(why) => CliError::new(NOTHING_DEPLOYED, why),
+            R::Refused(why) => CliError::usage(why),
+            R::Failed(e) => CliError::failed(e),
+        }
+    }
+}
+
+/// Every exit code, for the documentation check.
+#[cfg(test)]
+const ALL: [u8; 10] = [
+    OK,
+    STEP_FAILED,
+    USAGE,
+    LOCKED,
+    NOTHING_DEPLOYED,
+    STATE_MISSING,
+    UNKNOWN,
+    DRIFTED,
+    CHANGES,
+    INTERRUPTED,
+];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn doc(path: &str) -> String {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+            .unwrap()
+    }
+
+    /// The codes of the rows of a `| code | meaning |` table.
+    fn table(text: &str) -> BTreeSet<u8> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(" |").next()?.parse().ok())
+            .collect()
+    }
+
+    /// Every number that follows "exit", "exits" or "exit code" in prose: `exit 2`,
+    /// `exits 0 when ..., 8 when ...`, `exit 0 healthy, 7 drifted or degraded, 4 ...`.
+    fn named_in_prose(text: &str) -> BTreeSet<u8> {
+        let mut out = BTreeSet::new();
+        for (i, _) in text.match_indices("exit") {
+            let rest = &text[i..];
+            let rest = rest.trim_start_matches(char::is_alphabetic).trim_start();
+            let mut run = rest;
+            // The number right after, then any `, N word` that continue the list.
+            while let Some(n) = leading_number(run) {
+                out.insert(n);
+                let after = &run[n.to_string().len()..];
+                let Some(next) = after
+                    .find(',')
+                    .filter(|&c| !after[..c].contains(['.', ';', '|', '(']))
+                else {
+                    break;
+                };
+                run = after[next + 1..].trim_start();
+            }
+        }
+        out
+    }
+
+    fn leading_number(s: &str) -> Option<u8> {
+        let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    }
+
+    #[test]
+    fn the_documented_exit_codes_are_the_codes() {
+        let all: BTreeSet<u8> = ALL.into_iter().collect();
+        assert_eq!(table(&doc("README.md")), all, "README.md's exit code table");
+        assert_eq!(table(&doc("docs/EXIT_CODES.md")), all, "docs/EXIT_CODES.md");
+        let named = named_in_prose(&doc("README.md"));
+        assert!(
+            named.is_subset(&all),
+            "README names {named:?}; the codes are {all:?}"
+        );
+    }
+
+    #[test]
+    fn prose_lists_of_codes_are_read_whole() {
+        let named = named_in_prose("exit 0 healthy, 7 drifted or degraded, 4 nothing deployed.");
+        assert_eq!(named, BTreeSet::from([0, 7, 4]));
+        assert_eq!(
+            named_in_prose("exits 0 when nothing, 8 when"),
+            BTreeSet::from([0, 8])
+        );
+        assert_eq!(named_in_prose("the exit code) appended"), BTreeSet::new());
+    }
+}

@@ -10,6 +10,7 @@ mod printer;
 mod prompt;
 mod session;
 mod store;
+mod views;
 
 use std::process::ExitCode;
 

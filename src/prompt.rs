@@ -59,3 +59,37 @@ pub fn restore_terminal() {
     let _ = console::Term::stderr().show_cursor();
     let _ = console::Term::stdout().show_cursor();
 }
+
+/// Every destroy path asks for the environment name, typed, unless `--auto-approve`; without a
+/// terminal to ask on, it refuses at once.
+pub fn confirm_destroy(
+    session: &crate::session::Session,
+    auto_approve: bool,
+) -> Result<(), crate::error::CliError> {
+    use crate::error::{self, CliError};
+    if auto_approve {
+        return Ok(());
+    }
+    let env = &session.config.project.environment;
+    crate::commands::require_terminal_or("--auto-approve")?;
+    let typed: String = dialoguer::Input::new()
+        .with_prompt(format!(
+            "This deletes every resource deployment `{env}` owns. Type the environment name to confirm"
+        ))
+        .interact_text()
+        .map_err(|e| {
+            if interrupted(&e) {
+                restore_terminal();
+                CliError::new(error::INTERRUPTED, "interrupted at the prompt: nothing was deleted")
+            } else {
+                CliError::usage(format!("no confirmation: {e}"))
+            }
+        })?;
+    if typed.trim() != env {
+        return Err(CliError::usage(format!(
+            "confirmation `{}` does not match the environment `{env}`: nothing was deleted",
+            typed.trim()
+        )));
+    }
+    Ok(())
+}

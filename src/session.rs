@@ -239,7 +239,7 @@ impl Session {
         }
         let recorded = self.emulator_record();
         match emulator::probe(&endpoint) {
-            Some(kind) => {
+            Some(answering) => {
                 if let Some(r) = recorded
                     .as_ref()
                     .filter(|r| r.endpoint == endpoint && emulator::record_alive(r))
@@ -249,10 +249,10 @@ impl Session {
                 if start.is_some() {
                     self.printer.info(&format!(
                         "using {} already running at {endpoint}",
-                        kind.as_str()
+                        answering.as_str()
                     ));
                 }
-                Ok(format!("{} at {endpoint}", kind.as_str()))
+                Ok(format!("{} at {endpoint}", answering.as_str()))
             }
             None if start.is_none() => Ok(format!("nothing answering at {endpoint}")),
             None => {

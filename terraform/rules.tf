@@ -33,7 +33,8 @@ resource "aws_cloudwatch_event_target" "this" {
   rule           = aws_cloudwatch_event_rule.this[each.value.route].name
   event_bus_name = aws_cloudwatch_event_bus.this.name
   target_id      = each.value.id
-  arn            = each.value.kind == "sqs" ? aws_sqs_queue.consumer[each.value.queue_key].arn : each.value.arn
+  # A queue of the stack (by its key) or an ARN given in deploy.toml.
+  arn            = each.value.queue_key != null ? aws_sqs_queue.consumer[each.value.queue_key].arn : each.value.arn
   role_arn       = contains(local.role_kinds, each.value.kind) ? aws_iam_role.targets[0].arn : null
 
   dynamic "dead_letter_config" {

@@ -66,7 +66,8 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
-    pub fn as_str(&self) -> &'static str {
+    /// The key a target of this kind is written with in deploy.toml.
+    pub fn key(&self) -> &'static str {
         match self {
             TargetKind::Lambda { .. } => "lambda",
             TargetKind::Sqs { .. } => "sqs",

@@ -24,14 +24,9 @@ pub async fn exec(session: &Session, args: &AdoptArgs) -> CliResult {
         .aws()
         .await
         .map_err(|e| CliError::failed(format!("cannot reach AWS: {e}")))?;
-    let tagged = discover::tagged(aws, &session.config)
+    let orphans = discover::adoptable(aws, &session.config, run.opened.ledger.state())
         .await
         .map_err(|e| CliError::failed(e.to_string()))?;
-    let inventory = &run.opened.ledger.state().inventory;
-    let orphans: Vec<_> = tagged
-        .iter()
-        .filter(|r| !discover::in_inventory(inventory, r))
-        .collect();
     if orphans.is_empty() {
         session.printer.info(&format!(
             "nothing to adopt: no resource carries the tags of {} outside its state",
@@ -46,7 +41,7 @@ pub async fn exec(session: &Session, args: &AdoptArgs) -> CliResult {
         run.opened.ledger.location()
     );
     for r in &orphans {
-        t.push_str(&format!("  {} {}\n", r.kind, r.name));
+        t.push_str(&format!("  {}\n", r.label()));
     }
     session.printer.out(t.trim_end());
     if !args.auto_approve {

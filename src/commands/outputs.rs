@@ -14,37 +14,7 @@ use crate::session::Session;
 
 /// Every output by name: strings, or name → ARN maps (`rules`, `functions`).
 pub fn collect(state: &LedgerState) -> BTreeMap<String, Value> {
-    let infra = state.step("infrastructure").outputs;
-    let mut out = BTreeMap::new();
-    let mut put = |name: &str, key: &str| {
-        if let Some(v) = infra.get(key).filter(|v| !v.is_empty()) {
-            out.insert(name.to_string(), Value::String(v.clone()));
-        }
-    };
-    put("bus_name", "event_bus_name");
-    put("bus_arn", "event_bus_arn");
-    put("archive_name", "archive_name");
-    put("archive_arn", "archive_arn");
-    put("dlq_name", "dlq_name");
-    put("dlq_url", "dlq_url");
-    put("dlq_arn", "dlq_arn");
-    put("publisher_role_arn", "event_publisher_role_arn");
-    put("processor_role_arn", "event_processor_role_arn");
-    put("dlq_role_arn", "dlq_role_arn");
-    if let Some(rules) = infra
-        .get("rule_arns")
-        .and_then(|r| serde_json::from_str::<Value>(r).ok())
-    {
-        out.insert("rules".into(), rules);
-    }
-    let functions: serde_json::Map<String, Value> = state
-        .resources("function")
-        .filter_map(|f| Some((f.name.clone(), Value::String(f.arn.clone()?))))
-        .collect();
-    if !functions.is_empty() {
-        out.insert("functions".into(), Value::Object(functions));
-    }
-    out
+    deploy_steps::outputs::deployment(state)
 }
 
 /// One value as a script wants it: a string raw, anything else as JSON.

@@ -1,5 +1,6 @@
 //! `deploy plan`: which steps would run, and why. Changes nothing.
 
+use deploy_steps::discover;
 use deploy_steps::engine;
 use deploy_steps::pipeline;
 use serde_json::json;
@@ -33,11 +34,19 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     } else {
         error::OK
     };
-    let orphans: Vec<String> = super::unowned::orphans(session, env, ledger.state())
-        .await
-        .iter()
-        .map(|r| format!("{} {}", r.kind, r.name))
-        .collect();
+    let orphans: Vec<String> = match env.aws().await {
+        Ok(aws) => discover::orphans(aws, &session.config, ledger.state())
+            .await
+            .unwrap_or_else(|e| {
+                let why = format!("could not look for orphans by their tags: {e}");
+                session.printer.warn(&why);
+                Vec::new()
+            }),
+        Err(_) => Vec::new(),
+    }
+    .iter()
+    .map(|r| r.label())
+    .collect();
     if args.json {
         let steps: Vec<_> = rows
             .iter()

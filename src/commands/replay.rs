@@ -1,136 +1,38 @@
 //! `deploy replay --since D [--until T] [--event TYPE]`: archived events through the bus's rules
 //! again, with the number redelivered counted by a temporary probe.
 
-use std::collections::BTreeMap;
-
-use deploy_steps::deploy::test_events::probe::{PROBE_QUEUE, PROBE_RULE};
-use deploy_steps::replay::{self, Target};
+use deploy_steps::replay::{self, Request};
 use jiff::Timestamp;
 
 use crate::cli::ReplayArgs;
-use crate::error::{self, CliError, CliResult};
+use crate::error::{self, CliResult};
 use crate::session::Session;
 
 pub async fn exec(session: &Session, args: &ReplayArgs) -> CliResult {
-    let config = &session.config;
-    let since = args.since;
-    let timeout = args.timeout;
     let now = Timestamp::now();
     let end = args.until.unwrap_or(now);
-    let start = now - since;
-    let event = match &args.event {
-        Some(key) => Some(
-            config
-                .events
-                .iter()
-                .find(|e| &e.key == key)
-                .cloned()
-                .ok_or_else(|| {
-                    let known: Vec<&str> = config.events.iter().map(|e| e.key.as_str()).collect();
-                    CliError::usage(format!(
-                        "--event: `{key}` is not an event type of deploy.toml; allowed: {}",
-                        known.join(", ")
-                    ))
-                })?,
-        ),
-        None => None,
+    let request = Request {
+        start: now - args.since,
+        end,
+        event: args.event.clone(),
+        timeout: args.timeout,
     };
-
     let mut run = super::open_run(session, "deploy replay").await?;
     let crate::session::Opened { env, ledger } = &mut run.opened;
-    let infra = ledger.step("infrastructure").outputs;
-    let get = |k: &str| infra.get(k).filter(|v| !v.is_empty()).cloned();
-    let (Some(archive_name), Some(archive_arn), Some(bus_name), Some(bus_arn)) = (
-        get("archive_name"),
-        get("archive_arn"),
-        get("event_bus_name"),
-        get("event_bus_arn"),
-    ) else {
-        return Err(CliError::new(
-            error::NOTHING_DEPLOYED,
-            format!(
-                "{} has no deployed archive to replay from (run `deploy all` first)",
-                session.identity
-            ),
-        ));
-    };
-    let rules = match &event {
-        None => None,
-        Some(e) => {
-            let arns: BTreeMap<String, String> = get("rule_arns")
-                .and_then(|r| serde_json::from_str(&r).ok())
-                .unwrap_or_default();
-            let wanted: Vec<String> = config
-                .routes
-                .iter()
-                .filter(|r| r.events.contains(&e.key))
-                .filter_map(|r| arns.get(&r.rule_name).cloned())
-                .collect();
-            if wanted.is_empty() {
-                return Err(CliError::usage(format!(
-                    "--event {}: no deployed route names this event type, so nothing would \
-                     receive its replay",
-                    e.key
-                )));
-            }
-            Some(wanted)
-        }
-    };
-    let target = Target {
-        archive_name,
-        archive_arn,
-        bus_name,
-        bus_arn,
-        rules,
-        event,
-    };
-    let aws = env
-        .aws()
-        .await
-        .map_err(|e| CliError::failed(e.to_string()))?;
-    replay::check_window(aws, &target, start, end, now)
-        .await
-        .map_err(|e| CliError::failed(e.to_string()))?
-        .map_err(|refused| CliError::usage(refused.0))?;
-
     let printer = session.printer.clone();
-    let mut probes = Vec::new();
-    let mut record = |r: deploy_state::Resource| {
-        probes.push(r.name.clone());
-        ledger
-            .record_resource(r)
-            .map_err(|e| deploy_steps::engine::StepError::permanent(e.to_string()))
-    };
     let mut progress = |line: &str| printer.info(line);
-    let outcome = replay::run(
-        aws,
-        config,
-        &target,
-        start,
-        end,
-        timeout,
-        &mut record,
-        &mut progress,
-    )
-    .await
-    .map_err(|e| CliError::failed(e.to_string()))?;
-    // The probe was deleted: it leaves the inventory (on a failure it stays, and the next
-    // test-events or destroy removes it).
-    for name in probes {
-        ledger.forget_resource(PROBE_RULE, &name)?;
-        ledger.forget_resource(PROBE_QUEUE, &name)?;
-    }
+    let outcome = replay::replay(env, ledger, &request, &mut progress).await?;
     session.printer.status(
         "Replayed",
         console::Style::new().green(),
         &format!(
-            "{} events{} from {start} to {end} (replay {}, {:.1}s)",
+            "{} events{} from {} to {end} (replay {}, {:.1}s)",
             outcome.events,
-            target
-                .event
+            args.event
                 .as_ref()
-                .map(|e| format!(" of {}", e.key))
+                .map(|e| format!(" of {e}"))
                 .unwrap_or_default(),
+            request.start,
             outcome.name,
             outcome.elapsed.as_secs_f64()
         ),

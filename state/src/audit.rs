@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::status::{Contracts, LedgerState, Resource, StepRecord, StepStatus};
+use crate::status::{Contracts, LedgerState, Resource, ResourceKind, StepRecord, StepStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -22,7 +22,7 @@ pub enum AuditEvent {
         resource: Resource,
     },
     ResourceForgotten {
-        kind: String,
+        kind: ResourceKind,
         name: String,
     },
     /// `deploy reset` of one step, or of everything (`step: None`).
@@ -95,14 +95,7 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
                 state.record_resource(resource.clone());
             }
             AuditEvent::ResourceForgotten { kind, name } => {
-                let gone: Vec<Resource> = state
-                    .inventory
-                    .iter()
-                    .filter(|r| &r.kind == kind && &r.name == name)
-                    .cloned()
-                    .collect();
-                state.retired.extend(gone);
-                state.forget_resource(kind, name);
+                state.forget_resource(*kind, name);
             }
             AuditEvent::Reset { step: Some(s) } => {
                 state.steps.remove(s);

@@ -13,7 +13,7 @@ use crate::identity::DeploymentId;
 use crate::journal::Level;
 use crate::ledger::{Ledger, OnCorrupt, STATE_FILE};
 use crate::lock::LockHolder;
-use crate::status::{Resource, StepStatus};
+use crate::status::{Resource, ResourceKind, StepStatus};
 
 pub type Factory<'a> = &'a dyn Fn() -> Arc<dyn Backend>;
 
@@ -136,8 +136,12 @@ pub fn ledger_transitions_survive_a_reopen(b: Arc<dyn Backend>) {
         r.outputs.insert("policy".into(), "p".into());
     })
     .unwrap();
-    l.record_resource(Resource::new("queue", "dev-dlq", "infrastructure"))
-        .unwrap();
+    l.record_resource(Resource::new(
+        ResourceKind::Queue,
+        "dev-dlq",
+        "infrastructure",
+    ))
+    .unwrap();
     drop(l);
     let r = Ledger::open_read(b.clone()).unwrap();
     assert_eq!(r.step("iam").status, StepStatus::Completed);

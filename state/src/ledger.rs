@@ -12,7 +12,9 @@ use crate::error::LedgerError;
 use crate::identity::DeploymentId;
 use crate::journal::{self, Level};
 use crate::lock::LockHolder;
-use crate::status::{Contracts, LedgerState, Resource, SCHEMA_VERSION, StepRecord, StepStatus};
+use crate::status::{
+    Contracts, LedgerState, Resource, ResourceKind, SCHEMA_VERSION, StepRecord, StepStatus,
+};
 
 pub const STATE_FILE: &str = "state.json";
 pub const AUDIT_FILE: &str = "checkpoints.log";
@@ -231,22 +233,13 @@ impl Ledger {
     }
 
     /// Drops a resource from the inventory because it was deleted; it is remembered as retired.
-    pub fn forget_resource(&mut self, kind: &str, name: &str) -> Result<(), LedgerError> {
-        let gone: Vec<Resource> = self
-            .state
-            .inventory
-            .iter()
-            .filter(|r| r.kind == kind && r.name == name)
-            .cloned()
-            .collect();
-        if gone.is_empty() {
+    pub fn forget_resource(&mut self, kind: ResourceKind, name: &str) -> Result<(), LedgerError> {
+        if !self.state.forget_resource(kind, name) {
             return Ok(());
         }
-        self.state.retired.extend(gone);
-        self.state.forget_resource(kind, name);
         self.save()?;
         self.audit(AuditEvent::ResourceForgotten {
-            kind: kind.to_string(),
+            kind,
             name: name.to_string(),
         })
     }

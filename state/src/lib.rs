@@ -22,6 +22,7 @@ mod ledger;
 pub mod lock;
 pub mod machine;
 pub mod migrate;
+mod resource;
 mod status;
 
 pub use backend::{Backend, TERRAFORM_STATE, TerraformBackend};

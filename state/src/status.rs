@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::DeploymentId;
+pub use crate::resource::{Attributes, Resource, ResourceKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -69,49 +70,6 @@ pub struct StepRecord {
     pub summary: Option<String>,
     /// Path of the log of the most recent run, relative to the ledger directory.
     pub log: Option<String>,
-}
-
-/// A resource this deployment created and therefore may delete.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resource {
-    /// e.g. `event-bus`, `rule`, `queue`, `role`, `archive`, `function`, `permission`,
-    /// `target`, `event-source-mapping`, `user-policy`.
-    pub kind: String,
-    pub name: String,
-    pub arn: Option<String>,
-    /// The step that created it.
-    pub created_by: String,
-    pub recorded_at: Timestamp,
-    /// Extra identifying detail (a target's rule, a policy's user, ...).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attributes: BTreeMap<String, String>,
-}
-
-impl Resource {
-    pub fn new(kind: &str, name: &str, created_by: &str) -> Self {
-        Resource {
-            kind: kind.to_string(),
-            name: name.to_string(),
-            arn: None,
-            created_by: created_by.to_string(),
-            recorded_at: Timestamp::now(),
-            attributes: BTreeMap::new(),
-        }
-    }
-
-    pub fn with_arn(mut self, arn: impl Into<String>) -> Self {
-        self.arn = Some(arn.into());
-        self
-    }
-
-    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
-        self.attributes.insert(key.to_string(), value.into());
-        self
-    }
-
-    pub fn same_identity(&self, other: &Resource) -> bool {
-        self.kind == other.kind && self.name == other.name && self.attributes == other.attributes
-    }
 }
 
 /// An emulator that `deploy --local` started and may stop.
@@ -220,12 +178,19 @@ impl LedgerState {
         self.inventory.push(r);
     }
 
-    pub fn forget_resource(&mut self, kind: &str, name: &str) {
-        self.inventory
-            .retain(|x| !(x.kind == kind && x.name == name));
+    /// Moves the resources of `kind` named `name` from the inventory to the retired ones;
+    /// returns whether there were any.
+    pub fn forget_resource(&mut self, kind: ResourceKind, name: &str) -> bool {
+        let (gone, kept): (Vec<Resource>, Vec<Resource>) = std::mem::take(&mut self.inventory)
+            .into_iter()
+            .partition(|x| x.kind == kind && x.name == name);
+        self.inventory = kept;
+        let any = !gone.is_empty();
+        self.retired.extend(gone);
+        any
     }
 
-    pub fn resources(&self, kind: &str) -> impl Iterator<Item = &Resource> {
+    pub fn resources(&self, kind: ResourceKind) -> impl Iterator<Item = &Resource> {
         self.inventory.iter().filter(move |r| r.kind == kind)
     }
 }

@@ -242,15 +242,19 @@ fn clean_release_leaves_no_holder() {
 fn inventory_and_destroy() {
     let dir = tempfile::tempdir().unwrap();
     let mut l = locked(dir.path());
-    l.record_resource(Resource::new("rule", "dev-a", "infrastructure").with_arn("arn:x"))
-        .unwrap();
-    l.record_resource(Resource::new("rule", "dev-a", "infrastructure").with_arn("arn:y"))
-        .unwrap();
+    l.record_resource(
+        Resource::new(ResourceKind::Rule, "dev-a", "infrastructure").with_arn("arn:x"),
+    )
+    .unwrap();
+    l.record_resource(
+        Resource::new(ResourceKind::Rule, "dev-a", "infrastructure").with_arn("arn:y"),
+    )
+    .unwrap();
     assert_eq!(l.state().inventory.len(), 1);
     assert_eq!(l.state().inventory[0].arn.as_deref(), Some("arn:y"));
-    l.forget_resource("rule", "dev-a").unwrap();
+    l.forget_resource(ResourceKind::Rule, "dev-a").unwrap();
     assert!(l.state().inventory.is_empty());
-    l.record_resource(Resource::new("queue", "q", "infrastructure"))
+    l.record_resource(Resource::new(ResourceKind::Queue, "q", "infrastructure"))
         .unwrap();
     l.transition("infrastructure", StepStatus::Completed, |_| {})
         .unwrap();

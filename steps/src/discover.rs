@@ -1,43 +1,34 @@
-//! Finding a deployment by its ownership tags: what `deploy adopt`, `deploy destroy
-//! --discover` and the orphan report of `status --live` and `plan` stand on.
+//! Finding a deployment in AWS rather than in its state: by its ownership tags (what `deploy
+//! adopt`, `deploy destroy --discover` and the orphan report of `status --live` and `plan`
+//! stand on), and by the names its configuration gives (what exists where no state says so).
 //!
 //! The Resource Groups Tagging API covers buses, rules, queues, functions, event-source mappings
-//! and log groups; IAM roles are not in it on AWS, so roles are listed and their tags read
-//! (concurrently, every page). Archives cannot be tagged: one is this deployment's when the bus
-//! it archives is.
-
-use std::collections::BTreeMap;
+//! and log groups; each kind's catalog module recognises its ARNs, and finds what the API does
+//! not list (roles on AWS; archives, through their bus).
 
 use deploy_config::Config;
-use deploy_state::Resource;
-use tokio::task::JoinSet;
+use deploy_state::{LedgerState, Resource, ResourceKind};
 
 use crate::aws::{AwsClients, sdk_error};
+use crate::catalog::{self, Arn, Tags, carries};
 use crate::engine::StepError;
-use crate::ownership::{carries, ownership_tags};
-
-/// How many role tag reads run at once.
-const ROLE_READS: usize = 16;
+use crate::live;
+use crate::ownership::{named_resources, ownership_tags};
 
 /// Every resource in the account and region that carries this deployment's tags.
 pub async fn tagged(aws: &AwsClients, config: &Config) -> Result<Vec<Resource>, StepError> {
     let tags = ownership_tags(config);
     let mut found = tagged_by_api(aws, &tags).await?;
-    found.extend(tagged_roles(aws, &tags).await?);
-    let buses: Vec<String> = found
-        .iter()
-        .filter(|r| r.kind == "event-bus")
-        .map(|r| r.name.clone())
-        .collect();
-    found.extend(archives_of(aws, &buses).await?);
-    found.sort_by(|a, b| (&a.kind, &a.name).cmp(&(&b.kind, &b.name)));
+    for kind in ResourceKind::ALL {
+        let more = catalog::of(kind).find(aws, &tags, &found).await?;
+        found.extend(more);
+    }
+    found.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+    found.dedup_by(|a, b| catalog::same_resource(a, b));
     Ok(found)
 }
 
-async fn tagged_by_api(
-    aws: &AwsClients,
-    tags: &BTreeMap<String, String>,
-) -> Result<Vec<Resource>, StepError> {
+async fn tagged_by_api(aws: &AwsClients, tags: &Tags) -> Result<Vec<Resource>, StepError> {
     use aws_sdk_resourcegroupstagging::types::TagFilter;
     let mut req = aws.tagging.get_resources();
     for (k, v) in tags {
@@ -48,17 +39,10 @@ async fn tagged_by_api(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("tag:GetResources", e))?;
         for m in page.resource_tag_mapping_list() {
-            let Some(arn) = m.resource_arn() else {
-                continue;
-            };
             // The filter is the API's; the check is ours (an emulator may be lenient).
-            let found: BTreeMap<String, String> = m
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
+            let found = catalog::tag_map(m.tags().iter().map(|t| (t.key(), t.value())));
             if carries(&found, tags)
-                && let Some(r) = from_arn(arn)
+                && let Some(r) = m.resource_arn().and_then(from_arn)
             {
                 out.push(r);
             }
@@ -69,142 +53,89 @@ async fn tagged_by_api(
 
 /// The resource an ARN names, for the kinds this deployment makes.
 pub fn from_arn(arn: &str) -> Option<Resource> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let (service, rest) = (*parts.get(2)?, *parts.get(5)?);
-    let r = match service {
-        "events" => {
-            if let Some(name) = rest.strip_prefix("event-bus/") {
-                Resource::new("event-bus", name, "discovery")
-            } else if let Some(path) = rest.strip_prefix("rule/") {
-                match path.rsplit_once('/') {
-                    Some((bus, name)) => Resource::new("rule", name, "discovery").with("bus", bus),
-                    None => Resource::new("rule", path, "discovery").with("bus", "default"),
-                }
-            } else {
-                return None;
-            }
-        }
-        "sqs" => Resource::new("queue", rest, "discovery"),
-        "lambda" => {
-            if let Some(name) = rest.strip_prefix("function:") {
-                Resource::new("function", name.split(':').next()?, "discovery")
-            } else if let Some(uuid) = rest.strip_prefix("event-source-mapping:") {
-                Resource::new("event-source-mapping", uuid, "discovery")
-            } else {
-                return None;
-            }
-        }
-        "logs" => Resource::new(
-            "log-group",
-            rest.strip_prefix("log-group:")?.trim_end_matches(":*"),
-            "discovery",
-        ),
-        _ => return None,
-    };
-    Some(r.with_arn(arn))
+    let arn = Arn::parse(arn)?;
+    ResourceKind::ALL
+        .into_iter()
+        .find_map(|k| catalog::of(k).recognise(arn))
 }
 
-async fn tagged_roles(
+/// What carries this deployment's tags but its state neither owns nor remembers destroying
+/// (that is reported as "still present" instead).
+pub async fn orphans(
     aws: &AwsClients,
-    tags: &BTreeMap<String, String>,
+    config: &Config,
+    state: &LedgerState,
 ) -> Result<Vec<Resource>, StepError> {
-    let mut names = Vec::new();
-    let mut pages = aws.iam.list_roles().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("iam:ListRoles", e))?;
-        names.extend(
-            page.roles()
-                .iter()
-                .map(|r| (r.role_name().to_string(), r.arn().to_string())),
-        );
-    }
-    let mut out = Vec::new();
-    for chunk in names.chunks(ROLE_READS) {
-        let mut set = JoinSet::new();
-        for (name, arn) in chunk.iter().cloned() {
-            let (iam, tags) = (aws.iam.clone(), tags.clone());
-            set.spawn(async move {
-                let found: BTreeMap<String, String> = iam
-                    .list_role_tags()
-                    .role_name(&name)
-                    .send()
-                    .await
-                    .map(|o| {
-                        o.tags()
-                            .iter()
-                            .map(|t| (t.key().to_string(), t.value().to_string()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                carries(&found, &tags)
-                    .then(|| Resource::new("role", &name, "discovery").with_arn(arn))
-            });
+    Ok(tagged(aws, config)
+        .await?
+        .into_iter()
+        .filter(|r| !catalog::holds(&state.inventory, r) && !catalog::holds(&state.retired, r))
+        .collect())
+}
+
+/// What carries this deployment's tags outside its inventory: what `deploy adopt` takes over.
+pub async fn adoptable(
+    aws: &AwsClients,
+    config: &Config,
+    state: &LedgerState,
+) -> Result<Vec<Resource>, StepError> {
+    Ok(tagged(aws, config)
+        .await?
+        .into_iter()
+        .filter(|r| !catalog::holds(&state.inventory, r))
+        .collect())
+}
+
+/// Those of `candidates` that exist (checked concurrently, with the live checks' patience for
+/// answers that failed for a transient reason).
+pub async fn existing(aws: &AwsClients, candidates: &[Resource]) -> Vec<Resource> {
+    live::check_all(aws, candidates, &catalog::Applied::default())
+        .await
+        .into_iter()
+        .zip(candidates)
+        .filter(|(h, _)| h.exists == Some(true))
+        .map(|(_, r)| r.clone())
+        .collect()
+}
+
+/// What exists with this deployment's names, whoever made it.
+pub async fn by_name(aws: &AwsClients, config: &Config) -> Vec<Resource> {
+    existing(aws, &named_resources(config)).await
+}
+
+/// What a look through the API found for a deployment whose state is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WithoutState {
+    /// None of the deployment's `checked` names exist.
+    Nothing { checked: usize },
+    /// These resources carry the deployment's names.
+    Named(Vec<Resource>),
+}
+
+/// Looks for the deployment's names in AWS: no state is not proof that nothing is deployed.
+pub async fn without_state(aws: &AwsClients, config: &Config) -> WithoutState {
+    let names = named_resources(config);
+    let found = existing(aws, &names).await;
+    if found.is_empty() {
+        WithoutState::Nothing {
+            checked: names.len(),
         }
-        out.extend(set.join_all().await.into_iter().flatten());
+    } else {
+        WithoutState::Named(found)
     }
-    Ok(out)
 }
 
-async fn archives_of(aws: &AwsClients, buses: &[String]) -> Result<Vec<Resource>, StepError> {
-    let mut out = Vec::new();
-    for bus in buses {
-        let arn = match aws.events.describe_event_bus().name(bus).send().await {
-            Ok(o) => o.arn().unwrap_or_default().to_string(),
-            Err(_) => continue,
-        };
-        let list = aws
-            .events
-            .list_archives()
-            .event_source_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| sdk_error("events:ListArchives", e))?;
-        for a in list.archives() {
-            if let Some(name) = a.archive_name() {
-                out.push(Resource::new("archive", name, "discovery").with("bus", bus));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Whether the inventory records `r` (same kind and name).
-pub fn in_inventory(inventory: &[Resource], r: &Resource) -> bool {
-    // A route's consumer queue is a queue to the APIs.
-    let kind = |k: &str| if k == "consumer-queue" { "queue" } else { k }.to_string();
-    inventory
-        .iter()
-        .any(|o| kind(&o.kind) == kind(&r.kind) && o.name == r.name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arns_name_the_resources_this_deployment_makes() {
-        let k = |arn: &str| from_arn(arn).map(|r| format!("{} {}", r.kind, r.name));
-        assert_eq!(
-            k("arn:aws:events:us-east-1:1:event-bus/dev-bus").as_deref(),
-            Some("event-bus dev-bus")
-        );
-        let rule = from_arn("arn:aws:events:us-east-1:1:rule/dev-bus/dev-r").unwrap();
-        assert_eq!(
-            (rule.name.as_str(), rule.attributes["bus"].as_str()),
-            ("dev-r", "dev-bus")
-        );
-        assert_eq!(
-            k("arn:aws:sqs:us-east-1:1:dev-dlq").as_deref(),
-            Some("queue dev-dlq")
-        );
-        assert_eq!(
-            k("arn:aws:lambda:us-east-1:1:function:dev-fn").as_deref(),
-            Some("function dev-fn")
-        );
-        assert_eq!(
-            k("arn:aws:logs:us-east-1:1:log-group:/aws/lambda/dev-fn:*").as_deref(),
-            Some("log-group /aws/lambda/dev-fn")
-        );
-        assert_eq!(k("arn:aws:s3:::bucket"), None);
-    }
+/// What `destroy --discover` would remove (carries the tags), and what has the deployment's
+/// names without its tags (left alone).
+pub async fn for_removal(
+    aws: &AwsClients,
+    config: &Config,
+) -> Result<(Vec<Resource>, Vec<Resource>), StepError> {
+    let ours = tagged(aws, config).await?;
+    let foreign = by_name(aws, config)
+        .await
+        .into_iter()
+        .filter(|r| !catalog::holds(&ours, r))
+        .collect();
+    Ok((ours, foreign))
 }

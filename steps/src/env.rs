@@ -50,12 +50,12 @@ impl Env {
 
     /// What Terraform last applied, for the live checks to compare against (nothing when there
     /// is no Terraform state).
-    pub fn expected(&self) -> crate::live::Expected {
+    pub fn applied(&self) -> crate::catalog::Applied {
         let mut e = self
             .state
             .as_ref()
             .and_then(|b| b.read(TERRAFORM_STATE).ok().flatten())
-            .map(|o| crate::live::Expected::from_tfstate(&o.bytes))
+            .map(|o| crate::catalog::Applied::from_tfstate(&o.bytes))
             .unwrap_or_default();
         e.tags = crate::ownership::ownership_tags(&self.config);
         e

@@ -5,6 +5,7 @@
 //! sees.
 
 pub mod aws;
+pub mod catalog;
 pub mod checks;
 pub mod contracts;
 pub mod deploy;
@@ -14,6 +15,7 @@ pub mod engine;
 pub mod env;
 pub mod identity;
 pub mod live;
+pub mod outputs;
 pub mod ownership;
 pub mod package;
 pub mod pipeline;

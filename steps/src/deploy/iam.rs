@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use deploy_config::{Config, IamMode};
-use deploy_state::{Fingerprint, LedgerState, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use crate::aws::{error_code, is_not_found, sdk_error};
 use crate::deploy::iam_policy;
@@ -149,9 +149,9 @@ async fn put_user_policy(
         .await
         .map_err(|e| sdk_error("iam:PutUserPolicy", e))?;
     ctx.record(
-        Resource::new("user-policy", &name, "iam")
+        Resource::new(ResourceKind::UserPolicy, &name, "iam")
             .with_arn(id.arn.clone())
-            .with("user", user),
+            .with(|a| a.user = Some(user.to_string())),
     )?;
     ctx.output("policy_name", name.clone());
     ctx.output("policy_user", user.to_string());

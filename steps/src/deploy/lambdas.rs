@@ -6,7 +6,6 @@
 //! rule's target (with the DLQ as dead-letter config), and map the DLQ to the DLQ consumer.
 
 pub mod function;
-pub mod outputs;
 mod ready;
 pub mod wiring;
 
@@ -14,13 +13,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use deploy_config::Lambda;
-use deploy_state::{Fingerprint, LedgerState, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use self::function::{CodeAction, Desired};
-use self::outputs::InfraOutputs;
 use self::wiring::Wired;
+use crate::catalog;
 use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError};
 use crate::env::Env;
+use crate::outputs::{self, Infrastructure};
 use crate::package::{Package, package_dir};
 
 pub struct Lambdas;
@@ -40,9 +40,9 @@ pub fn build_package(lambda: &Lambda) -> Result<Package, StepError> {
 }
 
 /// The environment every function gets.
-pub fn function_environment(out: &InfraOutputs) -> BTreeMap<String, String> {
+pub fn function_environment(out: &Infrastructure) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("EVENT_BUS_NAME".to_string(), out.bus_name.clone()),
+        ("EVENT_BUS_NAME".to_string(), out.event_bus_name.clone()),
         ("DLQ_URL".to_string(), out.dlq_url.clone()),
     ])
 }
@@ -84,7 +84,7 @@ impl Step for Lambdas {
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let env = ctx.env;
-        let infra = InfraOutputs::parse(&ctx.outputs_of("infrastructure"))?;
+        let infra = Infrastructure::required(&ctx.outputs_of("infrastructure"))?;
         let aws = env.aws().await?;
         let policy = RetryPolicy::from(&env.config.retry);
         let mut names = BTreeMap::new();
@@ -146,7 +146,7 @@ async fn deploy_one(
     ctx: &mut StepContext<'_>,
     aws: &crate::aws::AwsClients,
     policy: &RetryPolicy,
-    infra: &InfraOutputs,
+    infra: &Infrastructure,
     lambda: &Lambda,
 ) -> Result<(), StepError> {
     let name = lambda.function_name.as_str();
@@ -158,10 +158,13 @@ async fn deploy_one(
         package.sha256_base64(),
         package.entries.join(", ")
     ));
-    let owned = ctx.state().resources("function").any(|r| r.name == name);
+    let owned = ctx
+        .state()
+        .resources(ResourceKind::Function)
+        .any(|r| r.name == name);
     let want = Desired {
         lambda,
-        role_arn: &infra.processor_role_arn,
+        role_arn: &infra.event_processor_role_arn,
         env: function_environment(infra),
         package: &package,
         tags: crate::ownership::ownership_tags(ctx.config()),
@@ -187,16 +190,18 @@ async fn deploy_one(
             ctx.info(&format!("{name}: configuration updated ({changed})"));
         }
     }
-    ctx.record(
-        Resource::new("function", name, STEP)
-            .with_arn(&deployed.arn)
-            .with("runtime", &lambda.runtime),
-    )?;
+    let runtime = lambda.runtime.clone();
+    let recorded = Resource::new(ResourceKind::Function, name, STEP)
+        .with_arn(&deployed.arn)
+        .with(|a| a.runtime = Some(runtime));
+    ctx.record(recorded.clone())?;
     // Ownership tags on the function (one made by an earlier release has none yet) and on its
     // log group, made here so it is tagged from the start.
     let tags = crate::ownership::ownership_tags(ctx.config());
-    function::tag(&aws.lambda, &deployed.arn, &tags).await?;
-    function::tagged_log_group(&aws.logs, name, &tags).await?;
+    catalog::of(ResourceKind::Function)
+        .tag(aws, &recorded, &tags)
+        .await?;
+    catalog::tagged_log_group(aws, &catalog::function_log_group(name), &tags).await?;
     let config = ctx.config().clone();
     for route in config.lambda_routes(&lambda.key) {
         for target in route.targets.iter().filter(
@@ -225,19 +230,19 @@ async fn deploy_one(
         // A mapping made again (the old one was deleted) replaces the old one's record.
         let stale: Vec<String> = ctx
             .state()
-            .resources("event-source-mapping")
-            .filter(|m| {
-                m.name != uuid && m.attributes.get("function").map(String::as_str) == Some(name)
-            })
+            .resources(ResourceKind::EventSourceMapping)
+            .filter(|m| m.name != uuid && m.attributes.function.as_deref() == Some(name))
             .map(|m| m.name.clone())
             .collect();
         for old in stale {
-            ctx.forget("event-source-mapping", &old)?;
+            ctx.forget(ResourceKind::EventSourceMapping, &old)?;
         }
+        let source = infra.dlq_arn.clone();
         ctx.record(
-            Resource::new("event-source-mapping", &uuid, STEP)
-                .with("function", name)
-                .with("event_source_arn", &infra.dlq_arn),
+            Resource::new(ResourceKind::EventSourceMapping, &uuid, STEP).with(|a| {
+                a.function = Some(name.to_string());
+                a.event_source_arn = Some(source);
+            }),
         )?;
     }
     Ok(())
@@ -246,7 +251,7 @@ async fn deploy_one(
 async fn wire_rule(
     ctx: &mut StepContext<'_>,
     aws: &crate::aws::AwsClients,
-    infra: &InfraOutputs,
+    infra: &Infrastructure,
     lambda: &Lambda,
     rule: &str,
     target: &deploy_config::Target,
@@ -261,20 +266,21 @@ async fn wire_rule(
         ))
     })?;
     let sid = wiring::statement_id(rule);
-    let wired = wiring::ensure_permission(&aws.lambda, name, &sid, rule_arn).await?;
+    let wired = wiring::ensure_permission(aws, name, &sid, rule_arn).await?;
     ctx.detail(&format!(
         "{name}: invoke permission for {rule} {}",
         describe(wired)
     ));
     ctx.record(
-        Resource::new("permission", &sid, STEP)
-            .with("function", name)
-            .with("source_arn", rule_arn),
+        Resource::new(ResourceKind::Permission, &sid, STEP).with(|a| {
+            a.function = Some(name.to_string());
+            a.source_arn = Some(rule_arn.to_string());
+        }),
     )?;
     let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
     let wired = wiring::ensure_target(
         &aws.events,
-        &infra.bus_name,
+        &infra.event_bus_name,
         rule,
         &wiring::Wanted {
             id: &target.id,
@@ -292,10 +298,10 @@ async fn wire_rule(
         dlq.unwrap_or("none")
     ));
     ctx.record(
-        Resource::new("target", &target.id, STEP)
+        Resource::new(ResourceKind::Target, &target.id, STEP)
             .with_arn(function_arn)
-            .with("rule", rule)
-            .with("bus", &infra.bus_name),
+            .on_bus(&infra.event_bus_name)
+            .with(|a| a.rule = Some(rule.to_string())),
     )
 }
 

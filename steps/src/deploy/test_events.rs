@@ -29,9 +29,9 @@ use deploy_state::{Fingerprint, LedgerState};
 
 use self::publish::Outgoing;
 use self::results::{Check, EventRecord, Results};
-use crate::deploy::lambdas::outputs::InfraOutputs;
 use crate::engine::{Step, StepContext, StepError};
 use crate::env::Env;
+use crate::outputs::Infrastructure;
 
 pub struct TestEvents;
 
@@ -101,10 +101,11 @@ impl Step for TestEvents {
         };
         report(ctx, checks.last());
 
-        let infra = InfraOutputs::parse(&ctx.outputs_of("infrastructure"))?;
+        let infra = Infrastructure::required(&ctx.outputs_of("infrastructure"))?;
         let aws = env.aws().await?;
         let removed =
-            probe::remove_leftovers(ctx, aws, &infra.bus_name, &config.project.environment).await?;
+            probe::remove_leftovers(ctx, aws, &infra.event_bus_name, &config.project.environment)
+                .await?;
         if !removed.is_empty() {
             ctx.warn(&format!(
                 "removed probe leftovers of an earlier run: {}",
@@ -121,7 +122,7 @@ impl Step for TestEvents {
                 detail: e.detail.clone(),
             })
             .collect();
-        let mut probe = probe::Probe::new(&config.project.environment, &infra.bus_name);
+        let mut probe = probe::Probe::new(&config.project.environment, &infra.event_bus_name);
         let bus_probes = match routes::bus_probes(ctx, aws, config, &outgoing).await {
             Ok(p) => p,
             Err(e) => {
@@ -145,7 +146,7 @@ impl Step for TestEvents {
         };
         let cleanup = tokio::time::timeout(
             CLEANUP_TIMEOUT,
-            probe::remove(ctx, aws, &infra.bus_name, &probe.name),
+            probe::remove(ctx, aws, &infra.event_bus_name, &probe.name),
         )
         .await;
         let check = match cleanup {
@@ -187,7 +188,7 @@ impl Step for TestEvents {
                     false,
                     e.message.clone(),
                 ));
-                finish(ctx, &infra.bus_name, started_at, checks, Vec::new())?;
+                finish(ctx, &infra.event_bus_name, started_at, checks, Vec::new())?;
                 return Err(e);
             }
         };
@@ -197,7 +198,7 @@ impl Step for TestEvents {
             report(ctx, checks.last());
         }
 
-        let results = finish(ctx, &infra.bus_name, started_at, checks, records)?;
+        let results = finish(ctx, &infra.event_bus_name, started_at, checks, records)?;
         if results.passed {
             ctx.info(&format!(
                 "all {} checks passed; {} events published, every route proven",
@@ -222,12 +223,17 @@ impl Step for TestEvents {
 
     async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {
         let env = ctx.env;
-        let Ok(infra) = InfraOutputs::parse(&ctx.outputs_of("infrastructure")) else {
+        let Ok(infra) = Infrastructure::required(&ctx.outputs_of("infrastructure")) else {
             return;
         };
         let Ok(aws) = env.aws().await else { return };
-        match probe::remove_leftovers(ctx, aws, &infra.bus_name, &env.config.project.environment)
-            .await
+        match probe::remove_leftovers(
+            ctx,
+            aws,
+            &infra.event_bus_name,
+            &env.config.project.environment,
+        )
+        .await
         {
             Ok(names) if !names.is_empty() => {
                 ctx.info(&format!("removed probe {}", names.join(", ")))

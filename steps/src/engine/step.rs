@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use deploy_config::Config;
-use deploy_state::{Fingerprint, Ledger, LedgerState, Level, Resource, StepLog};
+use deploy_state::{Fingerprint, Ledger, LedgerState, Level, Resource, ResourceKind, StepLog};
 
 use super::error::StepError;
 use super::events::{Event, Reporter};
@@ -175,7 +175,7 @@ impl<'a> StepContext<'a> {
         Ok(self.ledger.record_resource(resource)?)
     }
 
-    pub fn forget(&mut self, kind: &str, name: &str) -> Result<(), StepError> {
+    pub fn forget(&mut self, kind: ResourceKind, name: &str) -> Result<(), StepError> {
         Ok(self.ledger.forget_resource(kind, name)?)
     }
 

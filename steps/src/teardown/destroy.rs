@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, LedgerState, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
-use crate::aws::{is_not_found, sdk_error};
+use crate::catalog::{self, Gone};
 use crate::engine::{Poller, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::live;
@@ -102,16 +102,16 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         .collect();
     let mut poll = Poller::new(VERIFY_DEADLINE);
     loop {
-        let still: Vec<String> = live::check_all(&aws, &infra, &live::Expected::default())
+        let still: Vec<String> = live::check_all(&aws, &infra, &live::Applied::default())
             .await
             .into_iter()
             .filter(|h| h.exists != Some(false))
-            .map(|h| format!("{} {}", h.kind, h.name))
+            .map(|h| h.label())
             .collect();
         if still.is_empty() {
             ctx.info(&format!("verified: {} resources gone", infra.len()));
             for r in &infra {
-                ctx.forget(&r.kind, &r.name)?;
+                ctx.forget(r.kind, &r.name)?;
             }
             return Ok(());
         }
@@ -131,24 +131,23 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
 
 async fn remove_user_policies(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
     let aws = ctx.env.aws().await?.clone();
-    let policies: Vec<Resource> = ctx.state().resources("user-policy").cloned().collect();
+    let policies: Vec<Resource> = ctx
+        .state()
+        .resources(ResourceKind::UserPolicy)
+        .cloned()
+        .collect();
     for p in policies {
-        let user = p.attributes.get("user").cloned().unwrap_or_default();
-        let r = aws
-            .iam
-            .delete_user_policy()
-            .user_name(&user)
-            .policy_name(&p.name)
-            .send()
-            .await;
-        match r {
-            Ok(_) => ctx.info(&format!("removed policy {} from IAM user {user}", p.name)),
-            Err(e) if is_not_found(&e) => {
-                ctx.info(&format!("policy {} on {user} was already gone", p.name));
+        let user = p.attributes.user.clone().unwrap_or_default();
+        let gone = catalog::delete(&aws, &p).await?;
+        ctx.info(&format!(
+            "policy {} on IAM user {user} {}",
+            p.name,
+            match gone {
+                Gone::Deleted => "removed",
+                Gone::AlreadyGone => "was already gone",
             }
-            Err(e) => return Err(sdk_error("iam:DeleteUserPolicy", e)),
-        }
-        ctx.forget("user-policy", &p.name)?;
+        ));
+        ctx.forget(p.kind, &p.name)?;
     }
     Ok(())
 }

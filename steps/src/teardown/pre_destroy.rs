@@ -1,140 +1,84 @@
 //! The `pre-destroy` step: before Terraform can delete rules and the bus, remove every target
 //! from every rule this deployment owns, the event source mappings, the Lambda functions (their
-//! permissions go with them) and any probe left by an interrupted test. Only what the ledger's
-//! inventory or the Terraform outputs name is touched; "not found" counts as done.
+//! permissions go with them) with their log groups, and any probe left by an interrupted test.
+//! Only what the ledger's inventory or the Terraform outputs name is touched; "not found" counts
+//! as done. Every deletion goes through the resource catalog.
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, LedgerState, Resource};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
-use crate::aws::{AwsClients, is_not_found, sdk_error};
+use crate::aws::AwsClients;
+use crate::catalog::{self, Emptied, function_log_group};
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
+use crate::outputs::Infrastructure;
 
 pub struct PreDestroy;
 
-/// The kinds of resource this step removes.
-const REMOVES: &[&str] = &[
-    "target",
-    "event-source-mapping",
-    "function",
-    "permission",
-    "probe-rule",
-    "probe-queue",
+/// The kinds of resource this step removes, in the order it removes them (targets are removed
+/// rule by rule first).
+const REMOVES: &[ResourceKind] = &[
+    ResourceKind::Target,
+    ResourceKind::EventSourceMapping,
+    ResourceKind::Function,
+    ResourceKind::Permission,
+    ResourceKind::ProbeRule,
+    ResourceKind::ProbeQueue,
 ];
 
-/// `Ok(true)` deleted, `Ok(false)` already gone.
-pub(crate) fn tolerate<T, E>(
-    what: &str,
-    r: Result<T, crate::aws::AwsError<E>>,
-) -> Result<bool, StepError>
-where
-    E: aws_sdk_sts::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match r {
-        Ok(_) => Ok(true),
-        Err(e) if is_not_found(&e) => Ok(false),
-        Err(e) => Err(sdk_error(what, e)),
-    }
-}
-
 /// The rules to empty: owned (inventory) and those Terraform reports, each with its bus.
-fn rules(ctx: &StepContext<'_>) -> Vec<(String, String)> {
-    let bus_default = ctx
-        .outputs_of("infrastructure")
-        .get("event_bus_name")
-        .cloned()
+fn rules(ctx: &StepContext<'_>) -> Result<Vec<Resource>, StepError> {
+    let infra = Infrastructure::recorded(&ctx.outputs_of("infrastructure"))?;
+    let bus_default = Some(infra.event_bus_name)
+        .filter(|b| !b.is_empty())
         .unwrap_or_else(|| ctx.config().eventbus.name.clone());
-    let mut out: Vec<(String, String)> = ctx
+    let mut out: Vec<Resource> = ctx
         .state()
         .inventory
         .iter()
-        .filter(|r| r.kind == "rule" || r.kind == "probe-rule")
+        .filter(|r| matches!(r.kind, ResourceKind::Rule | ResourceKind::ProbeRule))
         .map(|r| {
-            let bus = r
-                .attributes
-                .get("bus")
-                .cloned()
-                .unwrap_or_else(|| bus_default.clone());
-            (r.name.clone(), bus)
+            let mut r = r.clone();
+            if r.attributes.bus.is_none() {
+                r = r.on_bus(&bus_default);
+            }
+            r
         })
         .collect();
-    if let Some(list) = ctx.outputs_of("infrastructure").get("rule_names") {
-        for name in serde_json::from_str::<Vec<String>>(list).unwrap_or_default() {
-            if !out.iter().any(|(n, _)| *n == name) {
-                out.push((name, bus_default.clone()));
+    for name in infra.rule_names {
+        if !out.iter().any(|r| r.name == name) {
+            out.push(Resource::new(ResourceKind::Rule, &name, "").on_bus(&bus_default));
+        }
+    }
+    Ok(out)
+}
+
+/// Removes every target of every rule; returns how many.
+async fn empty_rules(ctx: &mut StepContext<'_>, aws: &AwsClients) -> Result<usize, StepError> {
+    let mut removed = 0;
+    for rule in rules(ctx)? {
+        match catalog::remove_all_targets(aws, &rule.name, rule.bus()).await? {
+            Emptied::Managed(by) => {
+                ctx.warn(&format!(
+                    "rule {} is managed by {by}: left alone",
+                    rule.name
+                ));
+            }
+            Emptied::Removed(ids) if ids.is_empty() => {}
+            Emptied::Removed(ids) => {
+                ctx.detail(&format!(
+                    "removed targets {} from {}",
+                    ids.join(", "),
+                    rule.name
+                ));
+                removed += ids.len();
             }
         }
     }
-    out
+    Ok(removed)
 }
 
-/// Removes every target of one rule (all pages). Refuses to touch a rule AWS manages.
-async fn empty_rule(
-    ctx: &mut StepContext<'_>,
-    aws: &AwsClients,
-    rule: &str,
-    bus: &str,
-) -> Result<usize, StepError> {
-    match aws
-        .events
-        .describe_rule()
-        .name(rule)
-        .event_bus_name(bus)
-        .send()
-        .await
-    {
-        Ok(d) if d.managed_by().is_some() => {
-            ctx.warn(&format!(
-                "rule {rule} is managed by {}: left alone",
-                d.managed_by().unwrap_or("")
-            ));
-            return Ok(0);
-        }
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => return Ok(0),
-        Err(e) => return Err(sdk_error("events:DescribeRule", e)),
-    }
-    let mut removed = 0;
-    loop {
-        // Always read the first page again: removal shifts the pages.
-        let page = aws
-            .events
-            .list_targets_by_rule()
-            .rule(rule)
-            .event_bus_name(bus)
-            .send()
-            .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) if is_not_found(&e) => return Ok(removed),
-            Err(e) => return Err(sdk_error("events:ListTargetsByRule", e)),
-        };
-        let ids: Vec<String> = page.targets().iter().map(|t| t.id().to_string()).collect();
-        if ids.is_empty() {
-            return Ok(removed);
-        }
-        let out = aws
-            .events
-            .remove_targets()
-            .rule(rule)
-            .event_bus_name(bus)
-            .set_ids(Some(ids.clone()))
-            .force(false)
-            .send()
-            .await
-            .map_err(|e| sdk_error("events:RemoveTargets", e))?;
-        if out.failed_entry_count() > 0 {
-            return Err(StepError::transient(format!(
-                "events:RemoveTargets on {rule}: {} target(s) not removed",
-                out.failed_entry_count()
-            )));
-        }
-        removed += ids.len();
-        ctx.detail(&format!("removed targets {} from {rule}", ids.join(", ")));
-    }
-}
-
-fn owned(ctx: &StepContext<'_>, kind: &str) -> Vec<Resource> {
+fn owned(ctx: &StepContext<'_>, kind: ResourceKind) -> Vec<Resource> {
     ctx.state().resources(kind).cloned().collect()
 }
 
@@ -166,8 +110,8 @@ impl Step for PreDestroy {
         let pending: Vec<String> = state
             .inventory
             .iter()
-            .filter(|r| REMOVES.contains(&r.kind.as_str()))
-            .map(|r| format!("{} {}", r.kind, r.name))
+            .filter(|r| REMOVES.contains(&r.kind))
+            .map(Resource::label)
             .collect();
         if pending.is_empty() {
             Live::Healthy
@@ -178,77 +122,30 @@ impl Step for PreDestroy {
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let aws = ctx.env.aws().await?.clone();
-        let mut removed = 0;
-        for (rule, bus) in rules(ctx) {
-            removed += empty_rule(ctx, &aws, &rule, &bus).await?;
-        }
-        for t in owned(ctx, "target") {
-            ctx.forget("target", &t.name)?;
-        }
+        let removed = empty_rules(ctx, &aws).await?;
         ctx.info(&format!("removed {removed} target(s)"));
-
-        for m in owned(ctx, "event-source-mapping") {
-            let r = aws
-                .lambda
-                .delete_event_source_mapping()
-                .uuid(&m.name)
-                .send()
-                .await;
-            tolerate("lambda:DeleteEventSourceMapping", r)?;
-            ctx.forget("event-source-mapping", &m.name)?;
-        }
-        for f in owned(ctx, "function") {
-            let r = aws
-                .lambda
-                .delete_function()
-                .function_name(&f.name)
-                .send()
-                .await;
-            let deleted = tolerate("lambda:DeleteFunction", r)?;
-            let group = format!("/aws/lambda/{}", f.name);
-            let r = aws
-                .logs
-                .delete_log_group()
-                .log_group_name(&group)
-                .send()
-                .await;
-            tolerate("logs:DeleteLogGroup", r)?;
-            ctx.info(&format!(
-                "function {} {}",
-                f.name,
-                if deleted {
-                    "deleted"
-                } else {
-                    "was already gone"
-                }
-            ));
-            ctx.forget("function", &f.name)?;
-        }
-        for p in owned(ctx, "permission") {
-            ctx.forget("permission", &p.name)?;
-        }
-        for rule in owned(ctx, "probe-rule") {
-            let bus = rule.attributes.get("bus").cloned().unwrap_or_default();
-            let r = aws
-                .events
-                .delete_rule()
-                .name(&rule.name)
-                .event_bus_name(bus)
-                .send()
-                .await;
-            tolerate("events:DeleteRule", r)?;
-            ctx.forget("probe-rule", &rule.name)?;
-        }
-        for q in owned(ctx, "probe-queue") {
-            if let Ok(u) = aws.sqs.get_queue_url().queue_name(&q.name).send().await {
-                let url = u.queue_url().unwrap_or_default().to_string();
-                tolerate(
-                    "sqs:DeleteQueue",
-                    aws.sqs.delete_queue().queue_url(url).send().await,
-                )?;
+        for &kind in REMOVES {
+            for r in owned(ctx, kind) {
+                remove(ctx, &aws, &r).await?;
             }
-            ctx.forget("probe-queue", &q.name)?;
         }
         Ok(())
     }
+}
+
+/// Deletes one owned resource (a function with its log group) and forgets it.
+async fn remove(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    r: &Resource,
+) -> Result<(), StepError> {
+    // Targets were removed with their rules; a function's permissions go with it.
+    if !matches!(r.kind, ResourceKind::Target | ResourceKind::Permission) {
+        let gone = catalog::delete(aws, r).await?;
+        if r.kind == ResourceKind::Function {
+            catalog::delete(aws, &function_log_group(&r.name)).await?;
+            ctx.info(&format!("function {} {}", r.name, gone.describe()));
+        }
+    }
+    ctx.forget(r.kind, &r.name)
 }

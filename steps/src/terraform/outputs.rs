@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use deploy_state::Resource;
+use deploy_state::{Resource, ResourceKind};
 use serde_json::Value;
 
 use crate::engine::StepError;
@@ -31,18 +31,6 @@ pub const OUTPUTS_READ: &[&str] = &[
 
 /// The rule EventBridge adds to a bus for each archive. It belongs to the archive: never ours.
 pub const MANAGED_ARCHIVE_RULE_PREFIX: &str = "Events-Archive-";
-
-/// The kinds of resource this step records (and may forget when they leave the stack).
-pub const KINDS: &[&str] = &[
-    "event-bus",
-    "rule",
-    "queue",
-    "consumer-queue",
-    "target",
-    "role",
-    "archive",
-    "schema-registry",
-];
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outputs {
@@ -119,7 +107,7 @@ impl Outputs {
         let mut out = Vec::new();
         let bus = self.str("event_bus_name").unwrap_or_default().to_string();
         if !bus.is_empty() {
-            let mut r = Resource::new("event-bus", &bus, step);
+            let mut r = Resource::new(ResourceKind::EventBus, &bus, step);
             if let Some(arn) = self.str("event_bus_arn") {
                 r = r.with_arn(arn);
             }
@@ -130,20 +118,19 @@ impl Outputs {
             if name.starts_with(MANAGED_ARCHIVE_RULE_PREFIX) {
                 continue;
             }
-            let mut r = Resource::new("rule", &name, step).with("bus", bus.clone());
+            let mut r = Resource::new(ResourceKind::Rule, &name, step).on_bus(&bus);
             if let Some(arn) = arns.get(&name) {
                 r = r.with_arn(arn.clone());
             }
             out.push(r);
         }
         if let Some(name) = self.str("dlq_name") {
-            let mut r = Resource::new("queue", name, step);
+            let mut r = Resource::new(ResourceKind::Queue, name, step);
             if let Some(arn) = self.str("dlq_arn") {
                 r = r.with_arn(arn);
             }
-            if let Some(url) = self.str("dlq_url") {
-                r = r.with("url", url);
-            }
+            let url = self.str("dlq_url").map(str::to_string);
+            r = r.with(|a| a.url = url);
             out.push(r);
         }
         // role_names is publisher, processor, dlq: the order of these ARN outputs.
@@ -153,26 +140,27 @@ impl Outputs {
             "dlq_role_arn",
         ];
         for (i, name) in self.list("role_names").iter().enumerate() {
-            let mut r = Resource::new("role", name, step);
+            let mut r = Resource::new(ResourceKind::Role, name, step);
             if let Some(arn) = role_arns.get(i).and_then(|k| self.str(k)) {
                 r = r.with_arn(arn);
             }
             out.push(r);
         }
         if let Some(name) = self.str("archive_name") {
-            let mut r = Resource::new("archive", name, step);
+            let mut r = Resource::new(ResourceKind::Archive, name, step);
             if let Some(arn) = self.str("archive_arn") {
                 r = r.with_arn(arn);
             }
             out.push(r);
         }
         if let Some(name) = self.str("schema_registry_name") {
-            out.push(Resource::new("schema-registry", name, step));
+            out.push(Resource::new(ResourceKind::SchemaRegistry, name, step));
         }
         // Queues routes deliver to, and the targets Terraform made on the routes' rules.
         let queue_arns = self.map("consumer_queue_arns");
         for (name, url) in self.map("consumer_queue_urls") {
-            let mut r = Resource::new("consumer-queue", &name, step).with("url", url);
+            let mut r =
+                Resource::new(ResourceKind::ConsumerQueue, &name, step).with(|a| a.url = Some(url));
             if let Some(arn) = queue_arns.get(&name) {
                 r = r.with_arn(arn.clone());
             }
@@ -183,10 +171,10 @@ impl Outputs {
                 continue;
             };
             out.push(
-                Resource::new("target", id, step)
+                Resource::new(ResourceKind::Target, id, step)
                     .with_arn(arn)
-                    .with("rule", rule)
-                    .with("bus", bus.clone()),
+                    .on_bus(&bus)
+                    .with(|a| a.rule = Some(rule.to_string())),
             );
         }
         out
@@ -231,7 +219,7 @@ mod tests {
         let rs = o.owned_resources("infrastructure");
         let names: Vec<(&str, &str)> = rs
             .iter()
-            .map(|r| (r.kind.as_str(), r.name.as_str()))
+            .map(|r| (r.kind.name(), r.name.as_str()))
             .collect();
         assert_eq!(
             names,
@@ -245,11 +233,11 @@ mod tests {
                 ("archive", "dev-event-archive"),
             ]
         );
-        assert_eq!(rs[1].attributes["bus"], "dev-application-events");
+        assert_eq!(rs[1].bus(), "dev-application-events");
         assert_eq!(rs[1].arn.as_deref(), Some("arn:rule/a"));
         assert_eq!(rs[3].arn.as_deref(), Some("arn:pub"));
         assert_eq!(rs[4].arn, None);
         assert_eq!(rs[5].arn.as_deref(), Some("arn:dlq-role"));
-        assert_eq!(rs[2].attributes["url"], "http://q");
+        assert_eq!(rs[2].attributes.url.as_deref(), Some("http://q"));
     }
 }

@@ -117,7 +117,7 @@ impl TfRoute {
                 };
                 Some(TfTarget {
                     id: t.id.clone(),
-                    kind: t.kind.as_str(),
+                    kind: t.kind.key(),
                     queue_key,
                     arn,
                     retry_attempts: t.retry_attempts,

@@ -5,8 +5,12 @@
 //! named with its likely owner (some creates, like SQS `CreateQueue`, would otherwise take an
 //! existing resource over silently).
 
+use std::collections::BTreeMap;
+
 use deploy_state::Resource;
 
+use crate::catalog::{self, Cx, Lookups, Tags};
+use crate::discover;
 use crate::engine::{StepContext, StepError};
 use crate::ownership;
 use crate::terraform::classify::classify;
@@ -42,12 +46,13 @@ pub async fn adopt_or_refuse(
         .iter()
         .filter(|r| {
             r.attributes
-                .get("address")
+                .address
+                .as_ref()
                 .is_none_or(|a| !managed.contains(a))
         })
         .cloned()
         .collect();
-    let taken = ownership::existing(&aws, &pending).await;
+    let taken = discover::existing(&aws, &pending).await;
     ctx.detail(&format!(
         "checked {} planned creates through the API: {} already exist",
         creates.len(),
@@ -57,24 +62,31 @@ pub async fn adopt_or_refuse(
         return Ok(0);
     }
     let tags = ownership::ownership_tags(ctx.config());
+    let lookups = Lookups::default();
+    let cx = Cx {
+        aws: &aws,
+        lookups: &lookups,
+    };
     let mut ours = Vec::new();
     let mut foreign = Vec::new();
     for r in taken {
-        if ownership::proven_ours(&aws, &r, &tags).await {
+        let kind = catalog::of(r.kind);
+        if kind.proven_ours(&cx, &r, &tags).await {
             ours.push(r);
         } else {
-            foreign.push(r);
+            let found = kind.tags(&cx, &r).await;
+            foreign.push((r, found));
         }
     }
     if !foreign.is_empty() {
-        return Err(refusal(ctx, &foreign));
+        return Err(refusal(ctx, &foreign, &tags));
     }
     let mut blocks = String::from(
         "# Written by deploy: resources of this deployment that exist and carry its tags.\n",
     );
     for r in &ours {
-        let address = r.attributes.get("address").cloned().unwrap_or_default();
-        let id = ownership::import_id(&aws, r).await?;
+        let address = r.attributes.address.clone().unwrap_or_default();
+        let id = catalog::of(r.kind).import_id(&aws, r).await?;
         // Strings in JSON quoting are valid HCL strings (no interpolation in these ids).
         blocks.push_str(&format!(
             "\nimport {{\n  to = {address}\n  id = {}\n}}\n",
@@ -104,33 +116,89 @@ async fn managed(run: &Prepared) -> Result<Vec<String>, StepError> {
         .collect())
 }
 
-fn refusal(ctx: &StepContext<'_>, foreign: &[Resource]) -> StepError {
-    let backend = ctx.ledger.backend().clone();
-    let named: Vec<String> = foreign
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} ({})",
-                r.kind,
-                r.name,
-                ownership::likely_owner(backend.as_ref(), r)
-            )
-        })
-        .collect();
-    StepError::permanent(format!(
+/// Why the resources in the way stop the run, grouped by what is known of their owner: a
+/// deployment whose state records them, or what their tags show.
+fn refusal(ctx: &StepContext<'_>, foreign: &[(Resource, Option<Tags>)], ours: &Tags) -> StepError {
+    let ledgers = ownership::other_ledgers(ctx.ledger.backend().as_ref());
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (r, tags) in foreign {
+        let why = match ownership::recorded_owner(&ledgers, r) {
+            Some(owner) => format!("recorded by {owner}"),
+            None => what_tags_show(tags.as_ref(), ours),
+        };
+        groups.entry(why).or_default().push(r.label());
+    }
+    let mut text = format!(
         "stopped before any change: {} this deployment would create already exist{}, without \
-         this deployment's tags, and creating them would take them over: {}",
+         its tags, and creating them would take them over:",
         if foreign.len() == 1 {
             "a resource"
         } else {
             "resources"
         },
         if foreign.len() == 1 { "s" } else { "" },
-        named.join("; ")
-    ))
-    .with_hint(
+    );
+    for (why, resources) in groups {
+        text.push_str(&format!("\n  {why}:"));
+        for r in resources {
+            text.push_str(&format!("\n    {r}"));
+        }
+    }
+    StepError::permanent(text).with_hint(
         "give this deployment other names (project.environment, or the names in deploy.toml), \
          or remove what is in the way if it is nobody's; if it is this deployment's own from a \
          lost state, point deploy at that state ([state] backend/bucket, --state-dir)",
     )
+}
+
+/// What a resource's tags say of its owner, against this deployment's ownership tags.
+fn what_tags_show(tags: Option<&Tags>, ours: &Tags) -> String {
+    let Some(tags) = tags else {
+        return "owner unknown (its tags could not be read), and no state this tool can see \
+                records it"
+            .into();
+    };
+    let other: Vec<String> = ours
+        .keys()
+        .filter_map(|k| {
+            let v = tags.get(k)?;
+            (Some(v) != ours.get(k)).then(|| format!("{k}={v}"))
+        })
+        .collect();
+    if !other.is_empty() {
+        format!("tagged {} (another deployment's)", other.join(", "))
+    } else if tags.is_empty() {
+        "no tags, and no state this tool can see records it (made by hand, or by another \
+         tool)"
+            .into()
+    } else {
+        "tagged without this deployment's ownership tags, and no state this tool can see \
+         records it"
+            .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_name_the_other_owner_or_say_there_are_none() {
+        let ours = Tags::from([
+            ("Project".to_string(), "hub".to_string()),
+            ("Environment".to_string(), "dev".to_string()),
+        ]);
+        let billing = Tags::from([
+            ("Project".to_string(), "billing".to_string()),
+            ("Environment".to_string(), "dev".to_string()),
+        ]);
+        assert_eq!(
+            what_tags_show(Some(&billing), &ours),
+            "tagged Project=billing (another deployment's)"
+        );
+        assert!(what_tags_show(Some(&Tags::new()), &ours).starts_with("no tags"));
+        let team = Tags::from([("team".to_string(), "x".to_string())]);
+        assert!(what_tags_show(Some(&team), &ours).starts_with("tagged without"));
+        assert!(what_tags_show(None, &ours).starts_with("owner unknown"));
+    }
 }

@@ -9,14 +9,14 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, LedgerState};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use crate::engine::{Live, Step, StepContext, StepError};
 use crate::env::Env;
 use crate::terraform::classify::{Failure, classify};
 
 mod adopt;
-use crate::terraform::outputs::{KINDS, Outputs};
+use crate::terraform::outputs::Outputs;
 use crate::terraform::prepared::{Prepared, binary};
 use crate::terraform::workdir::{PLAN_FILE, STACK_EXTENSIONS};
 use crate::terraform::{TfVars, wait_for_stopped};
@@ -169,30 +169,34 @@ fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<()
     }
     ctx.output("terraform_dir", dir.display().to_string());
     let owned = outputs.owned_resources(STEP);
-    let gone: Vec<(String, String)> = ctx
+    let gone: Vec<Resource> = ctx
         .state()
         .inventory
         .iter()
-        .filter(|r| r.created_by == STEP && KINDS.contains(&r.kind.as_str()))
-        .filter(|r| !owned.iter().any(|o| o.kind == r.kind && o.name == r.name))
-        .map(|r| (r.kind.clone(), r.name.clone()))
+        .filter(|r| r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
+        .cloned()
         .collect();
-    for (kind, name) in gone {
-        ctx.detail(&format!("no longer in the stack: {kind} {name}"));
-        ctx.forget(&kind, &name)?;
+    for r in gone {
+        ctx.detail(&format!("no longer in the stack: {}", r.label()));
+        ctx.forget(r.kind, &r.name)?;
     }
-    let count = |kind: &str| owned.iter().filter(|r| r.kind == kind).count();
+    let count = |kind| owned.iter().filter(|r| r.kind == kind).count();
     let summary = format!(
         "bus {}: {} rules, {} archive, {} queue, {} roles",
         outputs.str("event_bus_name").unwrap_or_default(),
-        count("rule"),
-        count("archive"),
-        count("queue"),
-        count("role"),
+        count(ResourceKind::Rule),
+        count(ResourceKind::Archive),
+        count(ResourceKind::Queue),
+        count(ResourceKind::Role),
     );
     for r in owned {
         ctx.record(r)?;
     }
     ctx.info(&summary);
     Ok(())
+}
+
+/// Whether `a` and `b` are the same resource of the stack: kind and name (and a target's rule).
+fn same_place(a: &Resource, b: &Resource) -> bool {
+    a.kind == b.kind && a.name == b.name && a.attributes.rule == b.attributes.rule
 }

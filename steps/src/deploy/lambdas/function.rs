@@ -253,7 +253,7 @@ async fn refuse_foreign(
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    if crate::ownership::carries(&tags, ours) {
+    if crate::catalog::carries(&tags, ours) {
         return Ok(());
     }
     Err(StepError::permanent(format!(
@@ -264,64 +264,6 @@ async fn refuse_foreign(
         "give this deployment's functions other names ([lambdas.<key>] function_name), or \
          remove the function if it is nobody's",
     ))
-}
-
-/// Puts the ownership `tags` on the function (idempotent).
-pub async fn tag(
-    client: &Client,
-    arn: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), StepError> {
-    client
-        .tag_resource()
-        .resource(arn)
-        .set_tags(Some(tags.clone().into_iter().collect()))
-        .send()
-        .await
-        .map_err(|e| sdk_error(&format!("TagResource {arn}"), e))?;
-    Ok(())
-}
-
-/// The function's log group (`/aws/lambda/<name>`), made with the ownership `tags` before the
-/// function first writes to it, or tagged when it exists.
-pub async fn tagged_log_group(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    function: &str,
-    tags: &BTreeMap<String, String>,
-) -> Result<(), StepError> {
-    let group = format!("/aws/lambda/{function}");
-    let created = logs
-        .create_log_group()
-        .log_group_name(&group)
-        .set_tags(Some(tags.clone().into_iter().collect()))
-        .send()
-        .await;
-    match created {
-        Ok(_) => return Ok(()),
-        Err(e) if error_code(&e) == Some("ResourceAlreadyExistsException") => {}
-        Err(e) => return Err(sdk_error(&format!("CreateLogGroup {group}"), e)),
-    }
-    let found = logs
-        .describe_log_groups()
-        .log_group_name_prefix(&group)
-        .send()
-        .await
-        .map_err(|e| sdk_error(&format!("DescribeLogGroups {group}"), e))?;
-    let arn = found
-        .log_groups()
-        .iter()
-        .find(|g| g.log_group_name() == Some(group.as_str()))
-        .and_then(|g| g.arn())
-        .map(|a| a.trim_end_matches(":*").to_string());
-    if let Some(arn) = arn {
-        logs.tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("TagResource {group}"), e))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

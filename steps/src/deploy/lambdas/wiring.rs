@@ -8,7 +8,8 @@ use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy as TargetRetry, T
 use aws_sdk_lambda::types::FunctionResponseType;
 use serde_json::Value;
 
-use crate::aws::{error_code, sdk_error};
+use crate::aws::{AwsClients, error_code, sdk_error};
+use crate::catalog::remove_permission;
 use crate::engine::Poller;
 use crate::engine::StepError;
 
@@ -70,26 +71,17 @@ pub enum Wired {
 
 /// Lets EventBridge rule `rule_arn` invoke `function`, idempotently.
 pub async fn ensure_permission(
-    client: &aws_sdk_lambda::Client,
+    aws: &AwsClients,
     function: &str,
     sid: &str,
     rule_arn: &str,
 ) -> Result<Wired, StepError> {
+    let client = &aws.lambda;
     let mut outcome = Wired::Created;
     match find_statement(client, function, sid).await? {
         Some(stmt) if statement_matches(&stmt, rule_arn) => return Ok(Wired::Kept),
         Some(_) => {
-            match client
-                .remove_permission()
-                .function_name(function)
-                .statement_id(sid)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => return Err(sdk_error(&format!("RemovePermission {sid}"), e)),
-            }
+            remove_permission(aws, function, sid).await?;
             outcome = Wired::Replaced;
         }
         None => {}

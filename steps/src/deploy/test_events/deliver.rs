@@ -6,14 +6,14 @@ use super::publish::{self, Outgoing, Published};
 use super::results::Check;
 use super::{probe, report};
 use crate::aws::AwsClients;
-use crate::deploy::lambdas::outputs::InfraOutputs;
 use crate::engine::{RetryPolicy, StepContext, StepError};
+use crate::outputs::Infrastructure;
 
 /// Sets up the probe, publishes the examples and the probe event, and waits for the probe.
 pub async fn exercise(
     ctx: &mut StepContext<'_>,
     aws: &AwsClients,
-    infra: &InfraOutputs,
+    infra: &Infrastructure,
     probe: &mut probe::Probe,
     mut outgoing: Vec<Outgoing>,
     checks: &mut Vec<Check>,
@@ -39,12 +39,12 @@ pub async fn exercise(
     let t = Instant::now();
     let policy = RetryPolicy::from(&env.config.retry);
     let (published, rejected) =
-        publish::publish(&aws.events, &infra.bus_name, &outgoing, &policy).await?;
+        publish::publish(&aws.events, &infra.event_bus_name, &outgoing, &policy).await?;
     let detail = if rejected.is_empty() {
         format!(
             "{} events accepted by bus {}",
             published.len(),
-            infra.bus_name
+            infra.event_bus_name
         )
     } else {
         let why: Vec<String> = rejected

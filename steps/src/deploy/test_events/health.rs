@@ -1,11 +1,10 @@
 //! Live health of what the deployment owns, with the same per-resource checks as `status
-//! --live` and the engine's skip check (one function per resource kind, in `crate::live`).
+//! --live` and the engine's skip check (one module per resource kind, in `crate::catalog`).
 
 use std::time::Instant;
 
-use deploy_state::LedgerState;
+use deploy_state::{LedgerState, Resource};
 
-use super::probe::{PROBE_QUEUE, PROBE_RULE};
 use super::results::Check;
 use crate::aws::AwsClients;
 use crate::env::Env;
@@ -13,18 +12,13 @@ use crate::live;
 
 pub async fn checks(env: &Env, aws: &AwsClients, state: &LedgerState) -> Vec<Check> {
     let t = Instant::now();
-    let owned: Vec<_> = state
-        .inventory
-        .iter()
-        .filter(|r| r.kind != PROBE_RULE && r.kind != PROBE_QUEUE)
-        .cloned()
-        .collect();
-    live::check_all(aws, &owned, &env.expected())
+    let owned: Vec<Resource> = live::served(state).cloned().collect();
+    live::check_all(aws, &owned, &env.applied())
         .await
         .into_iter()
         .map(|h| {
             Check::timed(
-                format!("health: {} {}", h.kind, h.name),
+                format!("health: {}", h.label()),
                 t,
                 h.exists == Some(true) && h.healthy,
                 h.detail,

@@ -9,18 +9,14 @@ use aws_sdk_eventbridge::types::Target;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 
-use deploy_state::Resource;
+use deploy_state::{Resource, ResourceKind};
 
 use super::publish::Outgoing;
 use super::witness::Witness;
 use crate::aws::{AwsClients, error_code, sdk_error};
+use crate::catalog;
 use crate::engine::Poller;
 use crate::engine::{StepContext, StepError};
-
-/// Inventory kinds of the probe's pieces: recorded while they exist, so that a killed run's
-/// probe is known to be this deployment's (the next run and `pre-destroy` remove it).
-pub const PROBE_RULE: &str = "probe-rule";
-pub const PROBE_QUEUE: &str = "probe-queue";
 
 pub const PROBE_SOURCE: &str = "custom.deploy-probe";
 pub const PROBE_DETAIL_TYPE: &str = "Deploy Probe";
@@ -144,10 +140,12 @@ impl Probe {
             .await
             .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
         let rule_arn = rule.rule_arn.unwrap_or_default();
+        // Recorded while it exists, so that a killed run's probe is known to be this
+        // deployment's (the next run and `pre-destroy` remove it).
         record(
-            Resource::new(PROBE_RULE, &self.name, created_by)
+            Resource::new(ResourceKind::ProbeRule, &self.name, created_by)
                 .with_arn(&rule_arn)
-                .with("bus", &self.bus),
+                .on_bus(&self.bus),
         )?;
         let queue = aws
             .sqs
@@ -160,7 +158,8 @@ impl Probe {
             .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;
         let url = queue.queue_url.unwrap_or_default();
         self.queue_url = Some(url.clone());
-        record(Resource::new(PROBE_QUEUE, &self.name, created_by).with("url", &url))?;
+        let piece = Resource::new(ResourceKind::ProbeQueue, &self.name, created_by);
+        record(piece.with(|a| a.url = Some(url.clone())))?;
         let attrs = aws
             .sqs
             .get_queue_attributes()
@@ -249,50 +248,21 @@ impl Probe {
     }
 }
 
+/// The two pieces of the probe `name` on `bus`, as the inventory records them.
+pub fn pieces(bus: &str, name: &str) -> [Resource; 2] {
+    [
+        Resource::new(ResourceKind::ProbeRule, name, "").on_bus(bus),
+        Resource::new(ResourceKind::ProbeQueue, name, ""),
+    ]
+}
+
 /// Deletes the probe rule named `name` (its targets first) and the queue of the same name.
 /// Absent pieces are fine.
 pub async fn delete(aws: &AwsClients, bus: &str, name: &str) -> Result<(), StepError> {
-    match crate::aws::rule_targets(&aws.events, name, bus).await {
-        Ok(targets) => {
-            let ids: Vec<String> = targets.iter().map(|t| t.id().to_string()).collect();
-            if !ids.is_empty() {
-                aws.events
-                    .remove_targets()
-                    .rule(name)
-                    .event_bus_name(bus)
-                    .set_ids(Some(ids))
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(&format!("RemoveTargets {name}"), e))?;
-            }
-            match aws
-                .events
-                .delete_rule()
-                .name(name)
-                .event_bus_name(bus)
-                .send()
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
-                Err(e) => return Err(sdk_error(&format!("DeleteRule {name}"), e)),
-            }
-        }
-        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {}
-        Err(e) => return Err(sdk_error(&format!("ListTargetsByRule {name}"), e)),
+    for piece in pieces(bus, name) {
+        catalog::delete(aws, &piece).await?;
     }
-    match aws.sqs.get_queue_url().queue_name(name).send().await {
-        Ok(out) => {
-            let url = out.queue_url.unwrap_or_default();
-            match aws.sqs.delete_queue().queue_url(&url).send().await {
-                Ok(_) => Ok(()),
-                Err(e) if crate::aws::is_not_found(&e) => Ok(()),
-                Err(e) => Err(sdk_error(&format!("DeleteQueue {name}"), e)),
-            }
-        }
-        Err(e) if crate::aws::is_not_found(&e) => Ok(()),
-        Err(e) => Err(sdk_error(&format!("GetQueueUrl {name}"), e)),
-    }
+    Ok(())
 }
 
 /// Deletes the probe `name` and forgets it in the inventory.
@@ -303,8 +273,10 @@ pub async fn remove(
     name: &str,
 ) -> Result<(), StepError> {
     delete(aws, bus, name).await?;
-    ctx.forget(PROBE_RULE, name)?;
-    ctx.forget(PROBE_QUEUE, name)
+    for piece in pieces(bus, name) {
+        ctx.forget(piece.kind, name)?;
+    }
+    Ok(())
 }
 
 /// Probes of `environment` that still exist: those in the inventory, and any other rule or
@@ -317,8 +289,8 @@ pub async fn leftovers(
     environment: &str,
 ) -> Result<Vec<String>, StepError> {
     let prefix = prefix(environment);
-    let mut names: Vec<String> = [PROBE_RULE, PROBE_QUEUE]
-        .iter()
+    let mut names: Vec<String> = [ResourceKind::ProbeRule, ResourceKind::ProbeQueue]
+        .into_iter()
         .flat_map(|k| ctx.state().resources(k))
         .map(|r| r.name.clone())
         .collect();

@@ -128,12 +128,7 @@ pub async fn prove(
                 .filter(|p| !found.contains(&p.event_id))
                 .map(|p| format!("{} (event {})", p.label, p.event_id))
                 .collect();
-            let name = format!(
-                "route {} -> {} {}",
-                route.key,
-                target.kind.as_str(),
-                target.id
-            );
+            let name = format!("route {} -> {} {}", route.key, target.kind.key(), target.id);
             let detail = if missing.is_empty() {
                 format!("{} of {} events delivered", found.len(), expected.len())
             } else {

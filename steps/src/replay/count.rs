@@ -1,7 +1,6 @@
-//! Archive replay: archived events of a time window sent through the bus's rules again.
-//!
-//! A temporary probe (a rule matching this replay's `replay-name`, and a queue) counts what is
-//! redelivered: EventBridge reports a replay's state, not how many events it sent.
+//! Counting a replay: a temporary probe (a rule matching this replay's `replay-name`, and a
+//! queue) catches what is redelivered, since EventBridge reports a replay's state, not how many
+//! events it sent.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -12,87 +11,10 @@ use deploy_state::Resource;
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::{Replayed, Target};
 use crate::aws::{AwsClients, sdk_error};
 use crate::deploy::test_events::probe::{self, Probe};
 use crate::engine::{Poller, StepError};
-
-/// What a replay needs from the deployment.
-#[derive(Debug, Clone)]
-pub struct Target {
-    pub archive_name: String,
-    pub archive_arn: String,
-    pub bus_name: String,
-    pub bus_arn: String,
-    /// Rule ARNs the replayed events go to; `None`: every rule of the bus.
-    pub rules: Option<Vec<String>>,
-    /// Count only events of this type.
-    pub event: Option<EventType>,
-}
-
-/// Why a replay was refused before it started: bad input (exit 2).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Refused(pub String);
-
-/// Checks the window against the archive: it must end in the past, start before it ends, and
-/// lie within the archive's retention.
-pub async fn check_window(
-    aws: &AwsClients,
-    target: &Target,
-    start: Timestamp,
-    end: Timestamp,
-    now: Timestamp,
-) -> Result<Result<(), Refused>, StepError> {
-    let archive = aws
-        .events
-        .describe_archive()
-        .archive_name(&target.archive_name)
-        .send()
-        .await
-        .map_err(|e| sdk_error(&format!("DescribeArchive {}", target.archive_name), e))?;
-    let retention = archive.retention_days().unwrap_or(0);
-    Ok(window_ok(start, end, now, retention))
-}
-
-/// The rules of `check_window`, on plain values. `retention_days` 0 = kept indefinitely.
-pub fn window_ok(
-    start: Timestamp,
-    end: Timestamp,
-    now: Timestamp,
-    retention_days: i32,
-) -> Result<(), Refused> {
-    if end > now {
-        return Err(Refused(format!(
-            "--until {end} is in the future; the archive holds events up to now ({now})"
-        )));
-    }
-    if start >= end {
-        return Err(Refused(format!(
-            "the window is empty: it starts at {start} and ends at {end}"
-        )));
-    }
-    if retention_days > 0 {
-        let oldest = now - jiff::SignedDuration::from_hours(24 * i64::from(retention_days));
-        if start < oldest {
-            return Err(Refused(format!(
-                "the window starts at {start}, but the archive keeps events for {retention_days} \
-                 day(s), so nothing older than {oldest} is left; use a --since of at most \
-                 {retention_days}d"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// What a finished replay did.
-#[derive(Debug, Clone)]
-pub struct Replayed {
-    pub name: String,
-    pub state: String,
-    /// Distinct events the probe saw redelivered.
-    pub events: usize,
-    pub elapsed: Duration,
-}
 
 /// The probe's pattern: events of this replay (of one type when asked).
 fn probe_pattern(replay: &str, event: Option<&EventType>) -> String {
@@ -108,13 +30,11 @@ fn probe_pattern(replay: &str, event: Option<&EventType>) -> String {
 /// `progress`, waits (at most `timeout`) until it completes and the redelivered events stop
 /// arriving, and removes the probe whatever happened. `record` / `forget` keep the probe in the
 /// inventory while it exists.
-#[allow(clippy::too_many_arguments)]
 pub async fn run(
     aws: &AwsClients,
     config: &Config,
     target: &Target,
-    start: Timestamp,
-    end: Timestamp,
+    (start, end): (Timestamp, Timestamp),
     timeout: Duration,
     record: &mut (dyn FnMut(Resource) -> Result<(), StepError> + Send),
     progress: &mut (dyn FnMut(&str) + Send),
@@ -133,7 +53,14 @@ pub async fn run(
     let tags = crate::ownership::ownership_tags(config);
     let created = probe.create(aws, tags, "replay", record).await;
     let outcome = match created {
-        Ok(()) => replay_and_count(aws, target, &probe, &name, start, end, timeout, progress).await,
+        Ok(()) => {
+            let replay = Counted {
+                name: &name,
+                probe: &probe,
+                timeout,
+            };
+            replay_and_count(aws, target, replay, (start, end), progress).await
+        }
         Err(e) => Err(e),
     };
     let removed = probe::delete(aws, &target.bus_name, &probe.name).await;
@@ -147,17 +74,33 @@ pub async fn run(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The replay `name` of `[start, end)`, counted by `probe`.
+struct Counted<'a> {
+    name: &'a str,
+    probe: &'a Probe,
+    timeout: Duration,
+}
+
 async fn replay_and_count(
     aws: &AwsClients,
     target: &Target,
-    probe: &Probe,
-    name: &str,
-    start: Timestamp,
-    end: Timestamp,
-    timeout: Duration,
+    replay: Counted<'_>,
+    (start, end): (Timestamp, Timestamp),
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<usize, StepError> {
+    start_replay(aws, target, &replay, (start, end)).await?;
+    progress(&format!("replay {} started: {start} to {end}", replay.name));
+    watch(aws, &replay, progress).await
+}
+
+/// Starts the replay into the bus: to the target's rules (and the probe's), or every rule.
+async fn start_replay(
+    aws: &AwsClients,
+    target: &Target,
+    replay: &Counted<'_>,
+    (start, end): (Timestamp, Timestamp),
+) -> Result<(), StepError> {
+    let (name, probe) = (replay.name, replay.probe);
     let probe_rule = aws
         .events
         .describe_rule()
@@ -188,11 +131,21 @@ async fn replay_and_count(
         .send()
         .await
         .map_err(|e| sdk_error(&format!("StartReplay {name}"), e))?;
-    progress(&format!("replay {name} started: {start} to {end}"));
+    Ok(())
+}
 
-    let url = probe.queue_url().unwrap_or_default().to_string();
+/// Counts what the probe receives until the replay completed and the redelivered events stopped
+/// arriving (two receives in a row, a second each, brought nothing new), reporting each state
+/// change; at most `timeout`.
+async fn watch(
+    aws: &AwsClients,
+    replay: &Counted<'_>,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<usize, StepError> {
+    let name = replay.name;
+    let url = replay.probe.queue_url().unwrap_or_default().to_string();
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    let mut poll = Poller::new(timeout);
+    let mut poll = Poller::new(replay.timeout);
     let mut last_state: Option<ReplayState> = None;
     let mut quiet = 0;
     loop {
@@ -221,14 +174,13 @@ async fn replay_and_count(
                 last_state = state.clone();
             }
             match state {
-                Some(ReplayState::Failed) | Some(ReplayState::Cancelled) => {
+                Some(ReplayState::Failed | ReplayState::Cancelled) => {
                     return Err(StepError::permanent(format!(
                         "replay {name} ended {}: {}",
                         last_state.as_ref().map_or("", |s| s.as_str()),
                         d.state_reason().unwrap_or("no reason given")
                     )));
                 }
-                // Completed, and two receives in a row (a second each) brought nothing new.
                 Some(ReplayState::Completed) if quiet >= 2 => return Ok(seen.len()),
                 _ => {}
             }
@@ -238,7 +190,7 @@ async fn replay_and_count(
             return Err(StepError::permanent(format!(
                 "replay {name} did not complete within {:.0}s ({} events redelivered so far); \
                  it goes on in the service",
-                timeout.as_secs_f64(),
+                replay.timeout.as_secs_f64(),
                 seen.len()
             )));
         }
@@ -261,30 +213,6 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn the_window_must_be_past_non_empty_and_within_retention() {
-        let now = ts("2026-11-25T12:00:00Z");
-        assert!(window_ok(ts("2026-11-25T11:50:00Z"), now, now, 7).is_ok());
-        let e = window_ok(ts("2026-11-17T12:00:00Z"), now, now, 7).unwrap_err();
-        assert!(e.0.contains("keeps events for 7 day(s)"), "{e}");
-        assert!(e.0.contains("at most 7d"), "{e}");
-        // Indefinite retention: any start.
-        assert!(window_ok(ts("2020-01-01T00:00:00Z"), now, now, 0).is_ok());
-        let e = window_ok(
-            ts("2026-11-25T11:00:00Z"),
-            ts("2026-11-25T13:00:00Z"),
-            now,
-            7,
-        );
-        assert!(e.unwrap_err().0.contains("in the future"));
-        let e = window_ok(now, now, now, 7).unwrap_err();
-        assert!(e.0.contains("empty"));
-    }
 
     #[test]
     fn the_probe_catches_this_replay_and_the_asked_type() {

@@ -1,0 +1,5 @@
+//! How command results read, for people and for `--json`: the text each command prints, kept
+//! apart from the commands (which parse, call one library operation, and print this).
+
+pub mod live;
+pub mod unowned;

@@ -1,0 +1,50 @@
+//! A statement in a function's resource policy letting a rule invoke it
+//! (`AWS::Lambda::Permission`): identified by its statement id (the name) and its function
+//! (`attributes.function`). Read from the function's one policy per pass.
+
+use async_trait::async_trait;
+use deploy_state::Resource;
+
+use super::{Cx, Gone, Health, Kind, gone};
+use crate::aws::AwsClients;
+use crate::engine::StepError;
+
+pub struct Permission;
+
+fn function(r: &Resource) -> &str {
+    r.attributes.function.as_deref().unwrap_or_default()
+}
+
+#[async_trait]
+impl Kind for Permission {
+    fn aws_type(&self) -> &'static str {
+        "AWS::Lambda::Permission"
+    }
+
+    async fn look_up(&self, cx: &Cx<'_>, r: &Resource) -> Health {
+        let policy = cx.lookups.policy(cx.aws, function(r)).await;
+        let quoted = format!("\"{}\"", r.name);
+        Health::listed(r, policy.map(|p| p.contains(&quoted)), "granted")
+    }
+
+    async fn delete(&self, aws: &AwsClients, r: &Resource) -> Result<Gone, StepError> {
+        remove_permission(aws, function(r), &r.name).await
+    }
+}
+
+/// Removes the statement `sid` from `function`'s resource policy.
+pub async fn remove_permission(
+    aws: &AwsClients,
+    function: &str,
+    sid: &str,
+) -> Result<Gone, StepError> {
+    gone(
+        &format!("lambda:RemovePermission {sid}"),
+        aws.lambda
+            .remove_permission()
+            .function_name(function)
+            .statement_id(sid)
+            .send()
+            .await,
+    )
+}
