@@ -4,19 +4,30 @@
 //! what each kind *is* to AWS (how to look it up, tag, find, adopt, delete it) lives in the
 //! resource catalog of the steps crate, one module per kind.
 
-use std::fmt;
-
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// The kinds of resource a deployment makes. Adding one: a variant here, and a module in the
-/// catalog (`steps/src/catalog/`) registered in its `of`.
+/// The kinds of resource a deployment makes, stored (and shown) under the names older ledgers
+/// used (`event-bus`, `rule`, ...). Adding one: a variant here, and a module in the catalog
+/// (`steps/src/catalog/`) registered in its `of`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::Display,
 )]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ResourceKind {
-    #[default]
     EventBus,
     Rule,
     /// A rule's target (identified by its rule and its id).
@@ -33,6 +44,8 @@ pub enum ResourceKind {
     /// A statement in a function's resource policy letting a rule invoke it.
     Permission,
     EventSourceMapping,
+    /// A name for one published version of a function.
+    Alias,
     LogGroup,
     SchemaRegistry,
     /// The temporary rule of a test-events or replay probe.
@@ -42,54 +55,19 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 15] = [
-        ResourceKind::EventBus,
-        ResourceKind::Rule,
-        ResourceKind::Target,
-        ResourceKind::Archive,
-        ResourceKind::Queue,
-        ResourceKind::ConsumerQueue,
-        ResourceKind::Role,
-        ResourceKind::UserPolicy,
-        ResourceKind::Function,
-        ResourceKind::Permission,
-        ResourceKind::EventSourceMapping,
-        ResourceKind::LogGroup,
-        ResourceKind::SchemaRegistry,
-        ResourceKind::ProbeRule,
-        ResourceKind::ProbeQueue,
-    ];
+    /// Every kind, in declaration order.
+    pub fn all() -> impl Iterator<Item = ResourceKind> {
+        <ResourceKind as strum::IntoEnumIterator>::iter()
+    }
 
     /// The name the ledger and the output use (`event-bus`).
     pub fn name(self) -> &'static str {
-        match self {
-            ResourceKind::EventBus => "event-bus",
-            ResourceKind::Rule => "rule",
-            ResourceKind::Target => "target",
-            ResourceKind::Archive => "archive",
-            ResourceKind::Queue => "queue",
-            ResourceKind::ConsumerQueue => "consumer-queue",
-            ResourceKind::Role => "role",
-            ResourceKind::UserPolicy => "user-policy",
-            ResourceKind::Function => "function",
-            ResourceKind::Permission => "permission",
-            ResourceKind::EventSourceMapping => "event-source-mapping",
-            ResourceKind::LogGroup => "log-group",
-            ResourceKind::SchemaRegistry => "schema-registry",
-            ResourceKind::ProbeRule => "probe-rule",
-            ResourceKind::ProbeQueue => "probe-queue",
-        }
+        self.into()
     }
 
     /// Whether it is a temporary piece of a probe (not part of what a deployment serves).
     pub fn is_probe(self) -> bool {
         matches!(self, ResourceKind::ProbeRule | ResourceKind::ProbeQueue)
-    }
-}
-
-impl fmt::Display for ResourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.name())
     }
 }
 
@@ -195,7 +173,7 @@ mod tests {
 
     #[test]
     fn kinds_are_stored_under_the_names_older_ledgers_used() {
-        for kind in ResourceKind::ALL {
+        for kind in ResourceKind::all() {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.name()));
             assert_eq!(serde_json::from_str::<ResourceKind>(&json).unwrap(), kind);

@@ -19,7 +19,7 @@ use crate::ownership::{named_resources, ownership_tags};
 pub async fn tagged(aws: &AwsClients, config: &Config) -> Result<Vec<Resource>, StepError> {
     let tags = ownership_tags(config);
     let mut found = tagged_by_api(aws, &tags).await?;
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         let more = catalog::of(kind).find(aws, &tags, &found).await?;
         found.extend(more);
     }
@@ -54,9 +54,7 @@ async fn tagged_by_api(aws: &AwsClients, tags: &Tags) -> Result<Vec<Resource>, S
 /// The resource an ARN names, for the kinds this deployment makes.
 pub fn from_arn(arn: &str) -> Option<Resource> {
     let arn = Arn::parse(arn)?;
-    ResourceKind::ALL
-        .into_iter()
-        .find_map(|k| catalog::of(k).recognise(arn))
+    ResourceKind::all().find_map(|k| catalog::of(k).recognise(arn))
 }
 
 /// What carries this deployment's tags but its state neither owns nor remembers destroying

@@ -96,9 +96,7 @@ pub fn planned_creates(plan_json: &str) -> Result<Vec<Resource>, String> {
         let after = &rc["change"]["after"];
         let name = after["name"].as_str().unwrap_or_default();
         let ty = rc["type"].as_str().unwrap_or_default();
-        let kind = ResourceKind::ALL
-            .into_iter()
-            .find(|&k| catalog::of(k).terraform_type() == Some(ty));
+        let kind = ResourceKind::all().find(|&k| catalog::of(k).terraform_type() == Some(ty));
         let Some(kind) = kind.filter(|_| !name.is_empty()) else {
             continue;
         };

@@ -11,6 +11,7 @@
 //!
 //! Adding a kind: a variant of [`ResourceKind`], a module here, and its line in [`of`].
 
+mod alias;
 mod applied;
 mod archive;
 mod bus;
@@ -188,6 +189,7 @@ pub fn of(kind: ResourceKind) -> &'static dyn Kind {
         ResourceKind::Function => &function::Function,
         ResourceKind::Permission => &permission::Permission,
         ResourceKind::EventSourceMapping => &mapping::Mapping,
+        ResourceKind::Alias => &alias::Alias,
         ResourceKind::LogGroup => &log_group::LogGroup,
         ResourceKind::SchemaRegistry => &schema_registry::SchemaRegistry,
     }

@@ -36,14 +36,13 @@ fn arns_name_the_resources_this_deployment_makes() {
 
 #[test]
 fn what_uses_a_resource_is_deleted_before_it() {
-    let mut all: Vec<Resource> = ResourceKind::ALL
-        .iter()
-        .map(|&k| Resource::new(k, "x", ""))
+    let mut all: Vec<Resource> = ResourceKind::all()
+        .map(|k| Resource::new(k, "x", ""))
         .collect();
     all.reverse();
     deletion_order(&mut all);
     let position = |k: ResourceKind| all.iter().position(|r| r.kind == k).unwrap();
-    for kind in ResourceKind::ALL {
+    for kind in ResourceKind::all() {
         for &first in of(kind).after() {
             assert!(
                 position(first) < position(kind),
