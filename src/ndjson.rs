@@ -28,6 +28,24 @@ struct Counts {
     retries: u64,
 }
 
+impl Counts {
+    /// How a step ended, and retries; the other events count nothing.
+    fn count(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Retrying { .. } => self.retries += 1,
+            Event::Completed { .. } => self.completed += 1,
+            Event::Skipped { .. } => self.skipped += 1,
+            Event::Failed { .. } => self.failed += 1,
+            Event::Started { .. }
+            | Event::Progress { .. }
+            | Event::Resource { .. }
+            | Event::Output { .. }
+            | Event::Warning { .. }
+            | Event::Interrupted { .. } => {}
+        }
+    }
+}
+
 impl Ndjson {
     pub fn new() -> Ndjson {
         let now = jiff::Timestamp::now();
@@ -93,99 +111,84 @@ impl Ndjson {
         self.emit("diagnostic", d);
     }
 
+    /// A step's event: counted for `run_finished`, then its object.
     pub fn event(&self, event: &Event<'_>) {
-        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let (kind, fields) = match event {
-            Event::Started {
-                step,
-                attempt,
-                reason,
-                ..
-            } => (
-                "step_started",
-                json!({"step": step, "attempt": attempt, "reason": reason}),
-            ),
-            Event::Progress { step, message } => {
-                ("step_progress", json!({"step": step, "message": message}))
-            }
-            Event::Resource {
-                step,
-                address,
-                action,
-                phase,
-                elapsed_seconds,
-            } => (
-                "step_progress",
-                json!({"step": step, "resource": {
-                    "address": address, "action": action, "phase": phase,
-                    "elapsed_seconds": elapsed_seconds,
-                }}),
-            ),
-            Event::Output { step, text } => {
-                ("step_progress", json!({"step": step, "message": text}))
-            }
-            Event::Warning { step, message } => (
-                "diagnostic",
-                json!({"level": "warning", "step": step, "message": message}),
-            ),
-            Event::Retrying {
-                step,
-                attempt,
-                delay,
-                error,
-                class,
-            } => {
-                c.retries += 1;
-                (
-                    "retry",
-                    json!({"step": step, "attempt": attempt,
-                           "delay_ms": delay.as_millis() as u64, "class": class,
-                           "message": error}),
-                )
-            }
-            Event::Completed {
-                step,
-                duration,
-                attempts,
-                summary,
-                outputs,
-            } => {
-                c.completed += 1;
-                (
-                    "step_finished",
-                    json!({"step": step, "status": "completed",
-                           "duration_ms": duration.as_millis() as u64, "attempts": attempts,
-                           "summary": summary, "outputs": outputs}),
-                )
-            }
-            Event::Skipped { step, reason } => {
-                c.skipped += 1;
-                (
-                    "step_finished",
-                    json!({"step": step, "status": "skipped", "reason": reason}),
-                )
-            }
-            Event::Failed {
-                step,
-                error,
-                critical,
-                duration,
-                attempts,
-            } => {
-                c.failed += 1;
-                (
-                    "step_finished",
-                    json!({"step": step, "status": "failed", "error": error,
-                           "critical": critical, "duration_ms": duration.as_millis() as u64,
-                           "attempts": attempts}),
-                )
-            }
-            Event::Interrupted { step } => (
-                "step_finished",
-                json!({"step": step, "status": "interrupted"}),
-            ),
-        };
-        drop(c);
-        self.emit(kind, fields);
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .count(event);
+        self.emit(kind(event), fields(event));
+    }
+}
+
+/// The `type` of an event's object.
+fn kind(event: &Event<'_>) -> &'static str {
+    match event {
+        Event::Started { .. } => "step_started",
+        Event::Progress { .. } | Event::Resource { .. } | Event::Output { .. } => "step_progress",
+        Event::Warning { .. } => "diagnostic",
+        Event::Retrying { .. } => "retry",
+        Event::Completed { .. }
+        | Event::Skipped { .. }
+        | Event::Failed { .. }
+        | Event::Interrupted { .. } => "step_finished",
+    }
+}
+
+/// The fields of an event's object.
+fn fields(event: &Event<'_>) -> Value {
+    match event {
+        Event::Started {
+            step,
+            attempt,
+            reason,
+            ..
+        } => json!({"step": step, "attempt": attempt, "reason": reason}),
+        Event::Progress { step, message } => json!({"step": step, "message": message}),
+        Event::Resource {
+            step,
+            address,
+            action,
+            phase,
+            elapsed_seconds,
+        } => json!({"step": step, "resource": {
+            "address": address, "action": action, "phase": phase,
+            "elapsed_seconds": elapsed_seconds,
+        }}),
+        Event::Output { step, text } => json!({"step": step, "message": text}),
+        Event::Warning { step, message } => {
+            json!({"level": "warning", "step": step, "message": message})
+        }
+        Event::Retrying {
+            step,
+            attempt,
+            delay,
+            error,
+            class,
+        } => json!({"step": step, "attempt": attempt,
+                    "delay_ms": delay.as_millis() as u64, "class": class,
+                    "message": error}),
+        Event::Completed {
+            step,
+            duration,
+            attempts,
+            summary,
+            outputs,
+        } => json!({"step": step, "status": "completed",
+                    "duration_ms": duration.as_millis() as u64, "attempts": attempts,
+                    "summary": summary, "outputs": outputs}),
+        Event::Skipped { step, reason } => {
+            json!({"step": step, "status": "skipped", "reason": reason})
+        }
+        Event::Failed {
+            step,
+            error,
+            critical,
+            duration,
+            attempts,
+        } => json!({"step": step, "status": "failed", "error": error,
+                    "critical": critical, "duration_ms": duration.as_millis() as u64,
+                    "attempts": attempts}),
+        Event::Interrupted { step } => json!({"step": step, "status": "interrupted"}),
     }
 }

@@ -180,6 +180,54 @@ impl Printer {
         }
     }
 
+    /// A step starts: its line, and a spinner named for it.
+    fn started(&self, step: &str, description: &str, attempt: u32) {
+        self.finish_spinner();
+        let what = if attempt > 1 {
+            format!("{step} (attempt {attempt})")
+        } else {
+            format!("{step}: {description}")
+        };
+        self.status("Running", Style::new().cyan(), &what);
+        self.start_spinner(step.to_string());
+    }
+
+    /// Progress inside a step: the spinner's message, or a line with `-v`.
+    fn progress(&self, step: &str, message: &str) {
+        let guard = self.spinner.lock().unwrap();
+        if let Some(pb) = guard.as_ref() {
+            pb.set_message(message.to_string());
+        } else if self.verbosity == Verbosity::Verbose {
+            eprintln!("{:>12} [{step}] {message}", "");
+        }
+    }
+
+    /// A step ends well: its time, and its summary if it has one.
+    fn completed(&self, step: &str, duration: Duration, summary: Option<&str>) {
+        self.finish_spinner();
+        let tail = summary.map(|s| format!(": {s}")).unwrap_or_default();
+        self.status(
+            "Completed",
+            Style::new().green(),
+            &format!("{step} in {:.1}s{tail}", duration.as_secs_f64()),
+        );
+    }
+
+    /// A step fails: whether that stops the run, and its error.
+    fn failed(&self, step: &str, error: &str, critical: bool) {
+        self.finish_spinner();
+        let tail = if critical {
+            " (critical: stopping)"
+        } else {
+            ""
+        };
+        self.status("Failed", Style::new().red(), &format!("{step}{tail}"));
+        self.line(&format!(
+            "{} [{step}] {error}",
+            style("error:").red().bold()
+        ));
+    }
+
     /// One timestamped line for a resource event (not a terminal: a CI log is never silent for
     /// the length of an apply).
     fn resource_line(
@@ -214,24 +262,8 @@ impl Reporter for Printer {
                 description,
                 attempt,
                 ..
-            } => {
-                self.finish_spinner();
-                let what = if attempt > 1 {
-                    format!("{step} (attempt {attempt})")
-                } else {
-                    format!("{step}: {description}")
-                };
-                self.status("Running", Style::new().cyan(), &what);
-                self.start_spinner(step.to_string());
-            }
-            Event::Progress { step, message } => {
-                let guard = self.spinner.lock().unwrap();
-                if let Some(pb) = guard.as_ref() {
-                    pb.set_message(message.to_string());
-                } else if self.verbosity == Verbosity::Verbose {
-                    eprintln!("{:>12} [{step}] {message}", "");
-                }
-            }
+            } => self.started(step, description, attempt),
+            Event::Progress { step, message } => self.progress(step, message),
             Event::Resource {
                 step,
                 address,
@@ -274,15 +306,7 @@ impl Reporter for Printer {
                 duration,
                 summary,
                 ..
-            } => {
-                self.finish_spinner();
-                let tail = summary.map(|s| format!(": {s}")).unwrap_or_default();
-                self.status(
-                    "Completed",
-                    Style::new().green(),
-                    &format!("{step} in {:.1}s{tail}", duration.as_secs_f64()),
-                );
-            }
+            } => self.completed(step, duration, summary),
             Event::Skipped { step, reason } => {
                 self.status("Skipped", Style::new().dim(), &format!("{step}: {reason}"));
             }
@@ -291,12 +315,7 @@ impl Reporter for Printer {
                 error,
                 critical,
                 ..
-            } => {
-                self.finish_spinner();
-                let tail = if critical { " (critical: stopping)" } else { "" };
-                self.status("Failed", Style::new().red(), &format!("{step}{tail}"));
-                self.line(&format!("{} [{step}] {error}", style("error:").red().bold()));
-            }
+            } => self.failed(step, error, critical),
             Event::Interrupted { step } => {
                 self.finish_spinner();
                 self.status("Interrupted", Style::new().yellow(), step);

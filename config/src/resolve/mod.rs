@@ -1,19 +1,19 @@
-//! From the file as written (plus environment overrides) to a validated [`Config`].
+//! From the file as written (plus environment overrides) to a validated [`Config`]: finding and
+//! reading the file here, and putting the sections together; each section is resolved in a
+//! module of its own, single values in [`values`].
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use toml::Spanned;
 
 use crate::error::{ConfigError, Source};
 use crate::model::*;
 use crate::raw::*;
-use crate::validate as v;
 
 mod hub;
+mod lambdas;
+mod project;
 mod state;
+mod tooling;
 mod values;
-
 mod warnings;
 
 /// Values that beat the file: environment variables and command-line flags.
@@ -173,239 +173,6 @@ impl Resolver<'_> {
             state,
             local,
             warnings,
-        })
-    }
-
-    fn project(&self, raw: &RawProject) -> Result<Project, ConfigError> {
-        let environment = self.overridable(
-            "project.environment",
-            "DEPLOY_ENVIRONMENT",
-            &raw.environment,
-            self.overrides.environment.as_deref(),
-            "dev",
-            v::environment,
-        )?;
-        let ambient = self
-            .overrides
-            .ambient_region
-            .as_deref()
-            .unwrap_or("us-east-1");
-        let region = self.overridable(
-            "project.region",
-            "DEPLOY_REGION",
-            &raw.region,
-            self.overrides.region.as_deref(),
-            ambient,
-            v::region,
-        )?;
-        let name = self.checked(
-            "project.name",
-            &raw.name,
-            "eventbridge-hub",
-            v::project_name,
-        )?;
-        Ok(Project {
-            name,
-            environment,
-            region,
-        })
-    }
-
-    fn eventbus(&self, raw: &RawEventBus, env: &str) -> Result<EventBus, ConfigError> {
-        let name = self.checked(
-            "eventbus.name",
-            &raw.name,
-            &format!("{env}-application-events"),
-            v::bus_name,
-        )?;
-        let retention = self.int_in(
-            "eventbus.archive_retention_days",
-            &raw.archive_retention_days,
-            7,
-            0,
-            36500,
-        )?;
-        Ok(EventBus {
-            name,
-            archive_name: format!("{env}-event-archive"),
-            archive_retention_days: retention,
-        })
-    }
-
-    fn lambdas(&self, raw: &RawConfig, env: &str) -> Result<Vec<Lambda>, ConfigError> {
-        let mut keys: Vec<&str> = vec!["event-logger", "dead-letter-processor"];
-        for key in raw.lambdas.keys() {
-            if !keys.contains(&key.as_str()) {
-                keys.push(key);
-            }
-        }
-        let mut out = Vec::new();
-        for key in keys {
-            let given = raw.lambdas.get(key).map(Spanned::get_ref);
-            let empty = RawLambda::default();
-            let l = given.unwrap_or(&empty);
-            if l.enabled == Some(false) {
-                continue;
-            }
-            let k = |field: &str| format!("lambdas.{key}.{field}");
-            if !v::is_identifier(key) {
-                let span = raw.lambdas.get(key).map(Spanned::span);
-                return Err(ConfigError::invalid(
-                    &self.src,
-                    span,
-                    &format!("lambdas.{key}"),
-                    format!("`{key}` is not a usable function key"),
-                    "lower-case letters, digits and '-', starting with a letter",
-                ));
-            }
-            out.push(Lambda {
-                key: key.to_string(),
-                source: self.path_or(l.source.as_deref(), &format!("lambdas/{key}")),
-                function_name: self.checked(
-                    &k("function_name"),
-                    &l.function_name,
-                    &format!("{env}-{key}"),
-                    v::function_name,
-                )?,
-                runtime: self.checked(&k("runtime"), &l.runtime, "nodejs20.x", v::runtime)?,
-                handler: l.handler.clone().unwrap_or_else(|| "index.handler".into()),
-                memory_mb: self.int_in(&k("memory"), &l.memory, 256, 128, 10240)?,
-                timeout_seconds: self.int_in(&k("timeout"), &l.timeout, 30, 1, 900)?,
-                dead_letter_queue: l
-                    .dead_letter_queue
-                    .unwrap_or(key == "dead-letter-processor"),
-            });
-        }
-        Ok(out)
-    }
-
-    /// `[lambdas.<key>] rule` (the earlier way to wire a function): the route it names (by key,
-    /// or by its rule name) gets the function as a target.
-    fn lambda_rules(
-        &self,
-        raw: &RawConfig,
-        env: &str,
-        lambdas: &[Lambda],
-        routes: &mut [crate::hub::Route],
-    ) -> Result<(), ConfigError> {
-        for l in lambdas {
-            let Some(rule) = raw
-                .lambdas
-                .get(&l.key)
-                .and_then(|r| r.get_ref().rule.as_ref())
-            else {
-                continue;
-            };
-            let name = rule.get_ref();
-            let key = name.strip_prefix(&format!("{env}-")).unwrap_or(name);
-            // By key, by rule name, or by a rule name of another environment (warned about).
-            let Some(route) = routes.iter_mut().find(|r| {
-                r.key == key || &r.rule_name == name || name.ends_with(&format!("-{}", r.key))
-            }) else {
-                return Err(ConfigError::invalid(
-                    &self.src,
-                    Some(rule.span()),
-                    &format!("lambdas.{}.rule", l.key),
-                    format!("`{name}` is not a route of this hub"),
-                    routes
-                        .iter()
-                        .map(|r| r.key.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ));
-            };
-            let wired = route.targets.iter().any(
-                |t| matches!(&t.kind, crate::hub::TargetKind::Lambda { key } if key == &l.key),
-            );
-            if !wired {
-                route.targets.push(crate::hub::Target {
-                    id: l.key.clone(),
-                    kind: crate::hub::TargetKind::Lambda { key: l.key.clone() },
-                    retry_attempts: None,
-                    max_event_age_seconds: None,
-                    dead_letter: true,
-                    input_transformer: None,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn terraform(&self, raw: &RawTerraform) -> Result<Terraform, ConfigError> {
-        let binary = self.checked("terraform.binary", &raw.binary, "terraform", v::non_empty)?;
-        let mirror = self
-            .overrides
-            .plugin_mirror
-            .as_deref()
-            .or(raw.plugin_mirror.as_deref())
-            .map(|p| self.path_or(Some(p), p));
-        Ok(Terraform {
-            binary,
-            dir: self.path_or(raw.dir.as_deref(), "terraform"),
-            plugin_mirror: mirror,
-        })
-    }
-
-    fn aws(&self, raw: &RawAws) -> Result<Aws, ConfigError> {
-        let endpoint_url = match (&self.overrides.endpoint_url, &raw.endpoint_url) {
-            (Some(url), _) => Some(v::endpoint(url).map_err(|(problem, allowed)| {
-                ConfigError::invalid(
-                    &self.src,
-                    None,
-                    "aws.endpoint_url (from AWS_ENDPOINT_URL)",
-                    problem,
-                    allowed,
-                )
-            })?),
-            (None, Some(url)) => {
-                Some(self.check_value("aws.endpoint_url", url, |s: &String| v::endpoint(s))?)
-            }
-            (None, None) if self.overrides.local => Some(DEFAULT_LOCAL_ENDPOINT.to_string()),
-            (None, None) => None,
-        };
-        Ok(Aws {
-            profile: self
-                .overrides
-                .profile
-                .clone()
-                .or_else(|| raw.profile.clone()),
-            endpoint_url,
-        })
-    }
-
-    fn iam(&self, raw: &RawIam) -> Result<IamMode, ConfigError> {
-        let Some(mode) = &raw.mode else {
-            return Ok(IamMode::Auto);
-        };
-        match mode.get_ref().as_str() {
-            "auto" => Ok(IamMode::Auto),
-            "user-policy" => Ok(IamMode::UserPolicy),
-            "skip" => Ok(IamMode::Skip),
-            other => Err(ConfigError::invalid(
-                &self.src,
-                Some(mode.span()),
-                "iam.mode",
-                format!("unknown mode `{other}`"),
-                "\"auto\", \"user-policy\" or \"skip\"",
-            )),
-        }
-    }
-
-    fn retry(&self, raw: &RawRetry) -> Result<Retry, ConfigError> {
-        Ok(Retry {
-            max_elapsed: self.seconds(
-                "retry.max_elapsed_seconds",
-                &raw.max_elapsed_seconds,
-                120.0,
-            )?,
-            initial_delay: Duration::from_millis(u64::from(self.int_in(
-                "retry.initial_delay_ms",
-                &raw.initial_delay_ms,
-                500,
-                1,
-                600_000,
-            )?)),
-            max_delay: self.seconds("retry.max_delay_seconds", &raw.max_delay_seconds, 20.0)?,
         })
     }
 }

@@ -22,6 +22,23 @@ enum Fix {
     SetTo,
 }
 
+/// The environment in force, and where it came from (e.g. `DEPLOY_ENVIRONMENT`).
+#[derive(Clone, Copy)]
+struct InForce<'a> {
+    env: &'a str,
+    source: &'a str,
+}
+
+/// A name pinned in the file, `key = value`, that looks derived from environment `other`.
+struct Pinned<'a> {
+    key: &'a str,
+    value: &'a Spanned<String>,
+    other: &'a str,
+    /// What the key derives to (or should be) in the environment in force.
+    derived: &'a str,
+    fix: Fix,
+}
+
 impl Resolver<'_> {
     /// `env_source` says where the environment came from, e.g. `DEPLOY_ENVIRONMENT`.
     pub(super) fn warnings(
@@ -31,111 +48,142 @@ impl Resolver<'_> {
         env_source: &str,
         route_keys: &[String],
     ) -> Vec<String> {
-        let env = project.environment.as_str();
-        let mut out = Vec::new();
-        let mut dashed = |key: &str, value: &S<String>, suffix: &str, fix: Fix| {
-            let Some(value) = value else { return };
-            let Some(other) = value
-                .get_ref()
-                .strip_suffix(suffix)
-                .and_then(|s| s.strip_suffix('-'))
-            else {
-                return;
-            };
-            if let Some(w) = self.pinned_warning(
-                key,
-                value,
-                other,
-                env,
-                env_source,
-                &format!("{env}-{suffix}"),
-                fix,
-            ) {
-                out.push(w);
-            }
+        let env = InForce {
+            env: project.environment.as_str(),
+            source: env_source,
         };
-        dashed(
+        let mut out = Vec::new();
+        out.extend(self.dashed(
+            env,
             "eventbus.name",
             &raw.eventbus.name,
             "application-events",
             Fix::Remove,
-        );
-        dashed("dlq.name", &raw.dlq.name, "eventbridge-dlq", Fix::Remove);
-        dashed(
+        ));
+        out.extend(self.dashed(
+            env,
+            "dlq.name",
+            &raw.dlq.name,
+            "eventbridge-dlq",
+            Fix::Remove,
+        ));
+        out.extend(self.dashed(
+            env,
             "schemas.registry_name",
             &raw.schemas.registry_name,
             "event-schemas",
             Fix::Remove,
-        );
+        ));
+        out.extend(self.lambda_warnings(raw, env, route_keys));
+        out.extend(self.prefix_warning(raw, project, env));
+        out
+    }
+
+    /// `key = "<other>-<suffix>"`, where `<env>-<suffix>` is the name in force.
+    fn dashed(
+        &self,
+        env: InForce<'_>,
+        key: &str,
+        value: &S<String>,
+        suffix: &str,
+        fix: Fix,
+    ) -> Option<String> {
+        let value = value.as_ref()?;
+        let other = value.get_ref().strip_suffix(suffix)?.strip_suffix('-')?;
+        let pinned = Pinned {
+            key,
+            value,
+            other,
+            derived: &format!("{}-{suffix}", env.env),
+            fix,
+        };
+        self.pinned_warning(&pinned, env)
+    }
+
+    /// The enabled functions' pinned `function_name`, and a `rule` naming a route (or the
+    /// event logger's rule) of another environment.
+    fn lambda_warnings(
+        &self,
+        raw: &RawConfig,
+        env: InForce<'_>,
+        route_keys: &[String],
+    ) -> Vec<String> {
+        let mut out = Vec::new();
         for (key, lambda) in &raw.lambdas {
             let l = lambda.get_ref();
             if l.enabled == Some(false) {
                 continue;
             }
             let k = |field: &str| format!("lambdas.{key}.{field}");
-            dashed(
+            out.extend(self.dashed(
+                env,
                 &k("function_name"),
                 &l.function_name,
                 key.as_str(),
                 Fix::Remove,
-            );
+            ));
             if key == "event-logger" {
-                dashed(&k("rule"), &l.rule, "all-events-to-logger", Fix::Remove);
+                out.extend(self.dashed(
+                    env,
+                    &k("rule"),
+                    &l.rule,
+                    "all-events-to-logger",
+                    Fix::Remove,
+                ));
             } else if let Some(suffix) = l.rule.as_ref().and_then(|r| {
                 route_keys
                     .iter()
                     .find(|s| r.get_ref().ends_with(&format!("-{s}")))
             }) {
-                dashed(&k("rule"), &l.rule, suffix, Fix::SetTo);
-            }
-        }
-        if let Some(prefix) = &raw.state.prefix {
-            let other = prefix
-                .get_ref()
-                .strip_prefix(&format!("{}/", project.name))
-                .map(|rest| rest.strip_suffix('/').unwrap_or(rest));
-            if let Some(other) = other {
-                let derived = default_prefix(project, env);
-                if let Some(w) = self.pinned_warning(
-                    "state.prefix",
-                    prefix,
-                    other,
-                    env,
-                    env_source,
-                    &derived,
-                    Fix::Remove,
-                ) {
-                    out.push(w);
-                }
+                out.extend(self.dashed(env, &k("rule"), &l.rule, suffix, Fix::SetTo));
             }
         }
         out
     }
 
-    /// The warning for `key = value` that looks derived from environment `other`, if `other`
-    /// is an environment name and not the one in force.
-    #[allow(clippy::too_many_arguments)]
-    fn pinned_warning(
+    /// `state.prefix = "<project.name>/<other>/"`.
+    fn prefix_warning(
         &self,
-        key: &str,
-        value: &Spanned<String>,
-        other: &str,
-        env: &str,
-        env_source: &str,
-        derived: &str,
-        fix: Fix,
+        raw: &RawConfig,
+        project: &Project,
+        env: InForce<'_>,
     ) -> Option<String> {
-        if other == env || v::environment(other).is_err() {
+        let prefix = raw.state.prefix.as_ref()?;
+        let rest = prefix
+            .get_ref()
+            .strip_prefix(&format!("{}/", project.name))?;
+        let pinned = Pinned {
+            key: "state.prefix",
+            value: prefix,
+            other: rest.strip_suffix('/').unwrap_or(rest),
+            derived: &default_prefix(project, env.env),
+            fix: Fix::Remove,
+        };
+        self.pinned_warning(&pinned, env)
+    }
+
+    /// The warning for a pinned name, if the environment it looks derived from is an
+    /// environment name and not the one in force.
+    fn pinned_warning(&self, pinned: &Pinned<'_>, env: InForce<'_>) -> Option<String> {
+        let Pinned {
+            key,
+            value,
+            other,
+            derived,
+            ..
+        } = pinned;
+        let InForce { env, source } = env;
+        if *other == env || v::environment(other).is_err() {
             return None;
         }
         let line = Position::from_offset(self.src.text, value.span().start).line;
-        let fix = match fix {
+        let fix = match pinned.fix {
             Fix::Remove => "remove the key to use",
             Fix::SetTo => "set it to",
         };
         Some(format!(
             "{}:{line}: {key} = \"{}\" looks derived from environment \"{other}\", \
-             but the environment is \"{env}\" ({env_source}); {fix} \"{derived}\"",
+             but the environment is \"{env}\" ({source}); {fix} \"{derived}\"",
             self.src.path.display(),
             value.get_ref(),
         ))
