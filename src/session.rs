@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use deploy_config::{Config, Overrides, StateBackend};
 use deploy_state::{
-    Backend, DeploymentId, EmulatorRecord, Ledger, LockHolder, OnCorrupt, check_account, machine,
+    Backend, DeploymentId, EmulatorRecord, Ledger, LockHolder, OnCorrupt, check_account,
+    emulator_record,
 };
 use deploy_steps::Env;
 use deploy_steps::emulator;
@@ -107,7 +108,7 @@ impl Session {
                 let target = self.target(None).map_err(|e| e.message)?;
                 let env = self.make_env(target, Cancel::new());
                 let aws = env.aws().await.map_err(|e| e.message)?;
-                deploy_steps::identity::caller(aws)
+                deploy_steps::caller::identify(aws)
                     .await
                     .map(|id| id.account)
                     .map_err(|e| e.message)
@@ -223,7 +224,7 @@ impl Session {
     }
 
     pub fn emulator_record(&self) -> Option<EmulatorRecord> {
-        machine::load_emulator(&self.state_root)
+        emulator_record::load(&self.state_root)
     }
 
     /// Names the AWS endpoint: the region, the endpoint URL, or the emulator process. With
@@ -269,7 +270,7 @@ impl Session {
                     record.pid.unwrap_or(0),
                     log.display()
                 ));
-                machine::save_emulator(&self.state_root, Some(&record))?;
+                emulator_record::save(&self.state_root, Some(&record))?;
                 Ok(describe(&record))
             }
         }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, Precondition};
+use crate::deployment::DeploymentId;
 use crate::error::LedgerError;
-use crate::identity::DeploymentId;
 use crate::journal::Level;
 use crate::ledger::{Ledger, OnCorrupt, STATE_FILE};
 use crate::lock::LockHolder;

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::deployment::DeploymentId;
+use crate::emulator_record;
 use crate::error::LedgerError;
-use crate::identity::DeploymentId;
 use crate::ledger::{AUDIT_FILE, STATE_FILE};
 use crate::lock::{self, LockHolder};
-use crate::machine;
 use crate::status::EmulatorRecord;
 
 /// What a flat-layout ledger holds that belongs to the deployment (moved into its directory).
@@ -81,7 +81,7 @@ pub fn migrate_legacy(legacy: &LegacyLedger, target: &Path) -> Result<Vec<String
     }
     crate::fsutil::private_dir(target).map_err(io(target))?;
     if let Some(emulator) = legacy_emulator(root) {
-        machine::save_emulator(root, Some(&emulator))?;
+        emulator_record::save(root, Some(&emulator))?;
     }
     let mut moved = Vec::new();
     for name in LEGACY_ENTRIES {

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 
 use crate::audit::{self, AuditEvent};
 use crate::backend::{Backend, LockGuard, Precondition, TERRAFORM_STATE, Version};
+use crate::deployment::DeploymentId;
 use crate::error::LedgerError;
-use crate::identity::DeploymentId;
 use crate::journal::{self, Level};
 use crate::lock::LockHolder;
 use crate::status::{Contracts, LedgerState, Resource, SCHEMA_VERSION, StepRecord, StepStatus};

@@ -12,22 +12,22 @@
 pub mod audit;
 pub mod backend;
 pub mod conformance;
+mod deployment;
+pub mod emulator_record;
 mod error;
 pub mod fingerprint;
 pub mod fsutil;
-mod identity;
 pub mod journal;
 mod layout;
 mod ledger;
 pub mod lock;
-pub mod machine;
 pub mod migrate;
 mod status;
 
 pub use backend::{Backend, TERRAFORM_STATE, TerraformBackend};
+pub use deployment::DeploymentId;
 pub use error::LedgerError;
 pub use fingerprint::Fingerprint;
-pub use identity::DeploymentId;
 pub use journal::{Level, StepLog};
 pub use layout::{LegacyLedger, find_legacy, migrate_legacy};
 pub use ledger::{

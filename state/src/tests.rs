@@ -299,7 +299,7 @@ fn a_flat_ledger_of_the_earlier_release_moves_into_its_deployment_directory() {
     assert!(find_legacy(root).is_none());
     assert!(target.join("terraform/terraform.tfstate").is_file());
     assert_eq!(
-        machine::load_emulator(root).map(|e| e.port),
+        emulator_record::load(root).map(|e| e.port),
         Some(4566),
         "the emulator record is per machine: it stays in the root"
     );

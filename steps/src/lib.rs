@@ -5,6 +5,7 @@
 //! sees.
 
 pub mod aws;
+pub mod caller;
 pub mod checks;
 pub mod contracts;
 pub mod deploy;
@@ -12,7 +13,6 @@ pub mod discover;
 pub mod emulator;
 pub mod engine;
 pub mod env;
-pub mod identity;
 pub mod live;
 pub mod ownership;
 pub mod package;
