@@ -71,7 +71,7 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
         }
         Found::HasState => {}
     }
-    if let Some(why) = nothing_to_destroy(&run.opened.ledger)? {
+    if let Some(why) = nothing_to_destroy(&run.opened.ledger).await? {
         session.printer.info(&format!("nothing to do: {why}"));
         return Ok(error::OK);
     }
@@ -92,9 +92,9 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
 
 /// Why there is nothing to tear down, if there is nothing: no owned resource in the ledger and
 /// no resource in Terraform's state.
-fn nothing_to_destroy(ledger: &Ledger) -> Result<Option<String>, CliError> {
+async fn nothing_to_destroy(ledger: &Ledger) -> Result<Option<String>, CliError> {
     let state = ledger.state();
-    if !state.inventory.is_empty() || ledger.terraform_resource_count()? > 0 {
+    if !state.inventory.is_empty() || ledger.terraform_resource_count().await? > 0 {
         return Ok(None);
     }
     Ok(Some(match state.destroyed_at {

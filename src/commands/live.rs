@@ -18,7 +18,7 @@ pub async fn exec(session: &Session, as_json: bool) -> CliResult {
         .aws()
         .await
         .map_err(|e| CliError::failed(format!("cannot reach AWS: {e}")))?;
-    let expected = env.expected();
+    let expected = env.expected().await;
     let nothing_expected = live::Expected::default();
     let (owned, retired) = tokio::join!(
         live::check_all(aws, &state.inventory, &expected),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use deploy_steps::deploy::test_events::probe::{PROBE_QUEUE, PROBE_RULE};
+use deploy_steps::engine::LedgerInventory;
 use deploy_steps::replay::{self, Target};
 use jiff::Timestamp;
 
@@ -102,13 +103,7 @@ pub async fn exec(session: &Session, args: &ReplayArgs) -> CliResult {
         .map_err(|refused| CliError::usage(refused.0))?;
 
     let printer = session.printer.clone();
-    let mut probes = Vec::new();
-    let mut record = |r: deploy_state::Resource| {
-        probes.push(r.name.clone());
-        ledger
-            .record_resource(r)
-            .map_err(|e| deploy_steps::engine::StepError::permanent(e.to_string()))
-    };
+    let mut record = LedgerInventory::new(ledger);
     let mut progress = |line: &str| printer.info(line);
     let outcome = replay::run(
         aws,
@@ -122,11 +117,12 @@ pub async fn exec(session: &Session, args: &ReplayArgs) -> CliResult {
     )
     .await
     .map_err(|e| CliError::failed(e.to_string()))?;
+    let probes = record.recorded().into_iter().map(|r| r.name);
     // The probe was deleted: it leaves the inventory (on a failure it stays, and the next
     // test-events or destroy removes it).
     for name in probes {
-        ledger.forget_resource(PROBE_RULE, &name)?;
-        ledger.forget_resource(PROBE_QUEUE, &name)?;
+        ledger.forget_resource(PROBE_RULE, &name).await?;
+        ledger.forget_resource(PROBE_QUEUE, &name).await?;
     }
     session.printer.status(
         "Replayed",

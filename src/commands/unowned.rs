@@ -18,7 +18,7 @@ pub enum Found {
 }
 
 pub async fn look(session: &Session, opened: &Opened) -> Result<Found, CliError> {
-    if !opened.ledger.is_empty() {
+    if !opened.ledger.is_empty().await {
         return Ok(Found::HasState);
     }
     let aws = opened

@@ -68,7 +68,7 @@ pub fn migrate_legacy(legacy: &LegacyLedger, target: &Path) -> Result<Vec<String
     };
     // Keep out a run of the earlier release, which locks the flat ledger.
     let me = LockHolder::current("deploy (moving the ledger into its deployment directory)");
-    let (held, _) = lock::acquire(&root.join(crate::backend::local::LOCK_FILE), &me, None)?;
+    let (held, _) = lock::acquire_now(&root.join(crate::backend::local::LOCK_FILE), &me)?;
     if target.join(STATE_FILE).exists() {
         return Err(LedgerError::storage(
             target.display().to_string(),

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use deploy_config::Config;
-use deploy_state::{Backend, Resource};
+use deploy_state::Resource;
+use deploy_state::backend::Deployments;
 use serde_json::Value;
 
 use crate::aws::AwsClients;
@@ -66,9 +67,9 @@ pub async fn existing(aws: &AwsClients, candidates: &[Resource]) -> Vec<Resource
 
 /// Who most likely owns `r`: a deployment whose ledger (in the same store as `backend`) lists
 /// it, else nobody this tool can see.
-pub fn likely_owner(backend: &dyn Backend, r: &Resource) -> String {
+pub async fn likely_owner(backend: &dyn Deployments, r: &Resource) -> String {
     let me = backend.location();
-    let ledgers = backend.deployments().unwrap_or_default();
+    let ledgers = backend.deployments().await.unwrap_or_default();
     for (location, bytes) in ledgers {
         let Ok(state) = deploy_state::parse_state(&location, &bytes) else {
             continue;

@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_eventbridge::types::{ReplayDestination, ReplayState};
 use deploy_config::{Config, EventType};
-use deploy_state::Resource;
 use jiff::Timestamp;
 use serde_json::json;
 
 use crate::aws::{AwsClients, sdk_error};
 use crate::deploy::test_events::probe::{self, Probe};
-use crate::engine::{Poller, StepError};
+use crate::engine::{Inventory, Poller, StepError};
 
 /// What a replay needs from the deployment.
 #[derive(Debug, Clone)]
@@ -116,7 +115,7 @@ pub async fn run(
     start: Timestamp,
     end: Timestamp,
     timeout: Duration,
-    record: &mut (dyn FnMut(Resource) -> Result<(), StepError> + Send),
+    record: &mut dyn Inventory,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Replayed, StepError> {
     let t = Instant::now();

@@ -107,7 +107,7 @@ impl Step for Iam {
                 Ok(())
             }
             Plan::Report { why } => {
-                ctx.warn(&why);
+                ctx.warn(&why).await;
                 ctx.print(&format!(
                     "  The deployment needs these permissions (nothing was changed):\n{}",
                     iam_policy::summary(&env.config, &id.account)
@@ -152,7 +152,8 @@ async fn put_user_policy(
         Resource::new("user-policy", &name, "iam")
             .with_arn(id.arn.clone())
             .with("user", user),
-    )?;
+    )
+    .await?;
     ctx.output("policy_name", name.clone());
     ctx.output("policy_user", user.to_string());
     ctx.output("action", "put user policy");

@@ -191,7 +191,8 @@ async fn deploy_one(
         Resource::new("function", name, STEP)
             .with_arn(&deployed.arn)
             .with("runtime", &lambda.runtime),
-    )?;
+    )
+    .await?;
     // Ownership tags on the function (one made by an earlier release has none yet) and on its
     // log group, made here so it is tagged from the start.
     let tags = crate::ownership::ownership_tags(ctx.config());
@@ -232,13 +233,14 @@ async fn deploy_one(
             .map(|m| m.name.clone())
             .collect();
         for old in stale {
-            ctx.forget("event-source-mapping", &old)?;
+            ctx.forget("event-source-mapping", &old).await?;
         }
         ctx.record(
             Resource::new("event-source-mapping", &uuid, STEP)
                 .with("function", name)
                 .with("event_source_arn", &infra.dlq_arn),
-        )?;
+        )
+        .await?;
     }
     Ok(())
 }
@@ -270,7 +272,8 @@ async fn wire_rule(
         Resource::new("permission", &sid, STEP)
             .with("function", name)
             .with("source_arn", rule_arn),
-    )?;
+    )
+    .await?;
     let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
     let wired = wiring::ensure_target(
         &aws.events,
@@ -297,6 +300,7 @@ async fn wire_rule(
             .with("rule", rule)
             .with("bus", &infra.bus_name),
     )
+    .await
 }
 
 fn describe(w: Wired) -> &'static str {

@@ -44,7 +44,7 @@ impl Step for DestroyDiscovered {
         let found = discover::tagged(&aws, ctx.config()).await?;
         for r in &found {
             if !discover::in_inventory(&ctx.state().inventory, r) {
-                ctx.record(r.clone())?;
+                ctx.record(r.clone()).await?;
             }
         }
         // What a previous, interrupted run found and did not finish is in the inventory too.
@@ -72,13 +72,13 @@ impl Step for DestroyDiscovered {
             if remove(ctx, &aws, r).await? {
                 removed += 1;
             }
-            ctx.forget(&r.kind, &r.name)?;
+            ctx.forget(&r.kind, &r.name).await?;
         }
         ctx.info(&format!(
             "removed {removed} resource(s); {} were already gone",
             todo.len() - removed
         ));
-        ctx.ledger_mut().mark_destroyed()?;
+        ctx.ledger_mut().mark_destroyed().await?;
         Ok(())
     }
 }
@@ -204,7 +204,8 @@ async fn remove(
         other => {
             ctx.warn(&format!(
                 "{other} {name}: not a kind this tool removes; left alone"
-            ));
+            ))
+            .await;
             false
         }
     };

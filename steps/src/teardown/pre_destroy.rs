@@ -87,7 +87,8 @@ async fn empty_rule(
             ctx.warn(&format!(
                 "rule {rule} is managed by {}: left alone",
                 d.managed_by().unwrap_or("")
-            ));
+            ))
+            .await;
             return Ok(0);
         }
         Ok(_) => {}
@@ -183,7 +184,7 @@ impl Step for PreDestroy {
             removed += empty_rule(ctx, &aws, &rule, &bus).await?;
         }
         for t in owned(ctx, "target") {
-            ctx.forget("target", &t.name)?;
+            ctx.forget("target", &t.name).await?;
         }
         ctx.info(&format!("removed {removed} target(s)"));
 
@@ -195,7 +196,7 @@ impl Step for PreDestroy {
                 .send()
                 .await;
             tolerate("lambda:DeleteEventSourceMapping", r)?;
-            ctx.forget("event-source-mapping", &m.name)?;
+            ctx.forget("event-source-mapping", &m.name).await?;
         }
         for f in owned(ctx, "function") {
             let r = aws
@@ -222,10 +223,10 @@ impl Step for PreDestroy {
                     "was already gone"
                 }
             ));
-            ctx.forget("function", &f.name)?;
+            ctx.forget("function", &f.name).await?;
         }
         for p in owned(ctx, "permission") {
-            ctx.forget("permission", &p.name)?;
+            ctx.forget("permission", &p.name).await?;
         }
         for rule in owned(ctx, "probe-rule") {
             let bus = rule.attributes.get("bus").cloned().unwrap_or_default();
@@ -237,7 +238,7 @@ impl Step for PreDestroy {
                 .send()
                 .await;
             tolerate("events:DeleteRule", r)?;
-            ctx.forget("probe-rule", &rule.name)?;
+            ctx.forget("probe-rule", &rule.name).await?;
         }
         for q in owned(ctx, "probe-queue") {
             if let Ok(u) = aws.sqs.get_queue_url().queue_name(&q.name).send().await {
@@ -247,7 +248,7 @@ impl Step for PreDestroy {
                     aws.sqs.delete_queue().queue_url(url).send().await,
                 )?;
             }
-            ctx.forget("probe-queue", &q.name)?;
+            ctx.forget("probe-queue", &q.name).await?;
         }
         Ok(())
     }

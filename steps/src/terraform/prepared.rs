@@ -129,11 +129,11 @@ pub struct Prepared {
 
 impl Prepared {
     /// The working directory made ready, logging what was done in the step's log.
-    pub fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
+    pub async fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
         let (prepared, notes) = Prepared::prepare(ctx.env)?;
         for (warning, note) in notes {
             if warning {
-                ctx.warn(&note);
+                ctx.warn(&note).await;
             } else {
                 ctx.detail(&note);
             }
@@ -305,7 +305,8 @@ impl Prepared {
                     "the schema registry was not created (not authorized: {}); [schemas] \
                      optional = true, and the bus {bus} exists, so the deployment carries on",
                     blocks[0].summary
-                ));
+                ))
+                .await;
                 return Ok(());
             }
         }

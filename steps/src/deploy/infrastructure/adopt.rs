@@ -67,7 +67,7 @@ pub async fn adopt_or_refuse(
         }
     }
     if !foreign.is_empty() {
-        return Err(refusal(ctx, &foreign));
+        return Err(refusal(ctx, &foreign).await);
     }
     let mut blocks = String::from(
         "# Written by deploy: resources of this deployment that exist and carry its tags.\n",
@@ -104,19 +104,13 @@ async fn managed(run: &Prepared) -> Result<Vec<String>, StepError> {
         .collect())
 }
 
-fn refusal(ctx: &StepContext<'_>, foreign: &[Resource]) -> StepError {
+async fn refusal(ctx: &StepContext<'_>, foreign: &[Resource]) -> StepError {
     let backend = ctx.ledger.backend().clone();
-    let named: Vec<String> = foreign
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} ({})",
-                r.kind,
-                r.name,
-                ownership::likely_owner(backend.as_ref(), r)
-            )
-        })
-        .collect();
+    let mut named = Vec::new();
+    for r in foreign {
+        let owner = ownership::likely_owner(backend.as_ref(), r).await;
+        named.push(format!("{} {} ({owner})", r.kind, r.name));
+    }
     StepError::permanent(format!(
         "stopped before any change: {} this deployment would create already exist{}, without \
          this deployment's tags, and creating them would take them over: {}",

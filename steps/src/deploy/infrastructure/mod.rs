@@ -73,7 +73,7 @@ impl Step for Infrastructure {
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        let run = Prepared::new(ctx)?;
+        let run = Prepared::new(ctx).await?;
         let version = run.tf.version().await?;
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
@@ -88,7 +88,7 @@ impl Step for Infrastructure {
         }
         let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
         let outputs = run.outputs(ctx).await?;
-        record(ctx, &outputs, &run.dir)
+        record(ctx, &outputs, &run.dir).await
     }
 
     async fn preview(&self, env: &Env) -> Option<Vec<String>> {
@@ -163,7 +163,7 @@ async fn plan_and_apply(
 
 /// Outputs into the ledger; owned resources into the inventory (and those that left the stack
 /// out of it).
-fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<(), StepError> {
+async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<(), StepError> {
     for (k, v) in outputs.step_outputs() {
         ctx.output(&k, v);
     }
@@ -179,7 +179,7 @@ fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<()
         .collect();
     for (kind, name) in gone {
         ctx.detail(&format!("no longer in the stack: {kind} {name}"));
-        ctx.forget(&kind, &name)?;
+        ctx.forget(&kind, &name).await?;
     }
     let count = |kind: &str| owned.iter().filter(|r| r.kind == kind).count();
     let summary = format!(
@@ -191,7 +191,7 @@ fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<()
         count("role"),
     );
     for r in owned {
-        ctx.record(r)?;
+        ctx.record(r).await?;
     }
     ctx.info(&summary);
     Ok(())

@@ -19,7 +19,7 @@ pub async fn checks(env: &Env, aws: &AwsClients, state: &LedgerState) -> Vec<Che
         .filter(|r| r.kind != PROBE_RULE && r.kind != PROBE_QUEUE)
         .cloned()
         .collect();
-    live::check_all(aws, &owned, &env.expected())
+    live::check_all(aws, &owned, &env.expected().await)
         .await
         .into_iter()
         .map(|h| {

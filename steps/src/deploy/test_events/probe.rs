@@ -15,7 +15,7 @@ use super::publish::Outgoing;
 use super::witness::Witness;
 use crate::aws::{AwsClients, error_code, sdk_error};
 use crate::engine::Poller;
-use crate::engine::{StepContext, StepError};
+use crate::engine::{Inventory, StepContext, StepError};
 
 /// Inventory kinds of the probe's pieces: recorded while they exist, so that a killed run's
 /// probe is known to be this deployment's (the next run and `pre-destroy` remove it).
@@ -110,7 +110,7 @@ impl Probe {
     ) -> Result<(), StepError> {
         let tags = crate::ownership::ownership_tags(ctx.config());
         let step = ctx.step_name().to_string();
-        self.create(aws, tags, &step, &mut |r| ctx.record(r)).await
+        self.create(aws, tags, &step, ctx).await
     }
 
     /// Creates the pieces, each handed to `record` (the inventory) as soon as it exists.
@@ -119,7 +119,7 @@ impl Probe {
         aws: &AwsClients,
         tags: std::collections::BTreeMap<String, String>,
         created_by: &str,
-        record: &mut (dyn FnMut(Resource) -> Result<(), StepError> + Send),
+        record: &mut dyn Inventory,
     ) -> Result<(), StepError> {
         let rule = aws
             .events
@@ -144,11 +144,13 @@ impl Probe {
             .await
             .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
         let rule_arn = rule.rule_arn.unwrap_or_default();
-        record(
-            Resource::new(PROBE_RULE, &self.name, created_by)
-                .with_arn(&rule_arn)
-                .with("bus", &self.bus),
-        )?;
+        record
+            .record(
+                Resource::new(PROBE_RULE, &self.name, created_by)
+                    .with_arn(&rule_arn)
+                    .with("bus", &self.bus),
+            )
+            .await?;
         let queue = aws
             .sqs
             .create_queue()
@@ -160,7 +162,9 @@ impl Probe {
             .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;
         let url = queue.queue_url.unwrap_or_default();
         self.queue_url = Some(url.clone());
-        record(Resource::new(PROBE_QUEUE, &self.name, created_by).with("url", &url))?;
+        record
+            .record(Resource::new(PROBE_QUEUE, &self.name, created_by).with("url", &url))
+            .await?;
         let attrs = aws
             .sqs
             .get_queue_attributes()
@@ -303,8 +307,8 @@ pub async fn remove(
     name: &str,
 ) -> Result<(), StepError> {
     delete(aws, bus, name).await?;
-    ctx.forget(PROBE_RULE, name)?;
-    ctx.forget(PROBE_QUEUE, name)
+    ctx.forget(PROBE_RULE, name).await?;
+    ctx.forget(PROBE_QUEUE, name).await
 }
 
 /// Probes of `environment` that still exist: those in the inventory, and any other rule or
