@@ -87,9 +87,9 @@ async fn fresh() -> conformance::Fresh {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_s3_backend_passes_the_conformance_suite() {
-    conformance::run_all(fresh).await;
+mod the_s3_backend_conforms {
+    use super::fresh;
+    deploy_state::conformance_tests!(fresh);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,6 +3,8 @@
 //! `statemgr.TestFull` does for its state managers.
 //!
 //! Each check gets a fresh, empty backend and panics with what differed.
+//! [`conformance_tests!`](crate::conformance_tests) makes one test of each check for a backend,
+//! so a failure names the check that broke and hides none of the others.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -22,41 +24,40 @@ pub struct Fresh {
     pub keep: Box<dyn Any + Send>,
 }
 
-/// Runs every check, each on a fresh backend from `make`.
-pub async fn run_all(make: impl AsyncFn() -> Fresh) {
-    let fresh = make().await;
-    objects_are_compare_and_swap(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    listing_is_sorted_and_scoped(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    audit_entries_keep_their_order(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    a_held_lock_names_its_holder(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    a_dropped_lock_is_released(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    ledger_transitions_survive_a_reopen(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    a_concurrent_write_is_never_overwritten(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    the_identity_and_account_are_enforced(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    a_corrupt_state_is_left_alone_until_set_aside(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    a_newer_schema_is_refused(fresh.backend.clone()).await;
-    drop(fresh);
-    let fresh = make().await;
-    logs_and_documents_are_kept(fresh.backend.clone()).await;
-    drop(fresh);
+/// Expands into one `#[tokio::test]` per conformance check, each on the backend that
+/// `$make().await` returns (a [`conformance::Fresh`](crate::conformance::Fresh)).
+///
+/// ```ignore
+/// async fn fresh() -> deploy_state::conformance::Fresh { ... }
+/// deploy_state::conformance_tests!(fresh);
+/// ```
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:path) => {
+        $crate::conformance_tests!(@each $make;
+            objects_are_compare_and_swap,
+            listing_is_sorted_and_scoped,
+            audit_entries_keep_their_order,
+            a_held_lock_names_its_holder,
+            a_dropped_lock_is_released,
+            ledger_transitions_survive_a_reopen,
+            a_concurrent_write_is_never_overwritten,
+            the_identity_and_account_are_enforced,
+            a_corrupt_state_is_left_alone_until_set_aside,
+            a_newer_schema_is_refused,
+            logs_and_documents_are_kept,
+        );
+    };
+    (@each $make:path; $($check:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let fresh = $make().await;
+                $crate::conformance::$check(fresh.backend.clone()).await;
+                drop(fresh);
+            }
+        )*
+    };
 }
 
 pub fn id() -> DeploymentId {

@@ -60,9 +60,9 @@ async fn fresh() -> conformance::Fresh {
     }
 }
 
-#[tokio::test]
-async fn the_local_backend_passes_the_conformance_suite() {
-    conformance::run_all(fresh).await;
+mod the_local_backend_conforms {
+    use super::fresh;
+    crate::conformance_tests!(fresh);
 }
 
 #[tokio::test]
