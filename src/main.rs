@@ -22,6 +22,9 @@ use crate::error::CliResult;
 use crate::printer::Printer;
 use crate::session::Session;
 
+/// How long a finished run waits for a lock it dropped to be given up.
+const RELEASE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -34,6 +37,11 @@ async fn main() -> ExitCode {
             e.code
         }
     };
+    // A shared lock dropped on an early return is given up by a request still in flight: let
+    // it land, so the next run does not wait out the lease.
+    if !deploy_state::backend::wait_for_releases(RELEASE_DEADLINE).await {
+        printer.warn("the run lock could not be given up: the next run takes it over once its lease runs out");
+    }
     printer.run_finished(&cli.command.title(), code, None);
     ExitCode::from(code)
 }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use deploy_config::{Config, Overrides, StateBackend};
 use deploy_state::{
-    Backend, DeploymentId, EmulatorRecord, Ledger, LockHolder, OnCorrupt, check_account, machine,
+    DeploymentId, EmulatorRecord, Full, Ledger, LockHolder, OnCorrupt, check_account,
+    emulator_record,
 };
 use deploy_steps::Env;
 use deploy_steps::emulator;
@@ -108,7 +109,7 @@ impl Session {
                 let target = self.target(None).map_err(|e| e.message)?;
                 let env = self.make_env(target, Cancel::new());
                 let aws = env.aws().await.map_err(|e| e.message)?;
-                deploy_steps::identity::caller(aws)
+                deploy_steps::caller::identify(aws)
                     .await
                     .map(|id| id.account)
                     .map_err(|e| e.message)
@@ -118,7 +119,7 @@ impl Session {
     }
 
     /// The backend of this deployment's state. `create` makes a missing S3 bucket.
-    pub async fn backend(&self, create: bool) -> Result<Arc<dyn Backend>, CliError> {
+    pub async fn backend(&self, create: bool) -> Result<Arc<dyn Full>, CliError> {
         if !self.uses_s3() {
             return Ok(store::local(self));
         }
@@ -134,7 +135,9 @@ impl Session {
         }
         let target = self.target(Some(()))?;
         let backend = self.backend(true).await?;
-        let mut ledger = self.lock_backend(backend, command, OnCorrupt::Refuse)?;
+        let mut ledger = self
+            .lock_backend(backend, command, OnCorrupt::Refuse)
+            .await?;
         match self.account().await {
             Ok(account) => ledger.bind_account(&account)?,
             // Preflight reports missing credentials, and the ledger records it.
@@ -150,7 +153,7 @@ impl Session {
     /// the account is checked first.
     pub async fn open_read_live(&self) -> Result<Opened, CliError> {
         let target = self.target(None)?;
-        let ledger = Ledger::open_read(self.backend(false).await?)?;
+        let ledger = Ledger::open_read(self.backend(false).await?).await?;
         match self.account().await {
             Ok(account) => check_account(ledger.state(), &account, &ledger.location())?,
             // What cannot be checked is reported by the command as unknown.
@@ -164,24 +167,25 @@ impl Session {
 
     /// Opens the ledger to read it, calling no AWS API (for the local backend).
     pub async fn read_ledger(&self) -> Result<Ledger, CliError> {
-        Ok(Ledger::open_read(self.backend(false).await?)?)
+        Ok(Ledger::open_read(self.backend(false).await?).await?)
     }
 
     /// Takes the lock on the ledger without calling AWS (`reset`, `emulator stop`).
     pub async fn lock(&self, command: &str, on_corrupt: OnCorrupt) -> Result<Ledger, CliError> {
         let backend = self.backend(false).await?;
-        self.lock_backend(backend, command, on_corrupt)
+        self.lock_backend(backend, command, on_corrupt).await
     }
 
-    fn lock_backend(
+    async fn lock_backend(
         &self,
-        backend: Arc<dyn Backend>,
+        backend: Arc<dyn Full>,
         command: &str,
         on_corrupt: OnCorrupt,
     ) -> Result<Ledger, CliError> {
         let holder = LockHolder::current(command);
         let (mut ledger, recovery) =
-            Ledger::open_locked(backend, &holder, self.wait_lock, &self.identity, on_corrupt)?;
+            Ledger::open_locked(backend, &holder, self.wait_lock, &self.identity, on_corrupt)
+                .await?;
         if let Some(prev) = &recovery.previous_holder {
             self.printer.warn(&format!(
                 "the previous run ({}) ended without releasing the lock{}; taking over",
@@ -201,7 +205,7 @@ impl Session {
                 .warn(&format!("the unreadable state file was kept as {aside}"));
         }
         if let Some(from) = &self.migrated_from {
-            ledger.note_migrated(from)?;
+            ledger.note_migrated(from).await?;
         }
         Ok(ledger)
     }
@@ -209,7 +213,7 @@ impl Session {
     fn env_for(&self, ledger: &Ledger, target: String, cancel: Cancel) -> Env {
         let mut env = self.make_env(target, cancel);
         env.terraform_backend = ledger.backend().terraform();
-        env.state = Some(ledger.backend().clone());
+        env.state = Some(ledger.backend().clone() as Arc<dyn deploy_state::backend::Objects>);
         env
     }
 
@@ -224,7 +228,7 @@ impl Session {
     }
 
     pub fn emulator_record(&self) -> Option<EmulatorRecord> {
-        machine::load_emulator(&self.state_root)
+        emulator_record::load(&self.state_root)
     }
 
     /// Names the AWS endpoint: the region, the endpoint URL, or the emulator process. With
@@ -270,7 +274,7 @@ impl Session {
                     record.pid.unwrap_or(0),
                     log.display()
                 ));
-                machine::save_emulator(&self.state_root, Some(&record))?;
+                emulator_record::save(&self.state_root, Some(&record))?;
                 Ok(describe(&record))
             }
         }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use deploy_config::default_state_bucket;
 use deploy_state::backend::local::LocalBackend;
 use deploy_state::backend::s3::{BucketReport, S3Backend, S3Settings};
-use deploy_state::{Backend, DeploymentId, LedgerError, LedgerState, find_legacy, migrate_legacy};
+use deploy_state::{DeploymentId, Full, LedgerError, LedgerState, find_legacy, migrate_legacy};
 
 use crate::error::CliError;
 use crate::printer::Printer;
 use crate::session::Session;
 
-pub fn local(session: &Session) -> Arc<dyn Backend> {
+pub fn local(session: &Session) -> Arc<dyn Full> {
     Arc::new(LocalBackend::new(session.local_dir()))
 }
 
@@ -53,17 +53,15 @@ pub fn s3_settings(session: &Session, bucket: String) -> S3Settings {
 }
 
 /// Connects to the S3 state; with `create`, makes the bucket when it does not exist.
-pub async fn s3(session: &Session, create: bool) -> Result<Arc<dyn Backend>, CliError> {
-    Ok(s3_backend(session, create).await? as Arc<dyn Backend>)
+pub async fn s3(session: &Session, create: bool) -> Result<Arc<dyn Full>, CliError> {
+    Ok(s3_backend(session, create).await? as Arc<dyn Full>)
 }
 
 pub async fn s3_backend(session: &Session, create: bool) -> Result<Arc<S3Backend>, CliError> {
     let settings = s3_settings(session, bucket(session).await?);
-    let config = session.config.clone();
-    let backend = S3Backend::connect(settings, async move {
-        deploy_steps::aws::sdk_config(&config).await
-    })?;
-    match backend.ensure_bucket(create)? {
+    let sdk = deploy_steps::aws::sdk_config(&session.config).await;
+    let backend = S3Backend::connect(settings, &sdk);
+    match backend.ensure_bucket(create).await? {
         BucketReport::Created => session.printer.info(&format!(
             "created the state bucket s3://{} (versioning on, encrypted, public access blocked, \
              TLS only); `deploy destroy` never deletes it",
@@ -114,7 +112,8 @@ pub struct Listed {
 pub async fn deployments(session: &Session) -> Result<Vec<Listed>, CliError> {
     let backend = session.backend(false).await?;
     Ok(backend
-        .deployments()?
+        .deployments()
+        .await?
         .into_iter()
         .map(|(location, bytes)| Listed {
             state: deploy_state::parse_state(&location, &bytes),

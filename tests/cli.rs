@@ -77,10 +77,10 @@ fn all_without_terminal_or_auto_approve_refuses_at_once() {
     assert!(!ctx.state_dir().join("state.json").exists(), "nothing ran");
 }
 
-#[test]
-fn a_held_lock_makes_a_second_run_exit_3_naming_the_holder() {
+#[tokio::test]
+async fn a_held_lock_makes_a_second_run_exit_3_naming_the_holder() {
     let ctx = TestContext::offline();
-    let _held = ctx.lock_ledger("deploy all");
+    let _held = ctx.lock_ledger("deploy all").await;
     ctx.deploy()
         .args(["all", "--auto-approve"])
         .assert()
@@ -91,10 +91,10 @@ fn a_held_lock_makes_a_second_run_exit_3_naming_the_holder() {
         )));
 }
 
-#[test]
-fn wait_lock_gives_up_after_the_duration() {
+#[tokio::test]
+async fn wait_lock_gives_up_after_the_duration() {
     let ctx = TestContext::offline();
-    let _held = ctx.lock_ledger("deploy all");
+    let _held = ctx.lock_ledger("deploy all").await;
     let start = Instant::now();
     ctx.deploy()
         .args(["reset", "--wait-lock", "1s"])
@@ -167,18 +167,20 @@ fn every_destroy_path_refuses_at_once_without_a_terminal_or_auto_approve() {
     );
 }
 
-#[test]
-fn reset_rebuild_recovers_a_corrupt_ledger_from_the_audit_log() {
+#[tokio::test]
+async fn reset_rebuild_recovers_a_corrupt_ledger_from_the_audit_log() {
     let ctx = TestContext::offline();
     {
-        let mut l = ctx.lock_ledger("deploy all");
+        let mut l = ctx.lock_ledger("deploy all").await;
         l.transition("preflight", deploy_state::StepStatus::Completed, |r| {
             r.attempts = 1
         })
+        .await
         .unwrap();
         l.transition("iam", deploy_state::StepStatus::Failed, |r| {
             r.last_error = Some("AccessDenied".into())
         })
+        .await
         .unwrap();
     }
     let state = ctx.state_dir().join("state.json");

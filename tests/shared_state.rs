@@ -6,9 +6,9 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use deploy_state::Backend;
 use deploy_state::LockHolder;
 use deploy_state::backend::s3::{S3Backend, S3Settings};
+use deploy_state::backend::{AuditLog, Locker, Objects};
 use predicates::prelude::*;
 use support::aws::{fingerprint, leftovers};
 use support::gate::{Gate, signal, spawn};
@@ -26,7 +26,7 @@ fn s3_config(bucket: &str) -> String {
 }
 
 /// The test's own view of the state bucket (to hold the lock, and to read the audit trail).
-fn backend(ctx: &TestContext, bucket: &str) -> Arc<S3Backend> {
+async fn backend(ctx: &TestContext, bucket: &str) -> Arc<S3Backend> {
     let endpoint = ctx.endpoint.clone().unwrap();
     let settings = S3Settings {
         bucket: bucket.to_string(),
@@ -37,23 +37,20 @@ fn backend(ctx: &TestContext, bucket: &str) -> Arc<S3Backend> {
         local_dir: tempfile::tempdir().unwrap().keep(),
         emulator: true,
     };
-    Arc::new(
-        S3Backend::connect(settings, async move {
-            aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .region(aws_config::Region::new("us-east-1"))
-                .endpoint_url(endpoint)
-                .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                    "test", "test", None, None, "tests",
-                ))
-                .load()
-                .await
-        })
-        .unwrap(),
-    )
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await;
+    Arc::new(S3Backend::connect(settings, &sdk))
 }
 
-fn audit_text(b: &S3Backend) -> String {
+async fn audit_text(b: &S3Backend) -> String {
     b.read_audit()
+        .await
         .unwrap()
         .into_iter()
         .map(|l| String::from_utf8(l).unwrap())
@@ -79,9 +76,10 @@ async fn ci_runners_with_fresh_checkouts_share_one_deployment_through_s3() {
     signal(&first, rustix::process::Signal::KILL);
     first.wait().unwrap();
     gate.open();
-    let state = backend(&template, &bucket);
+    let state = backend(&template, &bucket).await;
     let holder = state
         .holder()
+        .await
         .unwrap()
         .expect("the dead runner's lock is left behind");
     assert_eq!(holder.pid, first.id());
@@ -98,7 +96,7 @@ async fn ci_runners_with_fresh_checkouts_share_one_deployment_through_s3() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains(&format!("pid {}", first.id())), "{err}");
     assert!(err.contains("taking over"), "{err}");
-    let audit = audit_text(&state);
+    let audit = audit_text(&state).await;
     assert!(audit.contains("\"event\":\"lock-taken-over\""), "{audit}");
     assert!(audit.contains("\"to\":\"interrupted\""), "{audit}");
     assert!(
@@ -111,6 +109,7 @@ async fn ci_runners_with_fresh_checkouts_share_one_deployment_through_s3() {
     let runner3 = template.fresh_copy();
     let held = state
         .lock(&LockHolder::current("deploy all (runner 9)"), None)
+        .await
         .unwrap();
     let start = Instant::now();
     runner3
@@ -127,7 +126,7 @@ async fn ci_runners_with_fresh_checkouts_share_one_deployment_through_s3() {
     );
     // With --wait-lock it waits, then finds nothing to do: same resources, none replaced.
     let mut waiting = spawn(&runner3, &["all", "--auto-approve", "--wait-lock", "60s"]);
-    drop(held.0);
+    held.0.release().await.unwrap();
     let waited = waiting.wait().unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(waiting.stderr.as_mut().unwrap(), &mut err).unwrap();
@@ -144,7 +143,7 @@ async fn ci_runners_with_fresh_checkouts_share_one_deployment_through_s3() {
         .assert()
         .success();
     assert_eq!(leftovers(&runner4).await, Vec::<String>::new());
-    let audit = audit_text(&state);
+    let audit = audit_text(&state).await;
     assert!(audit.contains("\"event\":\"destroyed\""), "{audit}");
 
     // Runner 5, fresh: the state says it was destroyed, when and by which command.
@@ -183,15 +182,16 @@ fn a_lock_deleted_behind_a_running_deploy_stops_it_at_its_next_write() {
     assert!(!err.contains("Completed iam"), "no later step ran: {err}");
 }
 
-#[test]
-fn unlock_without_force_refuses_and_names_the_holder() {
+#[tokio::test(flavor = "multi_thread")]
+async fn unlock_without_force_refuses_and_names_the_holder() {
     let ctx = TestContext::with(Kind::Ministack);
     let bucket = bucket_for(&ctx);
     let ctx = ctx.config(&s3_config(&bucket));
     ctx.deploy().args(["state", "bootstrap"]).assert().success();
-    let state = backend(&ctx, &bucket);
+    let state = backend(&ctx, &bucket).await;
     let _held = state
         .lock(&LockHolder::current("deploy all"), None)
+        .await
         .unwrap();
     ctx.deploy()
         .args(["unlock"])
@@ -201,8 +201,8 @@ fn unlock_without_force_refuses_and_names_the_holder() {
         .stderr(predicate::str::contains("(deploy all)"));
 }
 
-#[test]
-fn bad_state_inputs_are_refused_and_lose_nothing() {
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_state_inputs_are_refused_and_lose_nothing() {
     let ctx = TestContext::with(Kind::Ministack);
     // An invalid bucket name: a configuration error naming the variable.
     ctx.deploy()
@@ -240,7 +240,7 @@ fn bad_state_inputs_are_refused_and_lose_nothing() {
     let bucket = bucket_for(&ctx);
     let ctx = ctx.config(&s3_config(&bucket));
     ctx.deploy().args(["state", "bootstrap"]).assert().success();
-    let state = backend(&ctx, &bucket);
+    let state = backend(&ctx, &bucket).await;
     for (content, says) in [
         (&b"{ torn"[..], "is corrupt"),
         (&br#"{"schema_version": 7}"#[..], "schema version 7"),
@@ -251,12 +251,14 @@ fn bad_state_inputs_are_refused_and_lose_nothing() {
                 content,
                 deploy_state::backend::Precondition::None,
             )
+            .await
             .unwrap();
         ctx.deploy()
             .args(["all", "--auto-approve"])
             .assert()
             .code(2)
             .stderr(predicate::str::contains(says));
-        assert_eq!(state.read("state.json").unwrap().unwrap().bytes, content);
+        let stored = state.read("state.json").await.unwrap().unwrap();
+        assert_eq!(stored.bytes, content);
     }
 }

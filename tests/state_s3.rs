@@ -4,12 +4,13 @@
 
 mod support;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use deploy_state::backend::s3::{BucketReport, S3Backend, S3Settings};
-use deploy_state::backend::{Backend, Precondition};
+use deploy_state::backend::{Locker, Objects, Precondition};
 use deploy_state::{LedgerError, LockHolder, conformance};
 use support::{Kind, emulator};
 
@@ -24,22 +25,18 @@ fn endpoint() -> String {
     emulator::shared(Kind::Ministack).endpoint.clone()
 }
 
-fn sdk(access_key: &str) -> impl Future<Output = aws_config::SdkConfig> + Send + 'static {
-    let (endpoint, key) = (endpoint(), access_key.to_string());
-    async move {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(endpoint)
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                key, "test", None, None, "tests",
-            ))
-            .load()
-            .await
-    }
+async fn sdk(access_key: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            access_key, "test", None, None, "tests",
+        ))
+        .load()
+        .await
 }
 
-fn backend_as(access_key: &str, bucket: &str, lease: Duration) -> S3Backend {
-    let local = tempfile::tempdir().unwrap().keep();
+async fn backend_in(access_key: &str, bucket: &str, lease: Duration, local: PathBuf) -> S3Backend {
     let settings = S3Settings {
         bucket: bucket.to_string(),
         prefix: "hub/dev/".into(),
@@ -49,13 +46,18 @@ fn backend_as(access_key: &str, bucket: &str, lease: Duration) -> S3Backend {
         local_dir: local,
         emulator: true,
     };
-    S3Backend::connect(settings, sdk(access_key)).unwrap()
+    S3Backend::connect(settings, &sdk(access_key).await)
+}
+
+async fn backend_as(access_key: &str, bucket: &str, lease: Duration) -> S3Backend {
+    let local = tempfile::tempdir().unwrap().keep();
+    backend_in(access_key, bucket, lease, local).await
 }
 
 /// A backend on a new bucket, made by the backend's own bootstrap.
-fn fresh(lease: Duration) -> S3Backend {
-    let b = backend_as("test", &unique_bucket(), lease);
-    assert_eq!(b.ensure_bucket(true).unwrap(), BucketReport::Created);
+async fn fresh_with(lease: Duration) -> S3Backend {
+    let b = backend_as("test", &unique_bucket(), lease).await;
+    assert_eq!(b.ensure_bucket(true).await.unwrap(), BucketReport::Created);
     b
 }
 
@@ -68,14 +70,31 @@ async fn s3_client() -> aws_sdk_s3::Client {
     )
 }
 
-#[test]
-fn the_s3_backend_passes_the_conformance_suite() {
-    conformance::run_all(&|| Arc::new(fresh(Duration::from_secs(60))) as Arc<dyn Backend>);
+/// An empty backend on a bucket of its own, for one conformance check.
+async fn fresh() -> conformance::Fresh {
+    let local = tempfile::tempdir().unwrap();
+    let b = backend_in(
+        "test",
+        &unique_bucket(),
+        Duration::from_secs(60),
+        local.path().to_path_buf(),
+    )
+    .await;
+    assert_eq!(b.ensure_bucket(true).await.unwrap(), BucketReport::Created);
+    conformance::Fresh {
+        backend: Arc::new(b),
+        keep: Box::new(local),
+    }
+}
+
+mod the_s3_backend_conforms {
+    use super::fresh;
+    deploy_state::conformance_tests!(fresh);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_bucket_is_versioned_encrypted_private_and_tls_only() {
-    let b = fresh(Duration::from_secs(60));
+    let b = fresh_with(Duration::from_secs(60)).await;
     let bucket = b.settings().bucket.clone();
     let c = s3_client().await;
     let v = c
@@ -112,9 +131,7 @@ async fn a_new_bucket_is_versioned_encrypted_private_and_tls_only() {
     let policy = c.get_bucket_policy().bucket(&bucket).send().await.unwrap();
     assert!(policy.policy().unwrap().contains("aws:SecureTransport"));
     // Checked again: nothing to warn about, and nothing is made twice.
-    let again = tokio::task::spawn_blocking(move || b.ensure_bucket(true).unwrap())
-        .await
-        .unwrap();
+    let again = b.ensure_bucket(true).await.unwrap();
     assert_eq!(again, BucketReport::Exists { warnings: vec![] });
 }
 
@@ -128,13 +145,11 @@ async fn an_existing_bucket_without_versioning_is_used_with_a_warning() {
         .send()
         .await
         .unwrap();
-    let report = tokio::task::spawn_blocking(move || {
-        backend_as("test", &bucket, Duration::from_secs(60))
-            .ensure_bucket(true)
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let report = backend_as("test", &bucket, Duration::from_secs(60))
+        .await
+        .ensure_bucket(true)
+        .await
+        .unwrap();
     match report {
         BucketReport::Exists { warnings } => {
             assert!(
@@ -146,20 +161,23 @@ async fn an_existing_bucket_without_versioning_is_used_with_a_warning() {
     }
 }
 
-#[test]
-fn another_accounts_bucket_is_refused_as_denied() {
+#[tokio::test(flavor = "multi_thread")]
+async fn another_accounts_bucket_is_refused_as_denied() {
     let bucket = unique_bucket();
-    let mine = backend_as("111111111111", &bucket, Duration::from_secs(60));
-    assert_eq!(mine.ensure_bucket(true).unwrap(), BucketReport::Created);
-    let theirs = backend_as("222222222222", &bucket, Duration::from_secs(60));
-    let err = theirs.ensure_bucket(true).unwrap_err();
+    let mine = backend_as("111111111111", &bucket, Duration::from_secs(60)).await;
+    assert_eq!(
+        mine.ensure_bucket(true).await.unwrap(),
+        BucketReport::Created
+    );
+    let theirs = backend_as("222222222222", &bucket, Duration::from_secs(60)).await;
+    let err = theirs.ensure_bucket(true).await.unwrap_err();
     assert!(matches!(err, LedgerError::Denied { .. }), "{err:?}");
     assert!(err.to_string().contains("another account"), "{err}");
 }
 
-#[test]
-fn a_holder_silent_for_longer_than_its_lease_is_taken_over() {
-    let b = fresh(Duration::from_secs(2));
+#[tokio::test(flavor = "multi_thread")]
+async fn a_holder_silent_for_longer_than_its_lease_is_taken_over() {
+    let b = fresh_with(Duration::from_secs(2)).await;
     // What a run killed mid-deploy leaves: its lock object, with a heartbeat long past.
     let dead = LockHolder {
         pid: 4242,
@@ -173,53 +191,70 @@ fn a_holder_silent_for_longer_than_its_lease_is_taken_over() {
         &serde_json::to_vec(&dead).unwrap(),
         Precondition::None,
     )
+    .await
     .unwrap();
-    let (guard, previous) = b.lock(&LockHolder::current("deploy all"), None).unwrap();
+    let (guard, previous) = b
+        .lock(&LockHolder::current("deploy all"), None)
+        .await
+        .unwrap();
     let previous = previous.expect("the dead holder is reported");
     assert_eq!((previous.pid, previous.host.as_str()), (4242, "runner-1"));
-    guard.check().unwrap();
+    guard.check().await.unwrap();
+    guard.release().await.unwrap();
 }
 
-#[test]
-fn a_live_holder_keeps_its_lock_past_the_lease_by_its_heartbeat() {
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_holder_keeps_its_lock_past_the_lease_by_its_heartbeat() {
     let bucket = unique_bucket();
-    let first = backend_as("test", &bucket, Duration::from_secs(2));
-    first.ensure_bucket(true).unwrap();
+    let first = backend_as("test", &bucket, Duration::from_secs(2)).await;
+    first.ensure_bucket(true).await.unwrap();
     let (guard, _) = first
         .lock(&LockHolder::current("deploy all"), None)
+        .await
         .unwrap();
-    let second = backend_as("test", &bucket, Duration::from_secs(2));
+    let second = backend_as("test", &bucket, Duration::from_secs(2)).await;
     // Well past one lease: only the heartbeat keeps the lock.
     let start = Instant::now();
+    let mut every = tokio::time::interval(Duration::from_millis(500));
     while start.elapsed() < Duration::from_secs(5) {
-        match second.lock(&LockHolder::current("deploy destroy"), None) {
+        every.tick().await;
+        match second
+            .lock(&LockHolder::current("deploy destroy"), None)
+            .await
+        {
             Err(LedgerError::Locked {
                 holder: Some(h), ..
             }) => assert_eq!(h.command, "deploy all"),
             other => panic!("a live holder's lock was taken: {other:?}"),
         }
-        std::thread::sleep(Duration::from_millis(500));
     }
-    guard.check().unwrap();
-    drop(guard);
-    let (_again, previous) = second
+    guard.check().await.unwrap();
+    guard.release().await.unwrap();
+    let (again, previous) = second
         .lock(&LockHolder::current("deploy destroy"), None)
+        .await
         .unwrap();
     assert!(previous.is_none(), "a released lock leaves no dead holder");
+    again.release().await.unwrap();
 }
 
-#[test]
-fn a_lock_deleted_behind_a_holders_back_is_detected_before_the_next_write() {
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lock_deleted_behind_a_holders_back_is_detected_before_the_next_write() {
     let bucket = unique_bucket();
-    let holder = backend_as("test", &bucket, Duration::from_secs(60));
-    holder.ensure_bucket(true).unwrap();
+    let holder = backend_as("test", &bucket, Duration::from_secs(60)).await;
+    holder.ensure_bucket(true).await.unwrap();
     let (guard, _) = holder
         .lock(&LockHolder::current("deploy all"), None)
+        .await
         .unwrap();
-    let other = backend_as("test", &bucket, Duration::from_secs(60));
-    let removed = other.force_unlock().unwrap().expect("it named the holder");
+    let other = backend_as("test", &bucket, Duration::from_secs(60)).await;
+    let removed = other
+        .force_unlock()
+        .await
+        .unwrap()
+        .expect("it named the holder");
     assert_eq!(removed.command, "deploy all");
-    let err = guard.check().unwrap_err();
+    let err = guard.check().await.unwrap_err();
     assert!(matches!(err, LedgerError::LockLost { .. }), "{err:?}");
     assert!(err.to_string().contains("deleted"), "{err}");
 }

@@ -53,7 +53,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         ));
     }
     if args.fresh_start {
-        run.opened.ledger.reset(None)?;
+        run.opened.ledger.reset(None).await?;
         session
             .printer
             .info("fresh start: step records cleared (audit log kept)");
@@ -68,7 +68,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     if code == crate::error::OK {
         // Every version on disk has now shipped: from here on it is immutable.
         let shipped = deploy_steps::contracts::to_ship(&session.config);
-        run.opened.ledger.ship_contracts(&shipped)?;
+        run.opened.ledger.ship_contracts(&shipped).await?;
         let outputs = super::outputs::collect(run.opened.ledger.state());
         if let Some(path) = &args.outputs_file {
             super::outputs::write_file(path, &outputs)?;

@@ -32,7 +32,7 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
         }
         None => {}
     }
-    if let Some(why) = teardown::nothing_to_destroy(&opened.ledger)? {
+    if let Some(why) = teardown::nothing_to_destroy(&opened.ledger).await? {
         session.printer.info(&format!("nothing to do: {why}"));
         return Ok(error::OK);
     }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use deploy_state::machine;
+use deploy_state::emulator_record;
 use deploy_steps::emulator;
 
 use crate::cli::{EmulatorAction, EmulatorArgs};
@@ -59,7 +59,7 @@ pub fn stop_recorded(session: &Session) -> Result<(), CliError> {
                     .printer
                     .info(&format!("{} on {} had already stopped", r.kind, r.endpoint));
             }
-            machine::save_emulator(&session.state_root, None)?;
+            emulator_record::save(&session.state_root, None)?;
         }
         _ => session
             .printer

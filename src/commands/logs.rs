@@ -7,7 +7,7 @@ use crate::session::Session;
 pub async fn exec(session: &Session, args: &LogsArgs) -> CliResult {
     let step = super::step_name(&args.step)?;
     let ledger = session.read_ledger().await?;
-    let Some((location, bytes)) = ledger.step_log(&step)? else {
+    let Some((location, bytes)) = ledger.step_log(&step).await? else {
         return Err(CliError::new(
             error::NOTHING_DEPLOYED,
             format!("step {step} has no log yet in {}", ledger.location()),

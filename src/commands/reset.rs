@@ -22,7 +22,7 @@ pub async fn exec(session: &Session, args: &ResetArgs) -> CliResult {
     };
     let mut ledger = session.lock(command, on_corrupt).await?;
     if args.rebuild {
-        let skipped = ledger.rebuild_from_audit()?;
+        let skipped = ledger.rebuild_from_audit().await?;
         let n = ledger.state().steps.len();
         session.printer.info(&format!(
             "state rebuilt from the audit log: {n} step records{}",
@@ -34,7 +34,7 @@ pub async fn exec(session: &Session, args: &ResetArgs) -> CliResult {
         ));
         return Ok(error::OK);
     }
-    ledger.reset(step.as_deref())?;
+    ledger.reset(step.as_deref()).await?;
     match step {
         Some(s) => session
             .printer

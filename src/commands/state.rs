@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use deploy_config::StateBackend;
+use deploy_state::backend::Located;
 use deploy_state::backend::local::LocalBackend;
 use deploy_state::migrate::{copy_deployment, retire_source};
-use deploy_state::{Backend, LockHolder};
+use deploy_state::{Full, LockHolder};
 
 use crate::cli::{BackendKind, StateAction, StateArgs, UnlockArgs};
 use crate::error::{self, CliError, CliResult};
@@ -34,17 +35,17 @@ pub async fn exec(session: &Session, args: &StateArgs) -> CliResult {
 }
 
 async fn migrate(session: &Session, to: BackendKind) -> CliResult {
-    let local: Arc<dyn Backend> = Arc::new(LocalBackend::new(session.local_dir()));
-    let s3: Arc<dyn Backend> = store::s3_backend(session, to == BackendKind::S3).await?;
+    let local: Arc<dyn Full> = Arc::new(LocalBackend::new(session.local_dir()));
+    let s3: Arc<dyn Full> = store::s3_backend(session, to == BackendKind::S3).await?;
     let (src, dst, name) = match to {
         BackendKind::S3 => (local, s3, "s3"),
         BackendKind::Local => (s3, local, "local"),
     };
     let holder = LockHolder::current("deploy state migrate");
-    let (_src_lock, _) = src.lock(&holder, session.wait_lock)?;
-    let (_dst_lock, _) = dst.lock(&holder, session.wait_lock)?;
-    let copied = copy_deployment(src.as_ref(), dst.as_ref())?;
-    retire_source(src.as_ref(), name)?;
+    let (_src_lock, _) = src.lock(&holder, session.wait_lock).await?;
+    let (_dst_lock, _) = dst.lock(&holder, session.wait_lock).await?;
+    let copied = copy_deployment(src.as_ref(), dst.as_ref()).await?;
+    retire_source(src.as_ref(), name).await?;
     let next = match (to, session.config.state.backend) {
         (BackendKind::S3, StateBackend::Local) => format!(
             "\nNow set [state] backend = \"s3\" and bucket = \"{}\" in deploy.toml (or \
@@ -78,7 +79,8 @@ pub async fn unlock(session: &Session, args: &UnlockArgs) -> CliResult {
     let backend = session.backend(false).await?;
     if !args.force {
         let who = backend
-            .holder()?
+            .holder()
+            .await?
             .map_or_else(|| "nobody holds it".to_string(), |h| h.describe());
         return Err(CliError::usage(format!(
             "`deploy unlock` removes the run lock of {} ({who}); a run still going would lose it. \
@@ -86,7 +88,7 @@ pub async fn unlock(session: &Session, args: &UnlockArgs) -> CliResult {
             backend.location()
         )));
     }
-    match backend.force_unlock()? {
+    match backend.force_unlock().await? {
         Some(h) => session.printer.info(&format!(
             "removed the lock of {} held by {}",
             backend.location(),

@@ -107,7 +107,7 @@ pub async fn exec(session: &Session, args: &StatusArgs) -> CliResult {
                 .map(|b| format!(" by {b}"))
                 .unwrap_or_default()
         ));
-    } else if ledger.is_empty() {
+    } else if ledger.is_empty().await {
         t.push_str("  no state here for this deployment (`deploy status --live` looks in AWS)\n");
     }
     t.push_str(&format!("\nNext: {next}"));

@@ -9,7 +9,7 @@ use crate::views;
 
 /// With state: `None`, nothing looked for. Without: what exists with the deployment's names.
 pub async fn look(session: &Session, opened: &Opened) -> Result<Option<WithoutState>, CliError> {
-    if !opened.ledger.is_empty() {
+    if !opened.ledger.is_empty().await {
         return Ok(None);
     }
     let aws = opened

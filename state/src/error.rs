@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::identity::DeploymentId;
+use crate::deployment::DeploymentId;
 use crate::lock::LockHolder;
 
 #[derive(Debug, thiserror::Error)]

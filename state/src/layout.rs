@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::deployment::DeploymentId;
+use crate::emulator_record;
 use crate::error::LedgerError;
-use crate::identity::DeploymentId;
 use crate::ledger::{AUDIT_FILE, STATE_FILE};
 use crate::lock::{self, LockHolder};
-use crate::machine;
 use crate::status::EmulatorRecord;
 
 /// What a flat-layout ledger holds that belongs to the deployment (moved into its directory).
@@ -68,7 +68,7 @@ pub fn migrate_legacy(legacy: &LegacyLedger, target: &Path) -> Result<Vec<String
     };
     // Keep out a run of the earlier release, which locks the flat ledger.
     let me = LockHolder::current("deploy (moving the ledger into its deployment directory)");
-    let (held, _) = lock::acquire(&root.join(crate::backend::local::LOCK_FILE), &me, None)?;
+    let (held, _) = lock::acquire_now(&root.join(crate::backend::local::LOCK_FILE), &me)?;
     if target.join(STATE_FILE).exists() {
         return Err(LedgerError::storage(
             target.display().to_string(),
@@ -81,7 +81,7 @@ pub fn migrate_legacy(legacy: &LegacyLedger, target: &Path) -> Result<Vec<String
     }
     crate::fsutil::private_dir(target).map_err(io(target))?;
     if let Some(emulator) = legacy_emulator(root) {
-        machine::save_emulator(root, Some(&emulator))?;
+        emulator_record::save(root, Some(&emulator))?;
     }
     let mut moved = Vec::new();
     for name in LEGACY_ENTRIES {

@@ -3,32 +3,33 @@
 //! A deployment is (account, region, project, environment): its [`DeploymentId`]. Its state —
 //! the ledger `state.json` (schema-versioned, written as a compare-and-swap on every
 //! transition), the append-only audit log, the human-readable logs, one log per step run, the
-//! owned-resource inventory and Terraform's state — lives in a [`backend::Backend`]: a private
-//! directory on this machine, or a prefix in an S3 bucket that every machine and CI runner
-//! shares. A run lock keeps runs apart.
+//! owned-resource inventory and Terraform's state — lives behind the small traits of
+//! [`backend`] (composed as [`backend::Full`]): a private directory on this machine, or a prefix
+//! in an S3 bucket that every machine and CI runner shares. A run lock keeps runs apart.
 //!
-//! The model and the local backend need no AWS and no async: their tests run in milliseconds.
+//! Everything that touches storage is async and runs on the caller's runtime. The model and the
+//! local backend need no AWS: their tests run in milliseconds.
 
 pub mod audit;
 pub mod backend;
 pub mod conformance;
+mod deployment;
+pub mod emulator_record;
 mod error;
 pub mod fingerprint;
 pub mod fsutil;
-mod identity;
 pub mod journal;
 mod layout;
 mod ledger;
 pub mod lock;
-pub mod machine;
 pub mod migrate;
 mod resource;
 mod status;
 
-pub use backend::{Backend, TERRAFORM_STATE, TerraformBackend};
+pub use backend::{Full, TERRAFORM_STATE, TerraformBackend};
+pub use deployment::DeploymentId;
 pub use error::LedgerError;
 pub use fingerprint::Fingerprint;
-pub use identity::DeploymentId;
 pub use journal::{Level, StepLog};
 pub use layout::{LegacyLedger, find_legacy, migrate_legacy};
 pub use ledger::{

@@ -76,14 +76,55 @@ impl Drop for LedgerLock {
 /// How often a waiting run looks at the lock again.
 const POLL: Duration = Duration::from_millis(100);
 
+/// What one try at the lock found.
+enum Attempt {
+    /// Ours now; with the record of a previous holder that never released it (dead), if any.
+    Taken(LedgerLock, Option<LockHolder>),
+    /// Held by a live process (named, when its record could be read).
+    Held(Option<LockHolder>),
+}
+
 /// Takes the lock at `path` for `me`. With `wait`, keeps trying until it is free or the
 /// duration has passed. Returns the lock and the record of a previous holder that never
 /// released it (dead), if any.
-pub fn acquire(
+pub async fn acquire(
     path: &Path,
     me: &LockHolder,
     wait: Option<Duration>,
 ) -> Result<(LedgerLock, Option<LockHolder>), LedgerError> {
+    let deadline = wait.map(|w| Instant::now() + w);
+    loop {
+        match try_acquire(path, me)? {
+            Attempt::Taken(lock, previous) => return Ok((lock, previous)),
+            Attempt::Held(_) if deadline.is_some_and(|d| Instant::now() < d) => {
+                tokio::time::sleep(POLL).await;
+            }
+            Attempt::Held(holder) => {
+                return Err(LedgerError::Locked {
+                    holder: holder.map(Box::new),
+                    waited: wait,
+                });
+            }
+        }
+    }
+}
+
+/// Takes the lock at `path` for `me` now, or fails naming who holds it.
+pub fn acquire_now(
+    path: &Path,
+    me: &LockHolder,
+) -> Result<(LedgerLock, Option<LockHolder>), LedgerError> {
+    match try_acquire(path, me)? {
+        Attempt::Taken(lock, previous) => Ok((lock, previous)),
+        Attempt::Held(holder) => Err(LedgerError::Locked {
+            holder: holder.map(Box::new),
+            waited: None,
+        }),
+    }
+}
+
+/// One try: the lock taken and `me` recorded in it, or who holds it.
+fn try_acquire(path: &Path, me: &LockHolder) -> Result<Attempt, LedgerError> {
     let io = |source| LedgerError::Io {
         path: path.to_path_buf(),
         source,
@@ -96,24 +137,10 @@ pub fn acquire(
         .mode(FILE_MODE)
         .open(path)
         .map_err(io)?;
-    let deadline = wait.map(|w| Instant::now() + w);
-    loop {
-        match file.try_lock() {
-            Ok(()) => break,
-            Err(TryLockError::WouldBlock) => {
-                let holder = read_holder_settled(&mut file);
-                match deadline {
-                    Some(d) if Instant::now() < d => std::thread::sleep(POLL),
-                    _ => {
-                        return Err(LedgerError::Locked {
-                            holder: holder.map(Box::new),
-                            waited: wait,
-                        });
-                    }
-                }
-            }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
-        }
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(Attempt::Held(read_holder_settled(&mut file))),
+        Err(TryLockError::Error(e)) => return Err(io(e)),
     }
     let previous = read_holder(&mut file);
     let record = serde_json::to_vec(me).expect("lock holder serializes");
@@ -121,13 +148,11 @@ pub fn acquire(
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     file.write_all(&record).map_err(io)?;
     file.sync_data().map_err(io)?;
-    Ok((
-        LedgerLock {
-            file,
-            path: path.to_path_buf(),
-        },
-        previous,
-    ))
+    let lock = LedgerLock {
+        file,
+        path: path.to_path_buf(),
+    };
+    Ok(Attempt::Taken(lock, previous))
 }
 
 /// The holder of a lock found taken. The winner writes its record right after taking the lock,
@@ -181,7 +206,7 @@ pub fn clear_dead(path: &Path) -> Result<Option<LockHolder>, LedgerError> {
         });
     }
     let me = LockHolder::current("deploy unlock --force");
-    let (lock, previous) = acquire(path, &me, None)?;
+    let (lock, previous) = acquire_now(path, &me)?;
     drop(lock);
     Ok(previous)
 }

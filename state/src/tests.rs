@@ -10,7 +10,7 @@ fn holder(cmd: &str) -> LockHolder {
     LockHolder::current(cmd)
 }
 
-fn backend(dir: &Path) -> Arc<dyn Backend> {
+fn backend(dir: &Path) -> Arc<dyn Full> {
     Arc::new(LocalBackend::new(dir))
 }
 
@@ -18,20 +18,24 @@ fn id() -> DeploymentId {
     conformance::id()
 }
 
-fn open(dir: &Path, cmd: &str, wait: Option<Duration>) -> Result<(Ledger, Recovery), LedgerError> {
-    Ledger::open_locked(backend(dir), &holder(cmd), wait, &id(), OnCorrupt::Refuse)
+async fn open(
+    dir: &Path,
+    cmd: &str,
+    wait: Option<Duration>,
+) -> Result<(Ledger, Recovery), LedgerError> {
+    Ledger::open_locked(backend(dir), &holder(cmd), wait, &id(), OnCorrupt::Refuse).await
 }
 
-fn locked(dir: &Path) -> Ledger {
-    open(dir, "deploy test", None).unwrap().0
+async fn locked(dir: &Path) -> Ledger {
+    open(dir, "deploy test", None).await.unwrap().0
 }
 
-fn load_dir(dir: &Path) -> Result<LedgerState, LedgerError> {
-    load(backend(dir).as_ref()).map(|(s, _)| s)
+async fn load_dir(dir: &Path) -> Result<LedgerState, LedgerError> {
+    load(backend(dir).as_ref()).await.map(|(s, _)| s)
 }
 
-fn audit_entries(dir: &Path) -> (Vec<audit::AuditEntry>, usize) {
-    audit::parse(&backend(dir).read_audit().unwrap())
+async fn audit_entries(dir: &Path) -> (Vec<audit::AuditEntry>, usize) {
+    audit::parse(&backend(dir).read_audit().await.unwrap())
 }
 
 fn mode(p: &Path) -> u32 {
@@ -47,39 +51,46 @@ fn dead_pid() -> u32 {
     pid
 }
 
-#[test]
-fn the_local_backend_passes_the_conformance_suite() {
-    let dirs = std::sync::Mutex::new(Vec::new());
-    conformance::run_all(&|| {
-        let d = tempfile::tempdir().unwrap();
-        let b = backend(d.path());
-        dirs.lock().unwrap().push(d);
-        b
-    });
-}
-#[test]
-fn transitions_are_saved_and_audited() {
+/// A fresh local backend in a directory of its own, removed after the check.
+async fn fresh() -> conformance::Fresh {
     let dir = tempfile::tempdir().unwrap();
-    let mut l = locked(dir.path());
+    conformance::Fresh {
+        backend: backend(dir.path()),
+        keep: Box::new(dir),
+    }
+}
+
+mod the_local_backend_conforms {
+    use super::fresh;
+    crate::conformance_tests!(fresh);
+}
+
+#[tokio::test]
+async fn transitions_are_saved_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = locked(dir.path()).await;
     l.transition("iam", StepStatus::InProgress, |r| r.attempts = 1)
+        .await
         .unwrap();
     l.transition("iam", StepStatus::Completed, |r| {
         r.outputs.insert("policy".into(), "p".into());
     })
+    .await
     .unwrap();
     drop(l);
-    let state = load_dir(dir.path()).unwrap();
+    let state = load_dir(dir.path()).await.unwrap();
     assert_eq!(state.step("iam").status, StepStatus::Completed);
     assert_eq!(state.step("iam").outputs["policy"], "p");
-    let (entries, skipped) = audit_entries(dir.path());
+    let (entries, skipped) = audit_entries(dir.path()).await;
     assert_eq!((entries.len(), skipped), (2, 0));
 }
 
-#[test]
-fn crash_between_write_and_rename_leaves_the_previous_state() {
+#[tokio::test]
+async fn crash_between_write_and_rename_leaves_the_previous_state() {
     let dir = tempfile::tempdir().unwrap();
-    let mut l = locked(dir.path());
+    let mut l = locked(dir.path()).await;
     l.transition("preflight", StepStatus::Completed, |_| {})
+        .await
         .unwrap();
     drop(l);
     // The first half of an atomic write of a newer state, then the process dies.
@@ -90,23 +101,26 @@ fn crash_between_write_and_rename_leaves_the_previous_state() {
         b"{\"schema_version\": 1, \"steps\": {\"preflight\": {\"status\"",
     )
     .unwrap();
-    let state = load_dir(dir.path()).unwrap();
+    let state = load_dir(dir.path()).await.unwrap();
     assert_eq!(state.step("preflight").status, StepStatus::Completed);
     // The next run cleans up the orphan and writes normally.
-    let mut l = locked(dir.path());
+    let mut l = locked(dir.path()).await;
     assert!(!tmp.exists());
-    l.transition("iam", StepStatus::Completed, |_| {}).unwrap();
+    l.transition("iam", StepStatus::Completed, |_| {})
+        .await
+        .unwrap();
     assert_eq!(
-        load_dir(dir.path()).unwrap().step("iam").status,
+        load_dir(dir.path()).await.unwrap().step("iam").status,
         StepStatus::Completed
     );
 }
 
-#[test]
-fn torn_last_audit_line_is_skipped() {
+#[tokio::test]
+async fn torn_last_audit_line_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let mut l = locked(dir.path());
+    let mut l = locked(dir.path()).await;
     l.transition("preflight", StepStatus::Completed, |_| {})
+        .await
         .unwrap();
     drop(l);
     let audit_path = dir.path().join(AUDIT_FILE);
@@ -116,32 +130,36 @@ fn torn_last_audit_line_is_skipped() {
         b"{\"at\":\"2026-11-23T00:00:00Z\",\"pid\":1,\"event\":\"tran",
     )
     .unwrap();
-    let (entries, skipped) = audit_entries(dir.path());
+    let (entries, skipped) = audit_entries(dir.path()).await;
     assert_eq!((entries.len(), skipped), (1, 1));
 }
 
-#[test]
-fn corrupt_state_names_the_file_and_the_audit_log() {
+#[tokio::test]
+async fn corrupt_state_names_the_file_and_the_audit_log() {
     let dir = tempfile::tempdir().unwrap();
-    drop(locked(dir.path()));
+    drop(locked(dir.path()).await);
     std::fs::write(dir.path().join(STATE_FILE), b"{ not json").unwrap();
     let msg = open(dir.path(), "deploy all", None)
+        .await
         .unwrap_err()
         .to_string();
     assert!(msg.contains("state.json is corrupt"), "{msg}");
     assert!(msg.contains("checkpoints.log"), "{msg}");
 }
 
-#[test]
-fn files_are_private() {
+#[tokio::test]
+async fn files_are_private() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join(".deployment-state");
-    let mut l = locked(&dir);
+    let mut l = locked(&dir).await;
     l.transition("preflight", StepStatus::Completed, |_| {})
+        .await
         .unwrap();
-    l.log(Level::Error, Some("preflight"), "boom");
-    l.log(Level::Warn, None, "careful");
-    l.transition("iam", StepStatus::Completed, |_| {}).unwrap();
+    l.log(Level::Error, Some("preflight"), "boom").await;
+    l.log(Level::Warn, None, "careful").await;
+    l.transition("iam", StepStatus::Completed, |_| {})
+        .await
+        .unwrap();
     let mut log = StepLog::create(&dir, "preflight").unwrap();
     log.line(Level::Info, "hello");
     assert_eq!(mode(&dir), 0o700);
@@ -161,11 +179,11 @@ fn files_are_private() {
     assert_eq!(l.warning_count(), 1);
 }
 
-#[test]
-fn second_holder_is_refused_naming_the_first() {
+#[tokio::test]
+async fn second_holder_is_refused_naming_the_first() {
     let dir = tempfile::tempdir().unwrap();
-    let _first = open(dir.path(), "deploy all", None).unwrap();
-    let err = open(dir.path(), "deploy run iam", None).unwrap_err();
+    let _first = open(dir.path(), "deploy all", None).await.unwrap();
+    let err = open(dir.path(), "deploy run iam", None).await.unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.starts_with(&format!(
@@ -176,33 +194,38 @@ fn second_holder_is_refused_naming_the_first() {
     );
 }
 
-#[test]
-fn waiting_for_the_lock_gives_up_at_the_deadline() {
+#[tokio::test]
+async fn waiting_for_the_lock_gives_up_at_the_deadline() {
     let dir = tempfile::tempdir().unwrap();
-    let _first = open(dir.path(), "deploy all", None).unwrap();
+    let _first = open(dir.path(), "deploy all", None).await.unwrap();
     let start = Instant::now();
-    let err = open(dir.path(), "deploy all", Some(Duration::from_millis(300))).unwrap_err();
+    let err = open(dir.path(), "deploy all", Some(Duration::from_millis(300)))
+        .await
+        .unwrap_err();
     assert!(start.elapsed() >= Duration::from_millis(300));
     assert!(err.to_string().contains("--wait-lock"), "{err}");
 }
 
-#[test]
-fn waiting_for_the_lock_gets_it_when_released() {
+#[tokio::test]
+async fn waiting_for_the_lock_gets_it_when_released() {
     let dir = tempfile::tempdir().unwrap();
-    let first = open(dir.path(), "deploy all", None).unwrap();
+    let first = open(dir.path(), "deploy all", None).await.unwrap();
     let path = dir.path().to_path_buf();
-    let waiter = std::thread::spawn(move || {
-        open(&path, "deploy all", Some(Duration::from_secs(10))).map(|_| ())
+    let waiter = tokio::spawn(async move {
+        open(&path, "deploy all", Some(Duration::from_secs(10)))
+            .await
+            .map(|_| ())
     });
     drop(first);
-    waiter.join().unwrap().unwrap();
+    waiter.await.unwrap().unwrap();
 }
 
-#[test]
-fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
+#[tokio::test]
+async fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut l, _) = open(dir.path(), "deploy all", None).unwrap();
+    let (mut l, _) = open(dir.path(), "deploy all", None).await.unwrap();
     l.transition("infrastructure", StepStatus::InProgress, |r| r.attempts = 1)
+        .await
         .unwrap();
     // The process dies: the kernel drops its flock, but the holder record stays behind.
     std::mem::forget(l);
@@ -215,7 +238,7 @@ fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     std::fs::remove_file(&lock_path).unwrap();
     std::fs::write(&lock_path, serde_json::to_vec(&dead).unwrap()).unwrap();
 
-    let (l, recovery) = open(dir.path(), "deploy all", None).unwrap();
+    let (l, recovery) = open(dir.path(), "deploy all", None).await.unwrap();
     assert_eq!(
         recovery.previous_holder.as_ref().map(|h| h.pid),
         Some(dead.pid)
@@ -230,38 +253,44 @@ fn dead_holder_is_taken_over_and_its_step_marked_interrupted() {
     );
 }
 
-#[test]
-fn clean_release_leaves_no_holder() {
+#[tokio::test]
+async fn clean_release_leaves_no_holder() {
     let dir = tempfile::tempdir().unwrap();
-    drop(locked(dir.path()));
-    let (_, recovery) = open(dir.path(), "deploy all", None).unwrap();
+    drop(locked(dir.path()).await);
+    let (_, recovery) = open(dir.path(), "deploy all", None).await.unwrap();
     assert!(recovery.previous_holder.is_none());
 }
 
-#[test]
-fn inventory_and_destroy() {
+#[tokio::test]
+async fn inventory_and_destroy() {
     let dir = tempfile::tempdir().unwrap();
-    let mut l = locked(dir.path());
+    let mut l = locked(dir.path()).await;
     l.record_resource(
         Resource::new(ResourceKind::Rule, "dev-a", "infrastructure").with_arn("arn:x"),
     )
+    .await
     .unwrap();
     l.record_resource(
         Resource::new(ResourceKind::Rule, "dev-a", "infrastructure").with_arn("arn:y"),
     )
+    .await
     .unwrap();
     assert_eq!(l.state().inventory.len(), 1);
     assert_eq!(l.state().inventory[0].arn.as_deref(), Some("arn:y"));
-    l.forget_resource(ResourceKind::Rule, "dev-a").unwrap();
+    l.forget_resource(ResourceKind::Rule, "dev-a")
+        .await
+        .unwrap();
     assert!(l.state().inventory.is_empty());
     l.record_resource(Resource::new(ResourceKind::Queue, "q", "infrastructure"))
+        .await
         .unwrap();
     l.transition("infrastructure", StepStatus::Completed, |_| {})
+        .await
         .unwrap();
-    l.mark_destroyed().unwrap();
+    l.mark_destroyed().await.unwrap();
     assert!(l.state().destroyed_at.is_some());
     assert!(l.state().steps.is_empty() && l.state().inventory.is_empty());
-    let rebuilt = audit::replay(&audit_entries(dir.path()).0);
+    let rebuilt = audit::replay(&audit_entries(dir.path()).await.0);
     assert!(rebuilt.inventory.is_empty() && rebuilt.destroyed_at.is_some());
 }
 
@@ -271,8 +300,8 @@ fn pid_liveness() {
     assert!(!pid_alive(dead_pid()));
 }
 
-#[test]
-fn a_flat_ledger_of_the_earlier_release_moves_into_its_deployment_directory() {
+#[tokio::test]
+async fn a_flat_ledger_of_the_earlier_release_moves_into_its_deployment_directory() {
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
     // What the earlier release left: a ledger directly in the root, with Terraform's files.
@@ -303,12 +332,12 @@ fn a_flat_ledger_of_the_earlier_release_moves_into_its_deployment_directory() {
     assert!(find_legacy(root).is_none());
     assert!(target.join("terraform/terraform.tfstate").is_file());
     assert_eq!(
-        machine::load_emulator(root).map(|e| e.port),
+        emulator_record::load(root).map(|e| e.port),
         Some(4566),
         "the emulator record is per machine: it stays in the root"
     );
-    let l = locked(&target);
+    let l = locked(&target).await;
     assert_eq!(l.step("preflight").status, StepStatus::Completed);
-    assert_eq!(l.terraform_resource_count().unwrap(), 1);
+    assert_eq!(l.terraform_resource_count().await.unwrap(), 1);
     assert_eq!(backend::local::deployment_dirs(root), [target]);
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use deploy_config::Config;
 use std::sync::Arc;
 
-use deploy_state::{Backend, TERRAFORM_STATE, TerraformBackend};
+use deploy_state::backend::Objects;
+use deploy_state::{TERRAFORM_STATE, TerraformBackend};
 use tokio::sync::OnceCell;
 
 use crate::aws::{self, AwsClients};
@@ -19,8 +20,8 @@ pub struct Env {
     pub local_dir: PathBuf,
     /// Where Terraform keeps the stack's state, as the state backend says.
     pub terraform_backend: TerraformBackend,
-    /// The deployment's state, read-only here (the live checks read what Terraform applied).
-    pub state: Option<Arc<dyn Backend>>,
+    /// The deployment's objects, read-only here (the live checks read what Terraform applied).
+    pub state: Option<Arc<dyn Objects>>,
     /// Names the AWS endpoint the deployment lives in: the real AWS region, or the emulator
     /// process (kind, port, pid, start time). Part of every AWS-facing step's fingerprint, so a
     /// restarted emulator (whose state is gone) re-runs those steps.
@@ -50,11 +51,12 @@ impl Env {
 
     /// What Terraform last applied, for the live checks to compare against (nothing when there
     /// is no Terraform state).
-    pub fn applied(&self) -> crate::catalog::Applied {
-        let mut e = self
-            .state
-            .as_ref()
-            .and_then(|b| b.read(TERRAFORM_STATE).ok().flatten())
+    pub async fn applied(&self) -> crate::catalog::Applied {
+        let applied = match &self.state {
+            Some(objects) => objects.read(TERRAFORM_STATE).await.ok().flatten(),
+            None => None,
+        };
+        let mut e = applied
             .map(|o| crate::catalog::Applied::from_tfstate(&o.bytes))
             .unwrap_or_default();
         e.tags = crate::ownership::ownership_tags(&self.config);

@@ -5,6 +5,7 @@
 //! sees.
 
 pub mod aws;
+pub mod caller;
 pub mod catalog;
 pub mod checks;
 pub mod contracts;
@@ -13,7 +14,6 @@ pub mod discover;
 pub mod emulator;
 pub mod engine;
 pub mod env;
-pub mod identity;
 pub mod live;
 pub mod outputs;
 pub mod ownership;

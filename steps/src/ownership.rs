@@ -7,7 +7,8 @@
 //! same attributes).
 
 use deploy_config::Config;
-use deploy_state::{Backend, LedgerState, Resource, ResourceKind};
+use deploy_state::backend::Deployments;
+use deploy_state::{LedgerState, Resource, ResourceKind};
 use serde_json::Value;
 
 use crate::catalog::{self, Tags};
@@ -50,10 +51,11 @@ pub fn named_resources(config: &Config) -> Vec<Resource> {
 
 /// The other deployments' ledgers in the same store as `backend`: where each is, and what it
 /// records.
-pub fn other_ledgers(backend: &dyn Backend) -> Vec<(String, LedgerState)> {
+pub async fn other_ledgers(backend: &dyn Deployments) -> Vec<(String, LedgerState)> {
     let me = backend.location();
     backend
         .deployments()
+        .await
         .unwrap_or_default()
         .into_iter()
         .filter(|(location, _)| location.trim_end_matches('/') != me.trim_end_matches('/'))

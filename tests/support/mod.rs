@@ -95,7 +95,7 @@ impl TestContext {
     }
 
     /// A ledger of this deployment's identity, opened and locked by the test itself.
-    pub fn lock_ledger(&self, command: &str) -> deploy_state::Ledger {
+    pub async fn lock_ledger(&self, command: &str) -> deploy_state::Ledger {
         let backend = std::sync::Arc::new(deploy_state::backend::local::LocalBackend::new(
             self.state_dir(),
         ));
@@ -107,6 +107,7 @@ impl TestContext {
             &id,
             deploy_state::OnCorrupt::Refuse,
         )
+        .await
         .unwrap()
         .0
     }

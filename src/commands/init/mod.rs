@@ -249,7 +249,7 @@ async fn detect_identity(region: &str) -> Option<(String, String)> {
     let aws = AwsClients::new(deploy_steps::aws::sdk_config(&config).await);
     let id = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        deploy_steps::identity::caller(&aws),
+        deploy_steps::caller::identify(&aws),
     )
     .await
     .ok()?

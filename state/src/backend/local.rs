@@ -1,16 +1,24 @@
 //! The local backend: one private directory per deployment on this machine,
 //! `<root>/<project>-<environment>-<region>/`.
+//!
+//! Its methods are async to share the backend traits, but do plain file I/O: local files are
+//! fast, and a crash at any instant leaves each of them readable (atomic replacement).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::backend::{Backend, LockGuard, Object, Precondition, TerraformBackend, Version};
+use async_trait::async_trait;
+
+use crate::backend::{
+    AuditLog, Deployments, Located, LockGuard, Locker, Logs, Object, Objects, Precondition,
+    TerraformBackend, Version,
+};
 use crate::error::LedgerError;
 use crate::fingerprint::sha256_hex;
 use crate::fsutil;
 use crate::journal::{self, Level};
-use crate::ledger::AUDIT_FILE;
+use crate::ledger::{AUDIT_FILE, STATE_FILE};
 use crate::lock::{self, LedgerLock, LockHolder};
 
 pub const LOCK_FILE: &str = "deploy.lock";
@@ -36,33 +44,8 @@ impl LocalBackend {
             source,
         }
     }
-}
 
-fn version_of(bytes: &[u8]) -> Version {
-    sha256_hex(bytes)
-}
-
-impl LockGuard for LedgerLock {
-    fn check(&self) -> Result<(), LedgerError> {
-        // The kernel keeps an flock for as long as the file is open: it cannot be lost.
-        Ok(())
-    }
-}
-
-impl Backend for LocalBackend {
-    fn location(&self) -> String {
-        self.dir.display().to_string()
-    }
-
-    fn locate(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-
-    fn local_dir(&self) -> &Path {
-        &self.dir
-    }
-
-    fn read(&self, name: &str) -> Result<Option<Object>, LedgerError> {
+    fn read_now(&self, name: &str) -> Result<Option<Object>, LedgerError> {
         let path = self.path(name);
         match std::fs::read(&path) {
             Ok(bytes) => Ok(Some(Object {
@@ -73,20 +56,53 @@ impl Backend for LocalBackend {
             Err(e) => Err(self.io(&path)(e)),
         }
     }
+}
 
-    fn write(&self, name: &str, bytes: &[u8], pre: Precondition) -> Result<Version, LedgerError> {
+fn version_of(bytes: &[u8]) -> Version {
+    sha256_hex(bytes)
+}
+
+/// Whether what is stored (`current`) lets a write under `pre` happen.
+fn holds(pre: &Precondition, current: Option<&Object>) -> bool {
+    match (pre, current) {
+        (Precondition::None, _) => true,
+        (Precondition::Absent, c) => c.is_none(),
+        (Precondition::Matches(v), Some(c)) => &c.version == v,
+        (Precondition::Matches(_), None) => false,
+    }
+}
+
+impl Located for LocalBackend {
+    fn location(&self) -> String {
+        self.dir.display().to_string()
+    }
+
+    fn locate(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    fn terraform(&self) -> TerraformBackend {
+        TerraformBackend::Local
+    }
+}
+
+#[async_trait]
+impl Objects for LocalBackend {
+    async fn read(&self, name: &str) -> Result<Option<Object>, LedgerError> {
+        self.read_now(name)
+    }
+
+    async fn write(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        pre: Precondition,
+    ) -> Result<Version, LedgerError> {
         let path = self.path(name);
         if let Some(parent) = path.parent() {
             fsutil::private_dir(parent).map_err(self.io(parent))?;
         }
-        let current = self.read(name)?;
-        let ok = match (&pre, &current) {
-            (Precondition::None, _) => true,
-            (Precondition::Absent, c) => c.is_none(),
-            (Precondition::Matches(v), Some(c)) => &c.version == v,
-            (Precondition::Matches(_), None) => false,
-        };
-        if !ok {
+        if !holds(&pre, self.read_now(name)?.as_ref()) {
             return Err(LedgerError::Conflict {
                 location: self.locate(name),
             });
@@ -95,7 +111,7 @@ impl Backend for LocalBackend {
         Ok(version_of(bytes))
     }
 
-    fn delete(&self, name: &str) -> Result<(), LedgerError> {
+    async fn delete(&self, name: &str) -> Result<(), LedgerError> {
         let path = self.path(name);
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
@@ -104,7 +120,7 @@ impl Backend for LocalBackend {
         }
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
         if !self.dir.is_dir() {
             return Ok(Vec::new());
         }
@@ -112,8 +128,11 @@ impl Backend for LocalBackend {
         out.retain(|n| n.starts_with(prefix));
         Ok(out)
     }
+}
 
-    fn append_audit(&self, _serial: u64, line: &[u8]) -> Result<(), LedgerError> {
+#[async_trait]
+impl AuditLog for LocalBackend {
+    async fn append_audit(&self, _serial: u64, line: &[u8]) -> Result<(), LedgerError> {
         let path = self.path(AUDIT_FILE);
         let write = || -> io::Result<()> {
             let mut f = fsutil::append(&path)?;
@@ -125,8 +144,8 @@ impl Backend for LocalBackend {
         write().map_err(self.io(&path))
     }
 
-    fn read_audit(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
-        let Some(obj) = self.read(AUDIT_FILE)? else {
+    async fn read_audit(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let Some(obj) = self.read_now(AUDIT_FILE)? else {
             return Ok(Vec::new());
         };
         Ok(obj
@@ -136,46 +155,69 @@ impl Backend for LocalBackend {
             .map(<[u8]>::to_vec)
             .collect())
     }
+}
 
-    fn journal(&self, level: Level, line: &str) {
-        let _ = journal::write(&self.dir, level, line);
-    }
-
-    fn publish_log(&self, _name: &str) -> Result<(), LedgerError> {
-        // Written in place.
+#[async_trait]
+impl LockGuard for LedgerLock {
+    async fn check(&self) -> Result<(), LedgerError> {
+        // The kernel keeps an flock for as long as the file is open: it cannot be lost.
         Ok(())
     }
 
-    fn lock(
+    async fn release(self: Box<Self>) -> Result<(), LedgerError> {
+        // Dropping it clears the holder record and unlocks the file.
+        drop(self);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Locker for LocalBackend {
+    async fn lock(
         &self,
         me: &LockHolder,
         wait: Option<Duration>,
     ) -> Result<(Box<dyn LockGuard>, Option<LockHolder>), LedgerError> {
         fsutil::private_dir(&self.dir).map_err(self.io(&self.dir))?;
-        let (lock, previous) = lock::acquire(&self.path(LOCK_FILE), me, wait)?;
+        let (lock, previous) = lock::acquire(&self.path(LOCK_FILE), me, wait).await?;
         fsutil::remove_stale_temps(&self.dir);
         Ok((Box::new(lock), previous))
     }
 
-    fn holder(&self) -> Result<Option<LockHolder>, LedgerError> {
+    async fn holder(&self) -> Result<Option<LockHolder>, LedgerError> {
         lock::current_holder(&self.path(LOCK_FILE))
     }
 
-    fn force_unlock(&self) -> Result<Option<LockHolder>, LedgerError> {
+    async fn force_unlock(&self) -> Result<Option<LockHolder>, LedgerError> {
         lock::clear_dead(&self.path(LOCK_FILE))
     }
+}
 
-    fn terraform(&self) -> TerraformBackend {
-        TerraformBackend::Local
+#[async_trait]
+impl Logs for LocalBackend {
+    fn local_dir(&self) -> &Path {
+        &self.dir
     }
 
-    fn deployments(&self) -> Result<Vec<(String, Vec<u8>)>, LedgerError> {
+    async fn journal(&self, level: Level, line: &str) {
+        let _ = journal::write(&self.dir, level, line);
+    }
+
+    async fn publish_log(&self, _name: &str) -> Result<(), LedgerError> {
+        // Written in place.
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Deployments for LocalBackend {
+    async fn deployments(&self) -> Result<Vec<(String, Vec<u8>)>, LedgerError> {
         let Some(root) = self.dir.parent() else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
         for dir in deployment_dirs(root) {
-            let path = dir.join(crate::ledger::STATE_FILE);
+            let path = dir.join(STATE_FILE);
             match std::fs::read(&path) {
                 Ok(bytes) => out.push((dir.display().to_string(), bytes)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -194,7 +236,7 @@ pub fn deployment_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = entries
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_dir() && p.join(crate::ledger::STATE_FILE).is_file())
+        .filter(|p| p.is_dir() && p.join(STATE_FILE).is_file())
         .collect();
     dirs.sort();
     dirs

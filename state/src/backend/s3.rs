@@ -5,34 +5,34 @@
 //! - the audit log is one object per entry, created with `If-None-Match: *`: append-only, no
 //!   entry lost under concurrency;
 //! - the run lock is an object created with `If-None-Match: *` naming its holder, renewed by a
-//!   heartbeat; a holder silent for longer than its lease is taken over with `If-Match` on the
-//!   lock's ETag;
+//!   heartbeat task on the caller's runtime; a holder silent for longer than its lease is taken
+//!   over with `If-Match` on the lock's ETag;
 //! - Terraform keeps the stack's state beside it through its own S3 backend.
 //!
-//! The ledger above is synchronous; the SDK is async. Requests run on a small runtime of this
-//! backend's own (with its own HTTP connections), and the caller waits for each one: so the
-//! backend works the same from plain threads, tests and the binary's runtime.
+//! Every request is sent with the SDK on the caller's runtime: nothing here blocks a thread.
 
-mod bucket;
+mod bootstrap;
 mod client;
 mod lock;
+mod objects;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use aws_config::SdkConfig;
-use aws_sdk_s3::primitives::ByteStream;
 use jiff::Timestamp;
 
-pub use bucket::BucketReport;
-use client::{Inner, map_err, status_of};
+pub use bootstrap::BucketReport;
+use objects::Bucket;
 
 use crate::backend::{
-    Backend, LockGuard, Object, Precondition, TERRAFORM_STATE, TerraformBackend, Version,
+    AuditLog, Deployments, Located, LockGuard, Locker, Logs, Object, Objects, Precondition,
+    TERRAFORM_STATE, TerraformBackend, Version,
 };
 use crate::error::LedgerError;
 use crate::journal::Level;
+use crate::ledger::STATE_FILE;
 use crate::lock::LockHolder;
 
 /// Where a deployment's state lives in S3, and how to reach it.
@@ -54,9 +54,9 @@ pub struct S3Settings {
 
 #[derive(Debug)]
 pub struct S3Backend {
-    inner: Arc<Inner>,
+    bucket: Bucket,
     settings: S3Settings,
-    journal: Mutex<Journal>,
+    journal: tokio::sync::Mutex<Journal>,
 }
 
 /// This run's lines for people, kept as one object per run (S3 objects cannot be appended to).
@@ -67,27 +67,26 @@ struct Journal {
 }
 
 impl S3Backend {
-    /// Connects with the SDK configuration `sdk` yields (loaded on this backend's runtime, so
-    /// its connections are its own).
-    pub fn connect(
-        settings: S3Settings,
-        sdk: impl Future<Output = SdkConfig> + Send + 'static,
-    ) -> Result<S3Backend, LedgerError> {
-        let inner = Inner::start(&settings, sdk)?;
+    /// A backend reaching the bucket with the caller's SDK configuration (credentials,
+    /// endpoint). Sends nothing yet.
+    pub fn connect(settings: S3Settings, sdk: &SdkConfig) -> S3Backend {
         let run = format!(
             "journal/{}-{}-{}.log",
             Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ"),
             gethostname::gethostname().to_string_lossy(),
             std::process::id()
         );
-        Ok(S3Backend {
-            inner: Arc::new(inner),
+        S3Backend {
+            bucket: Bucket {
+                client: client::client(&settings, sdk),
+                name: settings.bucket.clone(),
+            },
             settings,
-            journal: Mutex::new(Journal {
+            journal: tokio::sync::Mutex::new(Journal {
                 name: run,
                 text: String::new(),
             }),
-        })
+        }
     }
 
     pub fn settings(&self) -> &S3Settings {
@@ -100,215 +99,18 @@ impl S3Backend {
 
     /// Checks the bucket, creating it (versioned, encrypted, private, TLS only) when `create`
     /// and it does not exist. Never deletes anything.
-    pub fn ensure_bucket(&self, create: bool) -> Result<BucketReport, LedgerError> {
-        bucket::ensure(&self.inner, &self.settings, create)
-    }
-
-    fn uri(&self, key: &str) -> String {
-        format!("s3://{}/{key}", self.settings.bucket)
-    }
-
-    fn get_key(&self, key: &str) -> Result<Option<Object>, LedgerError> {
-        let c = self.inner.client.clone();
-        let (bucket, k) = (self.settings.bucket.clone(), key.to_string());
-        let location = self.uri(key);
-        self.inner.block(async move {
-            let out = match c.get_object().bucket(bucket).key(k).send().await {
-                Ok(o) => o,
-                Err(e) if status_of(&e) == Some(404) => return Ok(None),
-                Err(e) => return Err(map_err(&location, e)),
-            };
-            let version = out.e_tag().unwrap_or_default().to_string();
-            let bytes = out
-                .body
-                .collect()
-                .await
-                .map_err(|e| LedgerError::storage(&location, format!("reading the body: {e}")))?
-                .into_bytes()
-                .to_vec();
-            Ok(Some(Object { bytes, version }))
-        })
-    }
-
-    fn put_key(&self, key: &str, bytes: &[u8], pre: Precondition) -> Result<Version, LedgerError> {
-        let c = self.inner.client.clone();
-        let (bucket, k) = (self.settings.bucket.clone(), key.to_string());
-        let location = self.uri(key);
-        let body = bytes.to_vec();
-        let conditional = matches!(pre, Precondition::Matches(_));
-        self.inner.block(async move {
-            let mut req = c
-                .put_object()
-                .bucket(bucket)
-                .key(k)
-                .body(ByteStream::from(body));
-            req = match pre {
-                Precondition::None => req,
-                Precondition::Absent => req.if_none_match("*"),
-                Precondition::Matches(v) => req.if_match(v),
-            };
-            match req.send().await {
-                Ok(out) => Ok(out.e_tag().unwrap_or_default().to_string()),
-                // `If-Match` on an object that is gone: the version read no longer exists.
-                Err(e) if conditional && status_of(&e) == Some(404) => {
-                    Err(LedgerError::Conflict { location })
-                }
-                Err(e) => Err(map_err(&location, e)),
-            }
-        })
-    }
-
-    fn list_keys(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
-        let c = self.inner.client.clone();
-        let (bucket, p) = (self.settings.bucket.clone(), prefix.to_string());
-        let location = self.uri(prefix);
-        self.inner.block(async move {
-            let mut keys = Vec::new();
-            let mut pages = c
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(p)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = match page {
-                    Ok(p) => p,
-                    // No bucket yet: nothing stored.
-                    Err(e) if status_of(&e) == Some(404) => break,
-                    Err(e) => return Err(map_err(&location, e)),
-                };
-                keys.extend(
-                    page.contents()
-                        .iter()
-                        .filter_map(|o| o.key().map(str::to_string)),
-                );
-            }
-            keys.sort();
-            Ok(keys)
-        })
-    }
-
-    fn delete_key(&self, key: &str) -> Result<(), LedgerError> {
-        let c = self.inner.client.clone();
-        let (bucket, k) = (self.settings.bucket.clone(), key.to_string());
-        let location = self.uri(key);
-        self.inner.block(async move {
-            match c.delete_object().bucket(bucket).key(k).send().await {
-                Ok(_) => Ok(()),
-                Err(e) if status_of(&e) == Some(404) => Ok(()),
-                Err(e) => Err(map_err(&location, e)),
-            }
-        })
+    pub async fn ensure_bucket(&self, create: bool) -> Result<BucketReport, LedgerError> {
+        bootstrap::ensure(&self.bucket, &self.settings, create).await
     }
 }
 
-impl Backend for S3Backend {
+impl Located for S3Backend {
     fn location(&self) -> String {
-        self.uri(&self.settings.prefix)
+        self.bucket.uri(&self.settings.prefix)
     }
 
     fn locate(&self, name: &str) -> String {
-        self.uri(&self.key(name))
-    }
-
-    fn local_dir(&self) -> &Path {
-        &self.settings.local_dir
-    }
-
-    fn read(&self, name: &str) -> Result<Option<Object>, LedgerError> {
-        self.get_key(&self.key(name))
-    }
-
-    fn write(&self, name: &str, bytes: &[u8], pre: Precondition) -> Result<Version, LedgerError> {
-        self.put_key(&self.key(name), bytes, pre)
-    }
-
-    fn delete(&self, name: &str) -> Result<(), LedgerError> {
-        self.delete_key(&self.key(name))
-    }
-
-    fn list(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
-        let strip = self.settings.prefix.len();
-        Ok(self
-            .list_keys(&self.key(prefix))?
-            .into_iter()
-            .map(|k| k[strip..].to_string())
-            .collect())
-    }
-
-    fn append_audit(&self, serial: u64, line: &[u8]) -> Result<(), LedgerError> {
-        let name = format!(
-            "audit/{serial:012}-{:020}.json",
-            Timestamp::now().as_nanosecond()
-        );
-        self.write(&name, line, Precondition::Absent).map(|_| ())
-    }
-
-    fn read_audit(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
-        let mut out = Vec::new();
-        for name in self.list("audit/")? {
-            if let Some(obj) = self.read(&name)? {
-                out.push(obj.bytes);
-            }
-        }
-        Ok(out)
-    }
-
-    fn journal(&self, _level: Level, line: &str) {
-        let (name, text) = {
-            let mut j = self.journal.lock().unwrap_or_else(|p| p.into_inner());
-            j.text.push_str(line);
-            (j.name.clone(), j.text.clone())
-        };
-        let _ = self.write(&name, text.as_bytes(), Precondition::None);
-    }
-
-    fn publish_log(&self, name: &str) -> Result<(), LedgerError> {
-        let path = self.settings.local_dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|source| LedgerError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        self.write(name, &bytes, Precondition::None).map(|_| ())
-    }
-
-    fn lock(
-        &self,
-        me: &LockHolder,
-        wait: Option<Duration>,
-    ) -> Result<(Box<dyn LockGuard>, Option<LockHolder>), LedgerError> {
-        let (guard, previous) = lock::acquire(self, me, wait)?;
-        Ok((Box::new(guard), previous))
-    }
-
-    fn holder(&self) -> Result<Option<LockHolder>, LedgerError> {
-        Ok(lock::read(self)?.map(|(h, _)| h))
-    }
-
-    fn force_unlock(&self) -> Result<Option<LockHolder>, LedgerError> {
-        let holder = lock::read(self)?.map(|(h, _)| h);
-        self.delete(lock::LOCK_OBJECT)?;
-        Ok(holder)
-    }
-
-    /// Every deployment state in the bucket (whatever its prefix).
-    fn deployments(&self) -> Result<Vec<(String, Vec<u8>)>, LedgerError> {
-        let keys = self.list_keys("")?;
-        let mut out = Vec::new();
-        for key in keys
-            .into_iter()
-            .filter(|k| k == "state.json" || k.ends_with("/state.json"))
-        {
-            if let Some(obj) = self.get_key(&key)? {
-                let location = self.uri(key.trim_end_matches("state.json"));
-                out.push((location, obj.bytes));
-            }
-        }
-        Ok(out)
-    }
-
-    fn audit_is_empty(&self) -> Result<bool, LedgerError> {
-        Ok(self.list("audit/")?.is_empty())
+        self.bucket.uri(&self.key(name))
     }
 
     fn terraform(&self) -> TerraformBackend {
@@ -319,5 +121,130 @@ impl Backend for S3Backend {
             kms_key_id: self.settings.kms_key_id.clone(),
             emulator: self.settings.emulator,
         }
+    }
+}
+
+#[async_trait]
+impl Objects for S3Backend {
+    async fn read(&self, name: &str) -> Result<Option<Object>, LedgerError> {
+        self.bucket.get(&self.key(name)).await
+    }
+
+    async fn write(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        pre: Precondition,
+    ) -> Result<Version, LedgerError> {
+        self.bucket.put(&self.key(name), bytes.to_vec(), pre).await
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), LedgerError> {
+        self.bucket.delete(&self.key(name)).await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, LedgerError> {
+        let strip = self.settings.prefix.len();
+        Ok(self
+            .bucket
+            .list(&self.key(prefix))
+            .await?
+            .into_iter()
+            .map(|k| k[strip..].to_string())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl AuditLog for S3Backend {
+    async fn append_audit(&self, serial: u64, line: &[u8]) -> Result<(), LedgerError> {
+        let name = format!(
+            "audit/{serial:012}-{:020}.json",
+            Timestamp::now().as_nanosecond()
+        );
+        self.write(&name, line, Precondition::Absent)
+            .await
+            .map(|_| ())
+    }
+
+    async fn read_audit(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let mut out = Vec::new();
+        for name in self.list("audit/").await? {
+            if let Some(obj) = self.read(&name).await? {
+                out.push(obj.bytes);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn audit_is_empty(&self) -> Result<bool, LedgerError> {
+        Ok(self.list("audit/").await?.is_empty())
+    }
+}
+
+#[async_trait]
+impl Locker for S3Backend {
+    async fn lock(
+        &self,
+        me: &LockHolder,
+        wait: Option<Duration>,
+    ) -> Result<(Box<dyn LockGuard>, Option<LockHolder>), LedgerError> {
+        let (guard, previous) = lock::acquire(self, me, wait).await?;
+        Ok((Box::new(guard), previous))
+    }
+
+    async fn holder(&self) -> Result<Option<LockHolder>, LedgerError> {
+        Ok(lock::read(self).await?.map(|(h, _)| h))
+    }
+
+    async fn force_unlock(&self) -> Result<Option<LockHolder>, LedgerError> {
+        let holder = lock::read(self).await?.map(|(h, _)| h);
+        self.delete(lock::LOCK_OBJECT).await?;
+        Ok(holder)
+    }
+}
+
+#[async_trait]
+impl Logs for S3Backend {
+    fn local_dir(&self) -> &Path {
+        &self.settings.local_dir
+    }
+
+    async fn journal(&self, _level: Level, line: &str) {
+        // Held across the write, so a later (longer) text never lands before an earlier one.
+        let mut journal = self.journal.lock().await;
+        journal.text.push_str(line);
+        let (name, text) = (journal.name.clone(), journal.text.clone());
+        let _ = self.write(&name, text.as_bytes(), Precondition::None).await;
+    }
+
+    async fn publish_log(&self, name: &str) -> Result<(), LedgerError> {
+        let path = self.settings.local_dir.join(name);
+        let bytes = std::fs::read(&path).map_err(|source| LedgerError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        self.write(name, &bytes, Precondition::None)
+            .await
+            .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl Deployments for S3Backend {
+    /// Every deployment state in the bucket (whatever its prefix).
+    async fn deployments(&self) -> Result<Vec<(String, Vec<u8>)>, LedgerError> {
+        let keys = self.bucket.list("").await?;
+        let mut out = Vec::new();
+        let ledgers = keys
+            .into_iter()
+            .filter(|k| k == STATE_FILE || k.ends_with(&format!("/{STATE_FILE}")));
+        for key in ledgers {
+            if let Some(obj) = self.bucket.get(&key).await? {
+                let location = self.bucket.uri(key.trim_end_matches(STATE_FILE));
+                out.push((location, obj.bytes));
+            }
+        }
+        Ok(out)
     }
 }

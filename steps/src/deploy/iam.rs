@@ -8,10 +8,10 @@ use deploy_config::{Config, IamMode};
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use crate::aws::{error_code, is_not_found, sdk_error};
+use crate::caller::{self, CallerIdentity, PrincipalKind};
 use crate::deploy::iam_policy;
 use crate::engine::{Live, Poller, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
-use crate::identity::{self, Identity, PrincipalKind};
 
 pub struct Iam;
 
@@ -24,7 +24,7 @@ enum Plan {
     Nothing,
 }
 
-fn plan(config: &Config, id: &Identity) -> Result<Plan, StepError> {
+fn plan(config: &Config, id: &CallerIdentity) -> Result<Plan, StepError> {
     match (config.iam, &id.kind) {
         (IamMode::Skip, _) => Ok(Plan::Nothing),
         (IamMode::Auto | IamMode::UserPolicy, PrincipalKind::User { name }) => {
@@ -66,7 +66,7 @@ impl Step for Iam {
     }
 
     async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
-        let id = identity::caller(env.aws().await?).await?;
+        let id = caller::identify(env.aws().await?).await?;
         let doc = iam_policy::document(&env.config, &id.account);
         Ok(Fingerprint::new()
             .text("principal", &id.arn)
@@ -82,7 +82,7 @@ impl Step for Iam {
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let env = ctx.env;
         let aws = env.aws().await?;
-        let id = identity::caller(aws).await?;
+        let id = caller::identify(aws).await?;
         ctx.output("principal_arn", id.arn.clone());
         ctx.output("account", id.account.clone());
         let mut plan = plan(&env.config, &id)?;
@@ -107,7 +107,7 @@ impl Step for Iam {
                 Ok(())
             }
             Plan::Report { why } => {
-                ctx.warn(&why);
+                ctx.warn(&why).await;
                 ctx.print(&format!(
                     "  The deployment needs these permissions (nothing was changed):\n{}",
                     iam_policy::summary(&env.config, &id.account)
@@ -131,7 +131,7 @@ async fn user_exists(aws: &crate::aws::AwsClients, user: &str) -> Result<bool, S
 
 async fn put_user_policy(
     ctx: &mut StepContext<'_>,
-    id: &Identity,
+    id: &CallerIdentity,
     user: &str,
 ) -> Result<(), StepError> {
     let env = ctx.env;
@@ -152,7 +152,8 @@ async fn put_user_policy(
         Resource::new(ResourceKind::UserPolicy, &name, "iam")
             .with_arn(id.arn.clone())
             .with(|a| a.user = Some(user.to_string())),
-    )?;
+    )
+    .await?;
     ctx.output("policy_name", name.clone());
     ctx.output("policy_user", user.to_string());
     ctx.output("action", "put user policy");

@@ -194,7 +194,7 @@ async fn deploy_one(
     let recorded = Resource::new(ResourceKind::Function, name, STEP)
         .with_arn(&deployed.arn)
         .with(|a| a.runtime = Some(runtime));
-    ctx.record(recorded.clone())?;
+    ctx.record(recorded.clone()).await?;
     // Ownership tags on the function (one made by an earlier release has none yet) and on its
     // log group, made here so it is tagged from the start.
     let tags = crate::ownership::ownership_tags(ctx.config());
@@ -235,7 +235,7 @@ async fn deploy_one(
             .map(|m| m.name.clone())
             .collect();
         for old in stale {
-            ctx.forget(ResourceKind::EventSourceMapping, &old)?;
+            ctx.forget(ResourceKind::EventSourceMapping, &old).await?;
         }
         let source = infra.dlq_arn.clone();
         ctx.record(
@@ -243,7 +243,8 @@ async fn deploy_one(
                 a.function = Some(name.to_string());
                 a.event_source_arn = Some(source);
             }),
-        )?;
+        )
+        .await?;
     }
     Ok(())
 }
@@ -276,7 +277,8 @@ async fn wire_rule(
             a.function = Some(name.to_string());
             a.source_arn = Some(rule_arn.to_string());
         }),
-    )?;
+    )
+    .await?;
     let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
     let wired = wiring::ensure_target(
         &aws.events,
@@ -303,6 +305,7 @@ async fn wire_rule(
             .on_bus(&infra.event_bus_name)
             .with(|a| a.rule = Some(rule.to_string())),
     )
+    .await
 }
 
 fn describe(w: Wired) -> &'static str {

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use deploy_state::{Fingerprint, LedgerState};
 
+use crate::caller;
 use crate::checks::{Check, table};
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
-use crate::identity;
 use crate::terraform::Terraform;
 use crate::terraform::prepared::binary;
 use crate::tools;
@@ -43,9 +43,9 @@ async fn check_terraform(env: &Env) -> (Check, Option<String>) {
     }
 }
 
-async fn check_credentials(env: &Env) -> (Check, Option<identity::Identity>) {
+async fn check_credentials(env: &Env) -> (Check, Option<caller::CallerIdentity>) {
     let result = match env.aws().await {
-        Ok(aws) => identity::caller(aws).await,
+        Ok(aws) => caller::identify(aws).await,
         Err(e) => Err(e),
     };
     match result {

@@ -95,7 +95,7 @@ impl Step for TestEvents {
             }
             Err(e) => {
                 checks.push(Check::timed("examples valid", t, false, e.message.clone()));
-                finish(ctx, "", started_at, checks, Vec::new())?;
+                finish(ctx, "", started_at, checks, Vec::new()).await?;
                 return Err(e);
             }
         };
@@ -110,7 +110,8 @@ impl Step for TestEvents {
             ctx.warn(&format!(
                 "removed probe leftovers of an earlier run: {}",
                 removed.join(", ")
-            ));
+            ))
+            .await;
         }
 
         let outgoing: Vec<Outgoing> = examples
@@ -174,7 +175,8 @@ impl Step for TestEvents {
         let records = routes::prove(ctx, aws, config, &sent_to, &mut checks).await;
         for p in bus_probes.values() {
             if let Err(e) = probe::remove(ctx, aws, &p.bus, &p.name).await {
-                ctx.warn(&format!("could not remove the probe on {}: {e}", p.bus));
+                ctx.warn(&format!("could not remove the probe on {}: {e}", p.bus))
+                    .await;
             }
         }
         let records = records?;
@@ -188,7 +190,7 @@ impl Step for TestEvents {
                     false,
                     e.message.clone(),
                 ));
-                finish(ctx, &infra.event_bus_name, started_at, checks, Vec::new())?;
+                finish(ctx, &infra.event_bus_name, started_at, checks, Vec::new()).await?;
                 return Err(e);
             }
         };
@@ -198,7 +200,7 @@ impl Step for TestEvents {
             report(ctx, checks.last());
         }
 
-        let results = finish(ctx, &infra.event_bus_name, started_at, checks, records)?;
+        let results = finish(ctx, &infra.event_bus_name, started_at, checks, records).await?;
         if results.passed {
             ctx.info(&format!(
                 "all {} checks passed; {} events published, every route proven",
@@ -239,7 +241,7 @@ impl Step for TestEvents {
                 ctx.info(&format!("removed probe {}", names.join(", ")))
             }
             Ok(_) => {}
-            Err(e) => ctx.warn(&format!("could not remove the probe: {e}")),
+            Err(e) => ctx.warn(&format!("could not remove the probe: {e}")).await,
         }
     }
 }
@@ -266,7 +268,7 @@ fn report(ctx: &mut StepContext<'_>, check: Option<&Check>) {
 }
 
 /// Writes `test-results.json` and records where it is.
-fn finish(
+async fn finish(
     ctx: &mut StepContext<'_>,
     bus: &str,
     started_at: jiff::Timestamp,
@@ -276,7 +278,8 @@ fn finish(
     let results = Results::new(bus, started_at.to_string(), checks, events);
     let location = ctx
         .ledger_mut()
-        .put_document(results::RESULTS_FILE, &results.to_json())?;
+        .put_document(results::RESULTS_FILE, &results.to_json())
+        .await?;
     ctx.print(&results::table(&results.checks));
     ctx.detail(&format!("results written to {location}"));
     ctx.output("results_file", location);

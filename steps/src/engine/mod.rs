@@ -3,6 +3,7 @@
 mod decide;
 mod error;
 mod events;
+mod inventory;
 mod poll;
 mod retry;
 mod run;
@@ -21,6 +22,7 @@ pub fn cancel_pair() -> (CancelHandle, Cancel) {
 pub use decide::{Decision, TARGET_COMPONENT, as_planned, decide, decide_all, plan};
 pub use error::{ErrorClass, StepError, TRANSIENT_MARKERS, classify_text};
 pub use events::{Answer, AutoApprove, Event, Prompter, Reporter, Silent};
+pub use inventory::{Inventory, LedgerInventory};
 pub use poll::Poller;
 pub use retry::{FullJitter, RetryPolicy};
 pub use run::{Engine, Outcome, Selection, StepResult};

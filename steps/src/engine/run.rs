@@ -114,7 +114,8 @@ impl<'a> Engine<'a> {
                 break;
             }
             if sel.skip.iter().any(|s| s == name) {
-                self.mark(name, StepStatus::Skipped, "skipped on request");
+                self.mark(name, StepStatus::Skipped, "skipped on request")
+                    .await;
                 self.reporter.event(Event::Skipped {
                     step: name,
                     reason: "skipped on request",
@@ -149,18 +150,21 @@ impl<'a> Engine<'a> {
                 Answer::Yes => {}
                 Answer::No => {
                     self.ledger
-                        .log(Level::Info, Some(name), "stopped by the operator");
+                        .log(Level::Info, Some(name), "stopped by the operator")
+                        .await;
                     outcome.stopped = true;
                     break;
                 }
                 Answer::Interrupt => {
                     self.ledger
-                        .log(Level::Info, Some(name), "interrupted at the prompt");
+                        .log(Level::Info, Some(name), "interrupted at the prompt")
+                        .await;
                     outcome.interrupted = true;
                     break;
                 }
                 Answer::Skip => {
-                    self.mark(name, StepStatus::Skipped, "skipped by the operator");
+                    self.mark(name, StepStatus::Skipped, "skipped by the operator")
+                        .await;
                     self.reporter.event(Event::Skipped {
                         step: name,
                         reason: "skipped by the operator",
@@ -172,7 +176,8 @@ impl<'a> Engine<'a> {
             // The ledger changes from here: what was decided before no longer holds.
             self.decided.clear();
             if decision.invalidates_later {
-                self.mark_later_stale(&pipeline[i + 1..], name, &decision.reason);
+                self.mark_later_stale(&pipeline[i + 1..], name, &decision.reason)
+                    .await;
             }
             let result = self.run_step(step.as_ref(), &decision).await;
             outcome.results.push((name.into(), result));
@@ -194,12 +199,13 @@ impl<'a> Engine<'a> {
         outcome
     }
 
-    fn mark(&mut self, step: &str, status: StepStatus, note: &str) {
+    async fn mark(&mut self, step: &str, status: StepStatus, note: &str) {
         self.decided.clear();
         let note = note.to_string();
         if let Err(e) = self
             .ledger
             .transition(step, status, |r| r.note = Some(note))
+            .await
         {
             self.reporter.event(Event::Warning {
                 step,
@@ -208,14 +214,15 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn mark_later_stale(&mut self, later: &[Arc<dyn Step>], because: &str, reason: &str) {
+    async fn mark_later_stale(&mut self, later: &[Arc<dyn Step>], because: &str, reason: &str) {
         for s in later {
             if self.ledger.step(s.name()).status == StepStatus::Completed {
                 self.mark(
                     s.name(),
                     StepStatus::Stale,
                     &format!("{because} re-ran ({reason})"),
-                );
+                )
+                .await;
             }
         }
     }
@@ -225,7 +232,7 @@ impl<'a> Engine<'a> {
         self.retries_before = self.env.api_retries();
         let result = self.attempts(step, decision).await;
         if let Some(log) = self.ledger.step(step.name()).log
-            && let Err(e) = self.ledger.publish_log(&log)
+            && let Err(e) = self.ledger.publish_log(&log).await
         {
             self.reporter.event(Event::Warning {
                 step: step.name(),
@@ -248,12 +255,14 @@ impl<'a> Engine<'a> {
         let log = match StepLog::create(self.ledger.local_dir(), name) {
             Ok(l) => l,
             Err(e) => {
-                return self.fail(
-                    name,
-                    step.critical(),
-                    &format!("cannot create step log: {e}"),
-                    clock,
-                );
+                return self
+                    .fail(
+                        name,
+                        step.critical(),
+                        &format!("cannot create step log: {e}"),
+                        clock,
+                    )
+                    .await;
             }
         };
         let log_rel = log
@@ -263,11 +272,13 @@ impl<'a> Engine<'a> {
             .ok();
         let mut log = Some(log);
         let mut attempt = 0;
-        self.ledger.log(
-            Level::Info,
-            Some(name),
-            &format!("starting: {}", decision.reason),
-        );
+        self.ledger
+            .log(
+                Level::Info,
+                Some(name),
+                &format!("starting: {}", decision.reason),
+            )
+            .await;
         loop {
             attempt += 1;
             let begin = self.ledger.transition(name, StepStatus::InProgress, |r| {
@@ -282,8 +293,10 @@ impl<'a> Engine<'a> {
                 r.inputs = inputs.clone();
                 r.log = log_rel.clone();
             });
-            if let Err(e) = begin {
-                return self.fail(name, step.critical(), &e.to_string(), clock);
+            if let Err(e) = begin.await {
+                return self
+                    .fail(name, step.critical(), &e.to_string(), clock)
+                    .await;
             }
             self.reporter.event(Event::Started {
                 step: name,
@@ -306,7 +319,7 @@ impl<'a> Engine<'a> {
             };
             match result {
                 None => {
-                    ctx.warn("interrupted: cleaning up");
+                    ctx.warn("interrupted: cleaning up").await;
                     let _ = tokio::time::timeout(
                         self.cleanup_deadline,
                         step.cleanup_after_interrupt(&mut ctx),
@@ -314,12 +327,15 @@ impl<'a> Engine<'a> {
                     .await;
                     ctx.log.flush();
                     let elapsed = clock.elapsed();
-                    let _ = self.ledger.transition(name, StepStatus::Interrupted, |r| {
+                    let interrupted = self.ledger.transition(name, StepStatus::Interrupted, |r| {
                         r.finished_at = Some(Timestamp::now());
                         r.duration_ms = Some(elapsed.as_millis() as u64);
                         r.last_error = Some("interrupted by a signal".into());
                     });
-                    self.ledger.log(Level::Warn, Some(name), "interrupted");
+                    let _ = interrupted.await;
+                    self.ledger
+                        .log(Level::Warn, Some(name), "interrupted")
+                        .await;
                     self.reporter.event(Event::Interrupted { step: name });
                     return StepResult::Interrupted;
                 }
@@ -337,14 +353,18 @@ impl<'a> Engine<'a> {
                         r.api_retries = retries;
                         r.summary = summary.clone();
                     });
-                    if let Err(e) = done {
-                        return self.fail(name, step.critical(), &e.to_string(), clock);
+                    if let Err(e) = done.await {
+                        return self
+                            .fail(name, step.critical(), &e.to_string(), clock)
+                            .await;
                     }
-                    self.ledger.log(
-                        Level::Info,
-                        Some(name),
-                        &format!("completed in {:.1}s", elapsed.as_secs_f64()),
-                    );
+                    self.ledger
+                        .log(
+                            Level::Info,
+                            Some(name),
+                            &format!("completed in {:.1}s", elapsed.as_secs_f64()),
+                        )
+                        .await;
                     self.reporter.event(Event::Completed {
                         step: name,
                         duration: elapsed,
@@ -372,7 +392,7 @@ impl<'a> Engine<'a> {
                         };
                         ctx.log.line(Level::Error, &message);
                         ctx.log.flush();
-                        return self.fail(name, step.critical(), &message, clock);
+                        return self.fail(name, step.critical(), &message, clock).await;
                     };
                     ctx.log.line(
                         Level::Warn,
@@ -382,11 +402,13 @@ impl<'a> Engine<'a> {
                         ),
                     );
                     log = Some(ctx.log);
-                    self.ledger.log(
-                        Level::Warn,
-                        Some(name),
-                        &format!("attempt {attempt} failed (transient): {message}"),
-                    );
+                    self.ledger
+                        .log(
+                            Level::Warn,
+                            Some(name),
+                            &format!("attempt {attempt} failed (transient): {message}"),
+                        )
+                        .await;
                     self.reporter.event(Event::Retrying {
                         step: name,
                         attempt,
@@ -399,11 +421,14 @@ impl<'a> Engine<'a> {
                         _ = self.env.cancel.cancelled() => true,
                     };
                     if interrupted {
-                        let _ = self.ledger.transition(name, StepStatus::Interrupted, |r| {
-                            r.finished_at = Some(Timestamp::now());
-                            r.last_error =
-                                Some("interrupted by a signal while waiting to retry".into());
-                        });
+                        let _ = self
+                            .ledger
+                            .transition(name, StepStatus::Interrupted, |r| {
+                                r.finished_at = Some(Timestamp::now());
+                                r.last_error =
+                                    Some("interrupted by a signal while waiting to retry".into());
+                            })
+                            .await;
                         self.reporter.event(Event::Interrupted { step: name });
                         return StepResult::Interrupted;
                     }
@@ -417,17 +442,24 @@ impl<'a> Engine<'a> {
         self.env.api_retries().saturating_sub(self.retries_before)
     }
 
-    fn fail(&mut self, name: &str, critical: bool, message: &str, clock: Instant) -> StepResult {
+    async fn fail(
+        &mut self,
+        name: &str,
+        critical: bool,
+        message: &str,
+        clock: Instant,
+    ) -> StepResult {
         let elapsed = clock.elapsed();
         let msg = message.to_string();
         let retries = self.retries();
-        let _ = self.ledger.transition(name, StepStatus::Failed, |r| {
+        let failed = self.ledger.transition(name, StepStatus::Failed, |r| {
             r.finished_at = Some(Timestamp::now());
             r.duration_ms = Some(elapsed.as_millis() as u64);
             r.last_error = Some(msg);
             r.api_retries = retries;
         });
-        self.ledger.log(Level::Error, Some(name), message);
+        let _ = failed.await;
+        self.ledger.log(Level::Error, Some(name), message).await;
         let attempts = self.ledger.step(name).attempts;
         self.reporter.event(Event::Failed {
             step: name,

@@ -145,9 +145,9 @@ impl<'a> StepContext<'a> {
     }
 
     /// A warning: step log, `warnings.log`, and the terminal.
-    pub fn warn(&mut self, message: &str) {
+    pub async fn warn(&mut self, message: &str) {
         self.log.line(Level::Warn, message);
-        self.ledger.log(Level::Warn, Some(self.step), message);
+        self.ledger.log(Level::Warn, Some(self.step), message).await;
         self.reporter.event(Event::Warning {
             step: self.step,
             message,
@@ -169,14 +169,14 @@ impl<'a> StepContext<'a> {
     }
 
     /// Records a resource this step created (and so this deployment owns).
-    pub fn record(&mut self, mut resource: Resource) -> Result<(), StepError> {
+    pub async fn record(&mut self, mut resource: Resource) -> Result<(), StepError> {
         resource.created_by = self.step.to_string();
         self.detail(&format!("owned: {} {}", resource.kind, resource.name));
-        Ok(self.ledger.record_resource(resource)?)
+        Ok(self.ledger.record_resource(resource).await?)
     }
 
-    pub fn forget(&mut self, kind: ResourceKind, name: &str) -> Result<(), StepError> {
-        Ok(self.ledger.forget_resource(kind, name)?)
+    pub async fn forget(&mut self, kind: ResourceKind, name: &str) -> Result<(), StepError> {
+        Ok(self.ledger.forget_resource(kind, name).await?)
     }
 
     pub fn ledger_mut(&mut self) -> &mut Ledger {

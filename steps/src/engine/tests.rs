@@ -147,7 +147,7 @@ fn pipeline(steps: &[&Arc<TestStep>]) -> Vec<Arc<dyn Step>> {
 }
 
 impl Fixture {
-    fn ledger(&self) -> Ledger {
+    async fn ledger(&self) -> Ledger {
         Ledger::open_locked(
             self.backend(),
             &LockHolder::current("deploy test"),
@@ -155,16 +155,17 @@ impl Fixture {
             &DeploymentId::new("hub", "dev", "us-east-1"),
             OnCorrupt::Refuse,
         )
+        .await
         .unwrap()
         .0
     }
 
-    fn backend(&self) -> Arc<dyn deploy_state::Backend> {
+    fn backend(&self) -> Arc<dyn deploy_state::Full> {
         Arc::new(LocalBackend::new(self.dir.path()))
     }
 
     async fn run(&self, steps: &[Arc<dyn Step>], sel: Selection) -> Outcome {
-        let mut ledger = self.ledger();
+        let mut ledger = self.ledger().await;
         Engine::new(&self.env, &mut ledger, &Silent, &AutoApprove)
             .run(steps, &sel)
             .await
@@ -172,7 +173,7 @@ impl Fixture {
 
     /// A run whose decisions were all made before it started (as a `--json` run's are).
     async fn run_decided_ahead(&self, steps: &[Arc<dyn Step>]) -> Outcome {
-        let mut ledger = self.ledger();
+        let mut ledger = self.ledger().await;
         let ahead = decide_all(steps, &self.env, ledger.state()).await;
         Engine::new(&self.env, &mut ledger, &Silent, &AutoApprove)
             .with_decisions(ahead)
@@ -180,12 +181,17 @@ impl Fixture {
             .await
     }
 
-    fn status(&self, step: &str) -> StepStatus {
-        Ledger::open_read(self.backend()).unwrap().step(step).status
+    async fn status(&self, step: &str) -> StepStatus {
+        Ledger::open_read(self.backend())
+            .await
+            .unwrap()
+            .step(step)
+            .status
     }
 
-    fn attempts(&self, step: &str) -> u32 {
+    async fn attempts(&self, step: &str) -> u32 {
         Ledger::open_read(self.backend())
+            .await
             .unwrap()
             .step(step)
             .attempts
@@ -201,8 +207,8 @@ async fn unchanged_fingerprint_skips_the_step() {
     let second = f.run(&p, Selection::default()).await;
     assert_eq!(a.runs(), 1);
     assert_eq!(second.results, [("a".to_string(), StepResult::UpToDate)]);
-    assert_eq!(f.status("a"), StepStatus::Completed);
-    let rec = Ledger::open_read(f.backend()).unwrap().step("a");
+    assert_eq!(f.status("a").await, StepStatus::Completed);
+    let rec = Ledger::open_read(f.backend()).await.unwrap().step("a");
     assert_eq!(rec.outputs["result"], "ok");
 }
 
@@ -221,17 +227,17 @@ async fn changed_fingerprint_reruns_and_marks_later_steps_stale() {
         only: Some("a".into()),
         ..Selection::default()
     };
-    let d = decide(a.as_ref(), &f.env, f.ledger().state(), false).await;
+    let d = decide(a.as_ref(), &f.env, f.ledger().await.state(), false).await;
     assert!(d.run);
     assert_eq!(d.reason, "inputs changed in input");
     assert!(f.run(&p, only_a).await.success());
     assert_eq!(a.runs(), 2);
-    assert_eq!(f.status("b"), StepStatus::Stale);
-    assert_eq!(f.status("c"), StepStatus::Stale);
+    assert_eq!(f.status("b").await, StepStatus::Stale);
+    assert_eq!(f.status("c").await, StepStatus::Stale);
     // The next full run brings them up to date again.
     assert!(f.run(&p, Selection::default()).await.success());
     assert_eq!((a.runs(), b.runs(), c.runs()), (2, 2, 2));
-    assert_eq!(f.status("c"), StepStatus::Completed);
+    assert_eq!(f.status("c").await, StepStatus::Completed);
 }
 
 #[tokio::test]
@@ -251,7 +257,7 @@ async fn decisions_made_ahead_are_used_until_the_ledger_changes() {
     let after_change = f.run_decided_ahead(&p).await;
     assert!(after_change.success());
     assert_eq!((a.runs(), b.runs()), (2, 2));
-    assert_eq!(f.status("b"), StepStatus::Completed);
+    assert_eq!(f.status("b").await, StepStatus::Completed);
 }
 
 #[tokio::test]
@@ -261,8 +267,8 @@ async fn transient_error_is_retried_and_attempts_recorded() {
     let outcome = f.run(&pipeline(&[&a]), Selection::default()).await;
     assert!(outcome.success());
     assert_eq!(a.runs(), 2);
-    assert_eq!(f.attempts("a"), 2);
-    assert_eq!(f.status("a"), StepStatus::Completed);
+    assert_eq!(f.attempts("a").await, 2);
+    assert_eq!(f.status("a").await, StepStatus::Completed);
 }
 
 #[tokio::test]
@@ -275,7 +281,7 @@ async fn transient_errors_give_up_at_the_deadline() {
     }
     let outcome = f.run(&pipeline(&[&a]), Selection::default()).await;
     assert!(!outcome.success());
-    let rec = Ledger::open_read(f.backend()).unwrap().step("a");
+    let rec = Ledger::open_read(f.backend()).await.unwrap().step("a");
     assert!(rec.last_error.unwrap().contains("gave up after"));
 }
 
@@ -286,8 +292,8 @@ async fn permanent_error_is_not_retried() {
     let outcome = f.run(&pipeline(&[&a]), Selection::default()).await;
     assert_eq!(outcome.failed, ["a"]);
     assert_eq!(a.runs(), 1);
-    assert_eq!(f.attempts("a"), 1);
-    let rec = Ledger::open_read(f.backend()).unwrap().step("a");
+    assert_eq!(f.attempts("a").await, 1);
+    let rec = Ledger::open_read(f.backend()).await.unwrap().step("a");
     assert_eq!(rec.status, StepStatus::Failed);
     assert_eq!(rec.last_error.as_deref(), Some("AccessDenied: no"));
 }
@@ -300,7 +306,7 @@ async fn critical_failure_stops_the_run() {
     let outcome = f.run(&pipeline(&[&a, &b]), Selection::default()).await;
     assert!(outcome.aborted);
     assert_eq!(b.runs(), 0);
-    assert_eq!(f.status("b"), StepStatus::NotStarted);
+    assert_eq!(f.status("b").await, StepStatus::NotStarted);
 }
 
 #[tokio::test]
@@ -312,8 +318,8 @@ async fn non_critical_failure_continues_and_fails_the_run() {
     assert!(!outcome.aborted);
     assert!(!outcome.success());
     assert_eq!(b.runs(), 1);
-    assert_eq!(f.status("a"), StepStatus::Failed);
-    assert_eq!(f.status("b"), StepStatus::Completed);
+    assert_eq!(f.status("a").await, StepStatus::Failed);
+    assert_eq!(f.status("b").await, StepStatus::Completed);
 }
 
 #[tokio::test]
@@ -329,7 +335,7 @@ async fn interruption_is_recorded_and_the_next_run_resumes() {
         f.handle.cancel();
     });
     assert!(outcome.interrupted);
-    assert_eq!(f.status("b"), StepStatus::Interrupted);
+    assert_eq!(f.status("b").await, StepStatus::Interrupted);
     assert_eq!(b.cleaned_up.load(Ordering::SeqCst), 1);
     assert_eq!(c.runs(), 0);
 
@@ -346,7 +352,7 @@ async fn interruption_is_recorded_and_the_next_run_resumes() {
     let outcome = g.run(&p, Selection::default()).await;
     assert!(outcome.success());
     assert_eq!((a.runs(), b.runs(), c.runs()), (1, 2, 1));
-    assert_eq!(g.status("c"), StepStatus::Completed);
+    assert_eq!(g.status("c").await, StepStatus::Completed);
 }
 
 #[tokio::test]
@@ -365,7 +371,7 @@ async fn from_and_skip_select_steps() {
         ..Selection::default()
     };
     f.run(&p, sel).await;
-    assert_eq!(f.status("a"), StepStatus::Skipped);
+    assert_eq!(f.status("a").await, StepStatus::Skipped);
 }
 
 struct Answering(Answer);
@@ -381,7 +387,7 @@ async fn operator_answers_are_honoured() {
     let f = fixture();
     let a = TestStep::new("a", true);
     let p = pipeline(&[&a]);
-    let mut ledger = f.ledger();
+    let mut ledger = f.ledger().await;
     let no = Engine::new(&f.env, &mut ledger, &Silent, &Answering(Answer::No))
         .run(&p, &Selection::default())
         .await;

@@ -113,7 +113,7 @@ pub async fn step_live(env: &Env, state: &LedgerState, step: &str) -> Live {
     let Ok(aws) = env.aws().await else {
         return Live::Unknown;
     };
-    let checked = check_all(aws, &mine, &env.applied()).await;
+    let checked = check_all(aws, &mine, &env.applied().await).await;
     let missing: Vec<String> = checked
         .iter()
         .filter(|h| h.exists == Some(false))

@@ -84,7 +84,7 @@ impl Report {
 /// Checks what `state` owns and what it retired against AWS, and looks for orphans.
 pub async fn report(env: &Env, state: &LedgerState) -> Result<Report, StepError> {
     let aws = env.aws().await?;
-    let (applied, nothing) = (env.applied(), Applied::default());
+    let (applied, nothing) = (env.applied().await, Applied::default());
     let (owned, retired, orphans) = tokio::join!(
         check_all(aws, &state.inventory, &applied),
         check_all(aws, &state.retired, &nothing),

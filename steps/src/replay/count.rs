@@ -7,14 +7,13 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_eventbridge::types::{ReplayDestination, ReplayState};
 use deploy_config::{Config, EventType};
-use deploy_state::Resource;
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::{Replayed, Target};
 use crate::aws::{AwsClients, sdk_error};
 use crate::deploy::test_events::probe::{self, Probe};
-use crate::engine::{Poller, StepError};
+use crate::engine::{Inventory, Poller, StepError};
 
 /// The probe's pattern: events of this replay (of one type when asked).
 fn probe_pattern(replay: &str, event: Option<&EventType>) -> String {
@@ -36,7 +35,7 @@ pub async fn run(
     target: &Target,
     (start, end): (Timestamp, Timestamp),
     timeout: Duration,
-    record: &mut (dyn FnMut(Resource) -> Result<(), StepError> + Send),
+    record: &mut dyn Inventory,
     progress: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Replayed, StepError> {
     let t = Instant::now();

@@ -11,11 +11,11 @@ pub use window::{check_window, window_ok};
 
 use std::time::Duration;
 
-use crate::engine::StepError;
+use crate::engine::{LedgerInventory, StepError};
 use crate::env::Env;
 use crate::outputs::Infrastructure;
 use deploy_config::{Config, EventType};
-use deploy_state::{Ledger, Resource};
+use deploy_state::Ledger;
 use jiff::Timestamp;
 
 /// What a replay needs from the deployment.
@@ -94,27 +94,21 @@ pub async fn replay(
     })?;
     let aws = env.aws().await?;
     check_window(aws, &target, request.start, request.end, Timestamp::now()).await??;
-    let mut probes = Vec::new();
-    let mut record = |r: Resource| {
-        probes.push(r.clone());
-        ledger
-            .record_resource(r)
-            .map_err(|e| StepError::permanent(e.to_string()))
-    };
+    let mut inventory = LedgerInventory::new(ledger);
     let outcome = run(
         aws,
         config,
         &target,
         (request.start, request.end),
         request.timeout,
-        &mut record,
+        &mut inventory,
         progress,
     )
     .await?;
     // The probe was deleted: it leaves the inventory (on a failure it stays, and the next
     // test-events or destroy removes it).
-    for r in probes {
-        ledger.forget_resource(r.kind, &r.name)?;
+    for r in inventory.recorded() {
+        ledger.forget_resource(r.kind, &r.name).await?;
     }
     Ok(outcome)
 }

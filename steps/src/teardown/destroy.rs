@@ -53,7 +53,7 @@ impl Step for Destroy {
         for rel in GENERATED {
             let _ = std::fs::remove_file(ctx.env.local_dir.join(rel));
         }
-        ctx.ledger_mut().mark_destroyed()?;
+        ctx.ledger_mut().mark_destroyed().await?;
         ctx.info("deployment destroyed; the audit log keeps its history");
         Ok(())
     }
@@ -65,11 +65,11 @@ impl Step for Destroy {
 }
 
 async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-    if ctx.ledger.terraform_resource_count()? == 0 {
+    if ctx.ledger.terraform_resource_count().await? == 0 {
         ctx.info("no terraform state in the ledger: nothing for terraform to destroy");
         return Ok(());
     }
-    let run = Prepared::new(ctx)?;
+    let run = Prepared::new(ctx).await?;
     run.init(ctx).await?;
     let args = [
         "destroy",
@@ -111,7 +111,7 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         if still.is_empty() {
             ctx.info(&format!("verified: {} resources gone", infra.len()));
             for r in &infra {
-                ctx.forget(r.kind, &r.name)?;
+                ctx.forget(r.kind, &r.name).await?;
             }
             return Ok(());
         }
@@ -147,7 +147,7 @@ async fn remove_user_policies(ctx: &mut StepContext<'_>) -> Result<(), StepError
                 Gone::AlreadyGone => "was already gone",
             }
         ));
-        ctx.forget(p.kind, &p.name)?;
+        ctx.forget(p.kind, &p.name).await?;
     }
     Ok(())
 }

@@ -43,7 +43,7 @@ impl Step for DestroyDiscovered {
         let found = discover::tagged(&aws, ctx.config()).await?;
         for r in &found {
             if !catalog::holds(&ctx.state().inventory, r) {
-                ctx.record(r.clone())?;
+                ctx.record(r.clone()).await?;
             }
         }
         // What a previous, interrupted run found and did not finish is in the inventory too.
@@ -68,13 +68,13 @@ impl Step for DestroyDiscovered {
             let gone = catalog::delete(&aws, r).await?;
             ctx.detail(&format!("{} {}", r.label(), gone.describe()));
             removed += usize::from(gone.deleted());
-            ctx.forget(r.kind, &r.name)?;
+            ctx.forget(r.kind, &r.name).await?;
         }
         ctx.info(&format!(
             "removed {removed} resource(s); {} were already gone",
             todo.len() - removed
         ));
-        ctx.ledger_mut().mark_destroyed()?;
+        ctx.ledger_mut().mark_destroyed().await?;
         Ok(())
     }
 }

@@ -8,9 +8,9 @@ use deploy_state::{Ledger, LedgerError};
 
 /// Why there is nothing to tear down, if there is nothing: no owned resource in the ledger and
 /// no resource in Terraform's state.
-pub fn nothing_to_destroy(ledger: &Ledger) -> Result<Option<String>, LedgerError> {
+pub async fn nothing_to_destroy(ledger: &Ledger) -> Result<Option<String>, LedgerError> {
     let state = ledger.state();
-    if !state.inventory.is_empty() || ledger.terraform_resource_count()? > 0 {
+    if !state.inventory.is_empty() || ledger.terraform_resource_count().await? > 0 {
         return Ok(None);
     }
     Ok(Some(match state.destroyed_at {

@@ -59,10 +59,8 @@ async fn empty_rules(ctx: &mut StepContext<'_>, aws: &AwsClients) -> Result<usiz
     for rule in rules(ctx)? {
         match catalog::remove_all_targets(aws, &rule.name, rule.bus()).await? {
             Emptied::Managed(by) => {
-                ctx.warn(&format!(
-                    "rule {} is managed by {by}: left alone",
-                    rule.name
-                ));
+                let why = format!("rule {} is managed by {by}: left alone", rule.name);
+                ctx.warn(&why).await;
             }
             Emptied::Removed(ids) if ids.is_empty() => {}
             Emptied::Removed(ids) => {
@@ -147,5 +145,5 @@ async fn remove(
             ctx.info(&format!("function {} {}", r.name, gone.describe()));
         }
     }
-    ctx.forget(r.kind, &r.name)
+    ctx.forget(r.kind, &r.name).await
 }

@@ -121,7 +121,7 @@ fn is_schema_access(b: &ErrorBlock) -> bool {
 /// Classifies a failed command's output: the typed diagnostics of `-json` output, or the
 /// `Error:` blocks of human output.
 pub fn classify(output: &str) -> Failure {
-    let blocks = match super::machine::error_blocks(output) {
+    let blocks = match super::json_stream::error_blocks(output) {
         typed if !typed.is_empty() => typed,
         _ => error_blocks(output),
     };

@@ -2,7 +2,8 @@
 //!
 //! - [`runner`]: builds the command and its environment, runs it with tokio, streams its output
 //!   line by line and returns a typed [`runner::TfRun`];
-//! - [`machine`]: terraform's machine-readable UI (`-json`): resource hooks, summaries, diagnostics;
+//! - [`json_stream`]: terraform's machine-readable UI (`-json`): resource hooks, summaries,
+//!   diagnostics;
 //! - [`classify`]: reads terraform's `Error:` blocks and says what kind of failure it was;
 //! - [`stop`]: stops an interrupted terraform gracefully, so it writes its state;
 //! - [`tfvars`]: the variables, written as `terraform.tfvars.json` with serde;
@@ -14,7 +15,7 @@
 pub mod classify;
 pub mod cli_config;
 pub mod errors;
-pub mod machine;
+pub mod json_stream;
 pub mod outputs;
 pub mod prepared;
 pub mod runner;

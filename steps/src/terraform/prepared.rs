@@ -11,7 +11,7 @@ use crate::env::Env;
 use crate::terraform::classify::{Failure, classify};
 use crate::terraform::cli_config::{self, Mirror, MirrorSource};
 use crate::terraform::errors::{Setting, step_error};
-use crate::terraform::machine::{self, TfEvent};
+use crate::terraform::json_stream::{self, TfEvent};
 use crate::terraform::outputs::Outputs;
 use crate::terraform::workdir;
 use crate::terraform::{Terraform, TfRun, TfVars, tfvars};
@@ -73,7 +73,7 @@ pub fn describe_backend(backend: &TerraformBackend) -> String {
 /// hooks become resource events, and the change summary becomes the step's summary line (plan:
 /// a progress message). Other lines go to the step log as they are.
 fn observe(ctx: &mut StepContext<'_>, phase: &str, line: &str) {
-    let Some(event) = machine::parse_line(line) else {
+    let Some(event) = json_stream::parse_line(line) else {
         ctx.raw(format!("{line}\n").as_bytes());
         return;
     };
@@ -96,7 +96,7 @@ fn observe(ctx: &mut StepContext<'_>, phase: &str, line: &str) {
             remove,
             import,
         } => {
-            let line = machine::summary_line(add, change, remove, import);
+            let line = json_stream::summary_line(add, change, remove, import);
             if operation == "plan" {
                 ctx.info(&format!("{phase}: {line} (planned)"));
             } else {
@@ -129,11 +129,11 @@ pub struct Prepared {
 
 impl Prepared {
     /// The working directory made ready, logging what was done in the step's log.
-    pub fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
+    pub async fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
         let (prepared, notes) = Prepared::prepare(ctx.env)?;
         for (warning, note) in notes {
             if warning {
-                ctx.warn(&note);
+                ctx.warn(&note).await;
             } else {
                 ctx.detail(&note);
             }
@@ -258,7 +258,7 @@ impl Prepared {
         if !matches!(plan.code, Some(0 | 2)) {
             return Err(run.error(&classify(&plan.combined()), "plan", &plan));
         }
-        Ok(machine::planned_lines(&plan.stdout))
+        Ok(json_stream::planned_lines(&plan.stdout))
     }
 
     /// `terraform init`. `-reconfigure`: the backend configuration is generated from the state
@@ -305,7 +305,8 @@ impl Prepared {
                     "the schema registry was not created (not authorized: {}); [schemas] \
                      optional = true, and the bus {bus} exists, so the deployment carries on",
                     blocks[0].summary
-                ));
+                ))
+                .await;
                 return Ok(());
             }
         }

@@ -1,14 +1,18 @@
 //! The shared run lock: an object naming its holder, created with `If-None-Match: *`, renewed
-//! by a heartbeat, taken over with `If-Match` once its holder is silent for a lease.
+//! by a heartbeat task on the caller's runtime, taken over with `If-Match` once its holder is
+//! silent for a lease.
 
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use jiff::Timestamp;
+use tokio::task::JoinHandle;
 
 use super::S3Backend;
-use super::client::Inner;
-use crate::backend::{Backend, LockGuard, Precondition, Version};
+use super::objects::Bucket;
+use crate::backend::{Located, LockGuard, Objects, Precondition, Version, releases};
 use crate::error::LedgerError;
 use crate::lock::LockHolder;
 
@@ -18,8 +22,8 @@ pub(super) const LOCK_OBJECT: &str = "deploy.lock";
 const POLL: Duration = Duration::from_millis(250);
 
 /// The holder and the lock object's version, if the lock is held.
-pub(super) fn read(b: &S3Backend) -> Result<Option<(LockHolder, Version)>, LedgerError> {
-    let Some(obj) = b.read(LOCK_OBJECT)? else {
+pub(super) async fn read(b: &S3Backend) -> Result<Option<(LockHolder, Version)>, LedgerError> {
+    let Some(obj) = b.read(LOCK_OBJECT).await? else {
         return Ok(None);
     };
     let holder = serde_json::from_slice(&obj.bytes).unwrap_or_else(|_| LockHolder {
@@ -47,7 +51,7 @@ fn record(me: &LockHolder, lease: Duration) -> Vec<u8> {
     serde_json::to_vec(&r).expect("lock holder serializes")
 }
 
-pub(super) fn acquire(
+pub(super) async fn acquire(
     b: &S3Backend,
     me: &LockHolder,
     wait: Option<Duration>,
@@ -55,37 +59,24 @@ pub(super) fn acquire(
     let lease = b.settings.lease;
     let deadline = wait.map(|w| Instant::now() + w);
     loop {
-        let (attempt, previous) = match read(b)? {
-            None => (
-                b.write(LOCK_OBJECT, &record(me, lease), Precondition::Absent),
-                None,
-            ),
-            Some((h, version)) if expired(&h, lease, Timestamp::now()) => (
-                b.write(
-                    LOCK_OBJECT,
-                    &record(me, lease),
-                    Precondition::Matches(version),
-                ),
-                Some(h),
-            ),
+        let (pre, previous) = match read(b).await? {
+            None => (Precondition::Absent, None),
+            Some((h, version)) if expired(&h, lease, Timestamp::now()) => {
+                (Precondition::Matches(version), Some(h))
+            }
             Some((h, _)) => {
-                match deadline {
-                    Some(d) if Instant::now() < d => std::thread::sleep(POLL),
-                    _ => {
-                        return Err(LedgerError::Locked {
-                            holder: Some(Box::new(h)),
-                            waited: wait,
-                        });
-                    }
+                if deadline.is_some_and(|d| Instant::now() < d) {
+                    tokio::time::sleep(POLL).await;
+                    continue;
                 }
-                continue;
+                return Err(LedgerError::Locked {
+                    holder: Some(Box::new(h)),
+                    waited: wait,
+                });
             }
         };
-        match attempt {
-            Ok(version) => {
-                let lock = S3Lock::start(b, me.clone(), version);
-                return Ok((lock, previous));
-            }
+        match b.write(LOCK_OBJECT, &record(me, lease), pre).await {
+            Ok(version) => return Ok((S3Lock::start(b, me.clone(), version), previous)),
             // Another run got there first: look again.
             Err(LedgerError::Conflict { .. }) => continue,
             Err(e) => return Err(e),
@@ -99,99 +90,96 @@ struct Held {
     lost: Option<String>,
 }
 
-/// A held lock; its heartbeat runs until it is dropped, which deletes the lock object.
-#[derive(Debug)]
-pub(super) struct S3Lock {
-    inner: Arc<Inner>,
-    bucket: String,
+/// The lock object, as the guard and its heartbeat reach it.
+#[derive(Debug, Clone)]
+struct Target {
+    bucket: Bucket,
     key: String,
     location: String,
     held: Arc<Mutex<Held>>,
-    heartbeat: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Target {
+    fn held(&self) -> MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Deletes the lock object if it is still the one this run wrote.
+    async fn release(self, heartbeat: JoinHandle<()>) {
+        heartbeat.abort();
+        // Wait for it to stop, so no renewal lands after the version is read below.
+        let _ = heartbeat.await;
+        if self.held().lost.is_some() {
+            return;
+        }
+        let ours = self.held().version.clone();
+        if let Ok(Some(v)) = self.bucket.head(&self.key).await
+            && v == ours
+        {
+            let _ = self.bucket.delete(&self.key).await;
+        }
+    }
+}
+
+/// A held lock; its heartbeat runs until it is released or dropped, which deletes the lock
+/// object.
+#[derive(Debug)]
+pub(super) struct S3Lock {
+    target: Target,
+    /// `None` once released.
+    heartbeat: Option<JoinHandle<()>>,
 }
 
 impl S3Lock {
+    /// Starts the heartbeat on the current runtime.
     fn start(b: &S3Backend, me: LockHolder, version: Version) -> S3Lock {
-        let held = Arc::new(Mutex::new(Held {
-            version,
-            lost: None,
-        }));
-        let (bucket, key) = (b.settings.bucket.clone(), b.key(LOCK_OBJECT));
-        let lease = b.settings.lease;
-        let heartbeat = b.inner.spawn(beat(
-            b.inner.client.clone(),
-            bucket.clone(),
-            key.clone(),
-            me,
-            lease,
-            held.clone(),
-        ));
-        S3Lock {
-            inner: b.inner.clone(),
-            bucket,
-            key,
+        let target = Target {
+            bucket: b.bucket.clone(),
+            key: b.key(LOCK_OBJECT),
             location: b.locate(LOCK_OBJECT),
-            held,
+            held: Arc::new(Mutex::new(Held {
+                version,
+                lost: None,
+            })),
+        };
+        let heartbeat = tokio::spawn(beat(target.clone(), me, b.settings.lease));
+        S3Lock {
+            target,
             heartbeat: Some(heartbeat),
         }
     }
 
-    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
-        self.held.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The lock object's current version, or `None` when it is gone.
-    fn current_version(&self) -> Result<Option<Version>, LedgerError> {
-        let (c, bucket, key) = (
-            self.inner.client.clone(),
-            self.bucket.clone(),
-            self.key.clone(),
-        );
-        let location = self.location.clone();
-        self.inner.block(async move {
-            match c.head_object().bucket(bucket).key(key).send().await {
-                Ok(o) => Ok(Some(o.e_tag().unwrap_or_default().to_string())),
-                Err(e) if super::client::status_of(&e) == Some(404) => Ok(None),
-                Err(e) => Err(super::client::map_err(&location, e)),
-            }
-        })
+    /// What gives the lock up: stops the heartbeat, then deletes the lock object (nothing once
+    /// given up already).
+    fn give_up(&mut self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        let heartbeat = self.heartbeat.take()?;
+        Some(self.target.clone().release(heartbeat))
     }
 }
 
 /// Renews the lock every third of the lease, with `If-Match` on the version it last wrote. A
 /// lock deleted or replaced behind its back is recorded as lost.
-async fn beat(
-    client: aws_sdk_s3::Client,
-    bucket: String,
-    key: String,
-    me: LockHolder,
-    lease: Duration,
-    held: Arc<Mutex<Held>>,
-) {
+async fn beat(target: Target, me: LockHolder, lease: Duration) {
     let every = (lease / 3).max(Duration::from_millis(500));
     let mut last_ok = Instant::now();
     loop {
         tokio::time::sleep(every).await;
-        let version = held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .version
-            .clone();
-        let put = client
-            .put_object()
-            .bucket(&bucket)
-            .key(&key)
-            .if_match(version)
-            .body(record(&me, lease).into())
-            .send()
+        let version = target.held().version.clone();
+        let put = target
+            .bucket
+            .put(
+                &target.key,
+                record(&me, lease),
+                Precondition::Matches(version),
+            )
             .await;
-        let mut h = held.lock().unwrap_or_else(|p| p.into_inner());
+        let mut h = target.held();
         match put {
-            Ok(out) => {
-                h.version = out.e_tag().unwrap_or_default().to_string();
+            Ok(version) => {
+                h.version = version;
                 last_ok = Instant::now();
             }
-            Err(e) if matches!(super::client::status_of(&e), Some(404 | 412)) => {
+            Err(LedgerError::Conflict { .. }) => {
                 h.lost = Some("the lock object was deleted or replaced by another run".into());
                 return;
             }
@@ -207,55 +195,40 @@ async fn beat(
     }
 }
 
+#[async_trait]
 impl LockGuard for S3Lock {
-    fn check(&self) -> Result<(), LedgerError> {
-        if let Some(why) = self.held().lost.clone() {
-            return Err(LedgerError::LockLost {
-                location: self.location.clone(),
-                detail: why,
-            });
+    async fn check(&self) -> Result<(), LedgerError> {
+        let t = &self.target;
+        let lost = |detail: String| LedgerError::LockLost {
+            location: t.location.clone(),
+            detail,
+        };
+        if let Some(why) = t.held().lost.clone() {
+            return Err(lost(why));
         }
-        let ours = self.held().version.clone();
-        match self.current_version()? {
+        let ours = t.held().version.clone();
+        match t.bucket.head(&t.key).await? {
             Some(v) if v == ours => Ok(()),
             // A renewal may have landed between reading `ours` and the HEAD.
-            Some(v) if v == self.held().version => Ok(()),
-            Some(_) => Err(LedgerError::LockLost {
-                location: self.location.clone(),
-                detail: "another run replaced the lock object".into(),
-            }),
-            None => Err(LedgerError::LockLost {
-                location: self.location.clone(),
-                detail: "the lock object was deleted".into(),
-            }),
+            Some(v) if v == t.held().version => Ok(()),
+            Some(_) => Err(lost("another run replaced the lock object".into())),
+            None => Err(lost("the lock object was deleted".into())),
         }
+    }
+
+    async fn release(mut self: Box<Self>) -> Result<(), LedgerError> {
+        if let Some(give_up) = self.give_up() {
+            give_up.await;
+        }
+        Ok(())
     }
 }
 
 impl Drop for S3Lock {
     fn drop(&mut self) {
-        if let Some(beat) = self.heartbeat.take() {
-            beat.abort();
-            // Wait for it to stop, so no renewal lands after the version is read below.
-            self.inner.block(async move {
-                let _ = beat.await;
-            });
-        }
-        if self.held().lost.is_some() {
-            return;
-        }
-        let ours = self.held().version.clone();
-        if let Ok(Some(v)) = self.current_version()
-            && v == ours
-        {
-            let (c, bucket, key) = (
-                self.inner.client.clone(),
-                self.bucket.clone(),
-                self.key.clone(),
-            );
-            let _ = self
-                .inner
-                .block(async move { c.delete_object().bucket(bucket).key(key).send().await });
+        // Not released: give it up on the runtime it was dropped on, as soon as it can.
+        if let Some(give_up) = self.give_up() {
+            releases::spawn(give_up);
         }
     }
 }

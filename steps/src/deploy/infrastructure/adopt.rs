@@ -79,7 +79,7 @@ pub async fn adopt_or_refuse(
         }
     }
     if !foreign.is_empty() {
-        return Err(refusal(ctx, &foreign, &tags));
+        return Err(refusal(ctx, &foreign, &tags).await);
     }
     let mut blocks = String::from(
         "# Written by deploy: resources of this deployment that exist and carry its tags.\n",
@@ -118,8 +118,12 @@ async fn managed(run: &Prepared) -> Result<Vec<String>, StepError> {
 
 /// Why the resources in the way stop the run, grouped by what is known of their owner: a
 /// deployment whose state records them, or what their tags show.
-fn refusal(ctx: &StepContext<'_>, foreign: &[(Resource, Option<Tags>)], ours: &Tags) -> StepError {
-    let ledgers = ownership::other_ledgers(ctx.ledger.backend().as_ref());
+async fn refusal(
+    ctx: &StepContext<'_>,
+    foreign: &[(Resource, Option<Tags>)],
+    ours: &Tags,
+) -> StepError {
+    let ledgers = ownership::other_ledgers(ctx.ledger.backend().as_ref()).await;
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (r, tags) in foreign {
         let why = match ownership::recorded_owner(&ledgers, r) {

@@ -73,7 +73,7 @@ impl Step for Infrastructure {
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        let run = Prepared::new(ctx)?;
+        let run = Prepared::new(ctx).await?;
         let version = run.tf.version().await?;
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
@@ -88,7 +88,7 @@ impl Step for Infrastructure {
         }
         let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
         let outputs = run.outputs(ctx).await?;
-        record(ctx, &outputs, &run.dir)
+        record(ctx, &outputs, &run.dir).await
     }
 
     async fn preview(&self, env: &Env) -> Option<Vec<String>> {
@@ -163,7 +163,7 @@ async fn plan_and_apply(
 
 /// Outputs into the ledger; owned resources into the inventory (and those that left the stack
 /// out of it).
-fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<(), StepError> {
+async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<(), StepError> {
     for (k, v) in outputs.step_outputs() {
         ctx.output(&k, v);
     }
@@ -178,7 +178,7 @@ fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<()
         .collect();
     for r in gone {
         ctx.detail(&format!("no longer in the stack: {}", r.label()));
-        ctx.forget(r.kind, &r.name)?;
+        ctx.forget(r.kind, &r.name).await?;
     }
     let count = |kind| owned.iter().filter(|r| r.kind == kind).count();
     let summary = format!(
@@ -190,7 +190,7 @@ fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Result<()
         count(ResourceKind::Role),
     );
     for r in owned {
-        ctx.record(r)?;
+        ctx.record(r).await?;
     }
     ctx.info(&summary);
     Ok(())

@@ -13,7 +13,7 @@ use crate::live;
 pub async fn checks(env: &Env, aws: &AwsClients, state: &LedgerState) -> Vec<Check> {
     let t = Instant::now();
     let owned: Vec<Resource> = live::served(state).cloned().collect();
-    live::check_all(aws, &owned, &env.applied())
+    live::check_all(aws, &owned, &env.applied().await)
         .await
         .into_iter()
         .map(|h| {

@@ -16,7 +16,7 @@ use super::witness::Witness;
 use crate::aws::{AwsClients, error_code, sdk_error};
 use crate::catalog;
 use crate::engine::Poller;
-use crate::engine::{StepContext, StepError};
+use crate::engine::{Inventory, StepContext, StepError};
 
 pub const PROBE_SOURCE: &str = "custom.deploy-probe";
 pub const PROBE_DETAIL_TYPE: &str = "Deploy Probe";
@@ -106,7 +106,7 @@ impl Probe {
     ) -> Result<(), StepError> {
         let tags = crate::ownership::ownership_tags(ctx.config());
         let step = ctx.step_name().to_string();
-        self.create(aws, tags, &step, &mut |r| ctx.record(r)).await
+        self.create(aws, tags, &step, ctx).await
     }
 
     /// Creates the pieces, each handed to `record` (the inventory) as soon as it exists.
@@ -115,7 +115,7 @@ impl Probe {
         aws: &AwsClients,
         tags: std::collections::BTreeMap<String, String>,
         created_by: &str,
-        record: &mut (dyn FnMut(Resource) -> Result<(), StepError> + Send),
+        record: &mut dyn Inventory,
     ) -> Result<(), StepError> {
         let rule = aws
             .events
@@ -142,11 +142,10 @@ impl Probe {
         let rule_arn = rule.rule_arn.unwrap_or_default();
         // Recorded while it exists, so that a killed run's probe is known to be this
         // deployment's (the next run and `pre-destroy` remove it).
-        record(
-            Resource::new(ResourceKind::ProbeRule, &self.name, created_by)
-                .with_arn(&rule_arn)
-                .on_bus(&self.bus),
-        )?;
+        let rule = Resource::new(ResourceKind::ProbeRule, &self.name, created_by)
+            .with_arn(&rule_arn)
+            .on_bus(&self.bus);
+        record.record(rule).await?;
         let queue = aws
             .sqs
             .create_queue()
@@ -159,7 +158,9 @@ impl Probe {
         let url = queue.queue_url.unwrap_or_default();
         self.queue_url = Some(url.clone());
         let piece = Resource::new(ResourceKind::ProbeQueue, &self.name, created_by);
-        record(piece.with(|a| a.url = Some(url.clone())))?;
+        record
+            .record(piece.with(|a| a.url = Some(url.clone())))
+            .await?;
         let attrs = aws
             .sqs
             .get_queue_attributes()
@@ -274,7 +275,7 @@ pub async fn remove(
 ) -> Result<(), StepError> {
     delete(aws, bus, name).await?;
     for piece in pieces(bus, name) {
-        ctx.forget(piece.kind, name)?;
+        ctx.forget(piece.kind, name).await?;
     }
     Ok(())
 }

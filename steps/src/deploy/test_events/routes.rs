@@ -104,7 +104,8 @@ pub async fn prove(
                 "route {}: its pattern uses an operator not evaluated here; its targets are not \
                  checked",
                 route.key
-            ));
+            ))
+            .await;
             continue;
         }
         if expected.is_empty() {
@@ -112,7 +113,8 @@ pub async fn prove(
                 "route {}: no example matches it, so its delivery is not proven (add one under \
                  the examples directory)",
                 route.key
-            ));
+            ))
+            .await;
             continue;
         }
         for target in &route.targets {

@@ -10,12 +10,12 @@ use crate::status::EmulatorRecord;
 pub const EMULATOR_FILE: &str = "emulator.json";
 
 /// The emulator recorded under `root`, if any (an unreadable record counts as none).
-pub fn load_emulator(root: &Path) -> Option<EmulatorRecord> {
+pub fn load(root: &Path) -> Option<EmulatorRecord> {
     let bytes = std::fs::read(root.join(EMULATOR_FILE)).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-pub fn save_emulator(root: &Path, record: Option<&EmulatorRecord>) -> Result<(), LedgerError> {
+pub fn save(root: &Path, record: Option<&EmulatorRecord>) -> Result<(), LedgerError> {
     let path = root.join(EMULATOR_FILE);
     let io = |source| LedgerError::Io {
         path: path.clone(),

@@ -18,14 +18,14 @@ pub enum PrincipalKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
+pub struct CallerIdentity {
     pub account: String,
     pub arn: String,
     pub kind: PrincipalKind,
 }
 
-impl Identity {
-    pub fn from_arn(account: &str, arn: &str) -> Identity {
+impl CallerIdentity {
+    pub fn from_arn(account: &str, arn: &str) -> CallerIdentity {
         let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
         let kind = if resource == "root" {
             PrincipalKind::Root
@@ -41,7 +41,7 @@ impl Identity {
         } else {
             PrincipalKind::Other
         };
-        Identity {
+        CallerIdentity {
             account: account.to_string(),
             arn: arn.to_string(),
             kind,
@@ -59,7 +59,7 @@ impl Identity {
 }
 
 /// `sts:GetCallerIdentity`.
-pub async fn caller(aws: &AwsClients) -> Result<Identity, StepError> {
+pub async fn identify(aws: &AwsClients) -> Result<CallerIdentity, StepError> {
     let out = aws
         .sts
         .get_caller_identity()
@@ -68,7 +68,7 @@ pub async fn caller(aws: &AwsClients) -> Result<Identity, StepError> {
         .map_err(|e| sdk_error("sts:GetCallerIdentity", e))?;
     let account = out.account().unwrap_or_default();
     let arn = out.arn().unwrap_or_default();
-    Ok(Identity::from_arn(account, arn))
+    Ok(CallerIdentity::from_arn(account, arn))
 }
 
 #[cfg(test)]
@@ -77,14 +77,14 @@ mod tests {
 
     #[test]
     fn principal_kinds_from_arns() {
-        let u = Identity::from_arn("1", "arn:aws:iam::1:user/ops/alice");
+        let u = CallerIdentity::from_arn("1", "arn:aws:iam::1:user/ops/alice");
         assert_eq!(
             u.kind,
             PrincipalKind::User {
                 name: "alice".into()
             }
         );
-        let r = Identity::from_arn(
+        let r = CallerIdentity::from_arn(
             "1",
             "arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_x/bob",
         );
@@ -95,11 +95,11 @@ mod tests {
             }
         );
         assert_eq!(
-            Identity::from_arn("0", "arn:aws:iam::0:root").kind,
+            CallerIdentity::from_arn("0", "arn:aws:iam::0:root").kind,
             PrincipalKind::Root
         );
         assert_eq!(
-            Identity::from_arn("0", "arn:aws:sts::0:federated-user/x").kind,
+            CallerIdentity::from_arn("0", "arn:aws:sts::0:federated-user/x").kind,
             PrincipalKind::Other
         );
     }

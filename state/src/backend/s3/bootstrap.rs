@@ -8,7 +8,8 @@ use aws_sdk_s3::types::{
 };
 
 use super::S3Settings;
-use super::client::{Inner, map_err, status_of};
+use super::client::{map_err, status_of};
+use super::objects::Bucket;
 use crate::error::LedgerError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,34 +22,28 @@ pub enum BucketReport {
     Missing,
 }
 
-pub(super) fn ensure(
-    inner: &Inner,
+pub(super) async fn ensure(
+    b: &Bucket,
     s: &S3Settings,
     create: bool,
 ) -> Result<BucketReport, LedgerError> {
-    let c = inner.client.clone();
-    let bucket = s.bucket.clone();
-    let location = format!("s3://{}", s.bucket);
-    let exists = inner.block({
-        let (c, bucket, location) = (c.clone(), bucket.clone(), location.clone());
-        async move {
-            match c.head_bucket().bucket(bucket).send().await {
-                Ok(_) => Ok(true),
-                Err(e) if status_of(&e) == Some(404) => Ok(false),
-                Err(e) => Err(map_err(&location, e)),
-            }
-        }
-    })?;
+    let (c, bucket) = (b.client.clone(), b.name.clone());
+    let location = format!("s3://{bucket}");
+    let exists = match c.head_bucket().bucket(&bucket).send().await {
+        Ok(_) => true,
+        Err(e) if status_of(&e) == Some(404) => false,
+        Err(e) => return Err(map_err(&location, e)),
+    };
     if exists {
         return Ok(BucketReport::Exists {
-            warnings: inner.block(check(c, bucket, location)),
+            warnings: check(c, bucket, location).await,
         });
     }
     if !create {
         return Ok(BucketReport::Missing);
     }
     let (region, kms) = (s.region.clone(), s.kms_key_id.clone());
-    inner.block(make(c, bucket, location, region, kms))?;
+    make(c, bucket, location, region, kms).await?;
     Ok(BucketReport::Created)
 }
 

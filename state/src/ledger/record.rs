@@ -1,0 +1,136 @@
+//! The ledger's transitions: each one saved (a compare-and-swap) and then appended to the audit
+//! log, so the state can be rebuilt from the log alone.
+
+use jiff::Timestamp;
+
+use super::Ledger;
+use crate::audit::{self, AuditEvent};
+use crate::error::LedgerError;
+use crate::status::{Contracts, LedgerState, Resource, ResourceKind, StepRecord, StepStatus};
+
+impl Ledger {
+    /// Moves `step` to `to`, letting `update` change the rest of its record, then writes the
+    /// state and appends the transition to the audit log.
+    pub async fn transition(
+        &mut self,
+        step: &str,
+        to: StepStatus,
+        update: impl FnOnce(&mut StepRecord) + Send,
+    ) -> Result<(), LedgerError> {
+        let record = self.state.steps.entry(step.to_string()).or_default();
+        let from = record.status;
+        record.status = to;
+        update(record);
+        let record = record.clone();
+        self.save().await?;
+        self.audit(AuditEvent::Transition {
+            step: step.to_string(),
+            from,
+            to,
+            record,
+        })
+        .await
+    }
+
+    pub async fn record_resource(&mut self, resource: Resource) -> Result<(), LedgerError> {
+        self.state.record_resource(resource.clone());
+        self.state.retired.retain(|r| !r.same_identity(&resource));
+        self.state.destroyed_at = None;
+        self.state.destroyed_by = None;
+        self.save().await?;
+        self.audit(AuditEvent::ResourceRecorded { resource }).await
+    }
+
+    /// Records contract versions a deploy shipped (nothing is written when all were known).
+    pub async fn ship_contracts(&mut self, versions: &Contracts) -> Result<(), LedgerError> {
+        let before = self.state.contracts.clone();
+        self.state.ship_contracts(versions);
+        if self.state.contracts == before {
+            return Ok(());
+        }
+        self.save().await?;
+        self.audit(AuditEvent::ContractsShipped {
+            versions: versions.clone(),
+        })
+        .await
+    }
+
+    /// Drops a resource from the inventory because it was deleted; it is remembered as retired.
+    pub async fn forget_resource(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+    ) -> Result<(), LedgerError> {
+        if !self.state.forget_resource(kind, name) {
+            return Ok(());
+        }
+        self.save().await?;
+        self.audit(AuditEvent::ResourceForgotten {
+            kind,
+            name: name.to_string(),
+        })
+        .await
+    }
+
+    /// After a completed teardown: the inventory is empty and every step is back to
+    /// `not_started`; the audit log keeps the history.
+    pub async fn mark_destroyed(&mut self) -> Result<(), LedgerError> {
+        let gone = std::mem::take(&mut self.state.inventory);
+        self.state.retired.extend(gone);
+        self.state.steps.clear();
+        self.state.destroyed_at = Some(Timestamp::now());
+        let by = self
+            .holder
+            .as_ref()
+            .map(|h| format!("{} on {}", h.command, h.host));
+        self.state.destroyed_by = by.clone();
+        self.save().await?;
+        self.audit(AuditEvent::Destroyed { by }).await
+    }
+
+    /// Forgets one step's record, or (`None`) the whole state. Logs and the audit log stay.
+    pub async fn reset(&mut self, step: Option<&str>) -> Result<(), LedgerError> {
+        match step {
+            Some(s) => {
+                self.state.steps.remove(s);
+            }
+            None => {
+                let keep = self.state.identity.clone();
+                self.state = LedgerState {
+                    identity: keep,
+                    lineage: self.state.lineage.clone(),
+                    serial: self.state.serial,
+                    ..LedgerState::default()
+                };
+            }
+        }
+        self.save().await?;
+        self.audit(AuditEvent::Reset {
+            step: step.map(str::to_string),
+        })
+        .await
+    }
+
+    /// Replaces the state with what the audit log says. Returns how many torn entries were
+    /// skipped.
+    pub async fn rebuild_from_audit(&mut self) -> Result<usize, LedgerError> {
+        let lines = self.backend.read_audit().await?;
+        let (entries, skipped) = audit::parse(&lines);
+        let mut state = audit::replay(&entries);
+        state.identity = self.state.identity.clone();
+        state.lineage = self.state.lineage.clone();
+        state.serial = state.serial.max(self.state.serial);
+        self.state = state;
+        self.save().await?;
+        Ok(skipped)
+    }
+
+    /// Records that the ledger was moved here from `from`.
+    pub async fn note_migrated(&mut self, from: &str) -> Result<(), LedgerError> {
+        self.save().await?;
+        self.audit(AuditEvent::Migrated {
+            from: from.to_string(),
+        })
+        .await
+    }
+}
