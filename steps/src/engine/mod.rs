@@ -1,5 +1,6 @@
 //! The step engine.
 
+mod attempt;
 mod decide;
 mod error;
 mod events;
