@@ -8,6 +8,7 @@ mod github;
 mod ndjson;
 mod printer;
 mod prompt;
+mod run;
 mod session;
 mod store;
 mod views;

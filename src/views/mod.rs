@@ -2,4 +2,5 @@
 //! apart from the commands (which parse, call one library operation, and print this).
 
 pub mod live;
+pub mod status;
 pub mod unowned;

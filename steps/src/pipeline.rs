@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use deploy_state::{LedgerState, StepStatus};
+
 use crate::deploy::{iam, infrastructure, lambdas, preflight, test_events};
 use crate::engine::Step;
 use crate::teardown::{destroy, pre_destroy};
@@ -61,6 +63,48 @@ pub fn find(name: &str) -> Option<(Pipeline, Arc<dyn Step>)> {
         }
     }
     None
+}
+
+/// The command an operator most likely wants next, for a deployment's ledger.
+pub fn next_command(state: &LedgerState) -> String {
+    for s in deploy() {
+        let r = state.step(s.name());
+        match r.status {
+            StepStatus::Failed => {
+                return format!(
+                    "`deploy logs {0}` to see why {0} failed, then `deploy all` to resume",
+                    s.name()
+                );
+            }
+            StepStatus::Completed => continue,
+            StepStatus::NotStarted if s.name() == "preflight" => return "`deploy all`".into(),
+            _ => return format!("`deploy all` (resumes at {})", s.name()),
+        }
+    }
+    "`deploy status --live` to check the deployed resources".into()
+}
+
+/// One phrase for a deployment's ledger: destroyed, failed at a step, deployed, or partial.
+pub fn summary(s: &LedgerState) -> String {
+    if let Some(at) = s.destroyed_at {
+        return format!("destroyed {}", at.round(jiff::Unit::Second).unwrap_or(at));
+    }
+    let steps = deploy();
+    if let Some(f) = steps
+        .iter()
+        .find(|st| s.step(st.name()).status == StepStatus::Failed)
+    {
+        return format!("failed at {}", f.name());
+    }
+    let done = steps
+        .iter()
+        .filter(|st| s.step(st.name()).status == StepStatus::Completed)
+        .count();
+    format!(
+        "{done}/{} steps completed, {} resources",
+        steps.len(),
+        s.inventory.len()
+    )
 }
 
 pub fn names() -> Vec<&'static str> {

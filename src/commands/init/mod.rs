@@ -35,36 +35,8 @@ pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
         .clone()
         .or(ambient_region)
         .unwrap_or_else(|| "us-east-1".into());
-    let answers = if args.defaults {
-        if path.exists() && !args.force {
-            return Err(CliError::usage(format!(
-                "{} already exists; pass --force to replace it (the old file is backed up)",
-                path.display()
-            )));
-        }
-        let check = |r: Result<String, (String, String)>, flag: &str| {
-            r.map_err(|(p, a)| CliError::usage(format!("{flag}: {p}; allowed: {a}")))
-        };
-        let environment = check(validate::environment(&env0), "--environment")?;
-        let region = check(validate::region(&region0), "--region")?;
-        Answers::derived(&derived(DEFAULT_PROJECT, &environment, &region)?)
-    } else {
-        super::require_terminal_or("--defaults")?;
-        if path.exists() {
-            let replace = Confirm::new()
-                .with_prompt(format!(
-                    "{} exists. Back it up and write a new one? (no keeps it)",
-                    path.display()
-                ))
-                .default(false)
-                .interact()
-                .map_err(prompt_error)?;
-            if !replace {
-                printer.info(&format!("kept {}", path.display()));
-                return Ok(error::OK);
-            }
-        }
-        ask(&printer, &env0, &region0).await?
+    let Some(answers) = answers(&printer, args, &path, (&env0, &region0)).await? else {
+        return Ok(error::OK);
     };
     if path.exists() {
         let backup = backup_path(&path);
@@ -102,6 +74,49 @@ pub async fn exec(g: &Global, args: &InitArgs) -> CliResult {
          tries it against a local emulator, no AWS account needed)",
     );
     Ok(error::OK)
+}
+/// The answers: derived with `--defaults`, or asked. `None` when the operator keeps the
+/// existing file.
+async fn answers(
+    printer: &Printer,
+    args: &InitArgs,
+    path: &Path,
+    (env0, region0): (&str, &str),
+) -> Result<Option<Answers>, CliError> {
+    if args.defaults {
+        if path.exists() && !args.force {
+            return Err(CliError::usage(format!(
+                "{} already exists; pass --force to replace it (the old file is backed up)",
+                path.display()
+            )));
+        }
+        let check = |r: Result<String, (String, String)>, flag: &str| {
+            r.map_err(|(p, a)| CliError::usage(format!("{flag}: {p}; allowed: {a}")))
+        };
+        let environment = check(validate::environment(env0), "--environment")?;
+        let region = check(validate::region(region0), "--region")?;
+        return Ok(Some(Answers::derived(&derived(
+            DEFAULT_PROJECT,
+            &environment,
+            &region,
+        )?)));
+    }
+    super::require_terminal_or("--defaults")?;
+    if path.exists() {
+        let replace = Confirm::new()
+            .with_prompt(format!(
+                "{} exists. Back it up and write a new one? (no keeps it)",
+                path.display()
+            ))
+            .default(false)
+            .interact()
+            .map_err(prompt_error)?;
+        if !replace {
+            printer.info(&format!("kept {}", path.display()));
+            return Ok(None);
+        }
+    }
+    Ok(Some(ask(printer, env0, region0).await?))
 }
 
 fn backup_path(path: &Path) -> PathBuf {

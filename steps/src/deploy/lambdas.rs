@@ -171,6 +171,30 @@ async fn deploy_one(
         owned,
     };
     let deployed = function::deploy(&aws.lambda, policy, &want).await?;
+    report(ctx, name, &deployed);
+    record_and_tag(ctx, aws, lambda, &deployed.arn).await?;
+    let config = ctx.config().clone();
+    for route in config.lambda_routes(&lambda.key) {
+        for target in route.targets.iter().filter(
+            |t| matches!(&t.kind, deploy_config::TargetKind::Lambda { key } if key == &lambda.key),
+        ) {
+            let wire = Wire {
+                lambda,
+                rule: &route.rule_name,
+                target,
+                function_arn: &deployed.arn,
+            };
+            wire_rule(ctx, aws, infra, wire).await?;
+        }
+    }
+    if lambda.dead_letter_queue {
+        map_dead_letter_queue(ctx, aws, infra, name).await?;
+    }
+    Ok(())
+}
+
+/// What the deploy did to the function's code and configuration.
+fn report(ctx: &mut StepContext<'_>, name: &str, deployed: &function::Deployed) {
     match deployed.code {
         CodeAction::Created => ctx.info(&format!(
             "{name}: created (sha256 {})",
@@ -190,74 +214,83 @@ async fn deploy_one(
             ctx.info(&format!("{name}: configuration updated ({changed})"));
         }
     }
+}
+
+/// The function into the inventory; its ownership tags (one made by an earlier release has none
+/// yet) on it and on its log group, made here so it is tagged from the start.
+async fn record_and_tag(
+    ctx: &mut StepContext<'_>,
+    aws: &crate::aws::AwsClients,
+    lambda: &Lambda,
+    arn: &str,
+) -> Result<(), StepError> {
+    let name = lambda.function_name.as_str();
     let runtime = lambda.runtime.clone();
     let recorded = Resource::new(ResourceKind::Function, name, STEP)
-        .with_arn(&deployed.arn)
+        .with_arn(arn)
         .with(|a| a.runtime = Some(runtime));
     ctx.record(recorded.clone()).await?;
-    // Ownership tags on the function (one made by an earlier release has none yet) and on its
-    // log group, made here so it is tagged from the start.
     let tags = crate::ownership::ownership_tags(ctx.config());
     catalog::of(ResourceKind::Function)
         .tag(aws, &recorded, &tags)
         .await?;
-    catalog::tagged_log_group(aws, &catalog::function_log_group(name), &tags).await?;
-    let config = ctx.config().clone();
-    for route in config.lambda_routes(&lambda.key) {
-        for target in route.targets.iter().filter(
-            |t| matches!(&t.kind, deploy_config::TargetKind::Lambda { key } if key == &lambda.key),
-        ) {
-            wire_rule(
-                ctx,
-                aws,
-                infra,
-                lambda,
-                &route.rule_name,
-                target,
-                &deployed.arn,
-            )
-            .await?;
-        }
+    catalog::tagged_log_group(aws, &catalog::function_log_group(name), &tags).await
+}
+
+/// The dead-letter queue read by the function `name`; a mapping made again (the old one was
+/// deleted) replaces the old one's record.
+async fn map_dead_letter_queue(
+    ctx: &mut StepContext<'_>,
+    aws: &crate::aws::AwsClients,
+    infra: &Infrastructure,
+    name: &str,
+) -> Result<(), StepError> {
+    let tags = crate::ownership::ownership_tags(ctx.config());
+    let (uuid, wired) =
+        wiring::ensure_queue_mapping(&aws.lambda, name, &infra.dlq_arn, &tags).await?;
+    ctx.info(&format!(
+        "{name}: dead-letter queue mapping {uuid} {}",
+        describe(wired)
+    ));
+    let stale: Vec<String> = ctx
+        .state()
+        .resources(ResourceKind::EventSourceMapping)
+        .filter(|m| m.name != uuid && m.attributes.function.as_deref() == Some(name))
+        .map(|m| m.name.clone())
+        .collect();
+    for old in stale {
+        ctx.forget(ResourceKind::EventSourceMapping, &old).await?;
     }
-    if lambda.dead_letter_queue {
-        let tags = crate::ownership::ownership_tags(ctx.config());
-        let (uuid, wired) =
-            wiring::ensure_queue_mapping(&aws.lambda, name, &infra.dlq_arn, &tags).await?;
-        ctx.info(&format!(
-            "{name}: dead-letter queue mapping {uuid} {}",
-            describe(wired)
-        ));
-        // A mapping made again (the old one was deleted) replaces the old one's record.
-        let stale: Vec<String> = ctx
-            .state()
-            .resources(ResourceKind::EventSourceMapping)
-            .filter(|m| m.name != uuid && m.attributes.function.as_deref() == Some(name))
-            .map(|m| m.name.clone())
-            .collect();
-        for old in stale {
-            ctx.forget(ResourceKind::EventSourceMapping, &old).await?;
-        }
-        let source = infra.dlq_arn.clone();
-        ctx.record(
-            Resource::new(ResourceKind::EventSourceMapping, &uuid, STEP).with(|a| {
-                a.function = Some(name.to_string());
-                a.event_source_arn = Some(source);
-            }),
-        )
-        .await?;
-    }
-    Ok(())
+    let source = infra.dlq_arn.clone();
+    ctx.record(
+        Resource::new(ResourceKind::EventSourceMapping, &uuid, STEP).with(|a| {
+            a.function = Some(name.to_string());
+            a.event_source_arn = Some(source);
+        }),
+    )
+    .await
+}
+
+/// A function as one route's target.
+struct Wire<'a> {
+    lambda: &'a Lambda,
+    rule: &'a str,
+    target: &'a deploy_config::Target,
+    function_arn: &'a str,
 }
 
 async fn wire_rule(
     ctx: &mut StepContext<'_>,
     aws: &crate::aws::AwsClients,
     infra: &Infrastructure,
-    lambda: &Lambda,
-    rule: &str,
-    target: &deploy_config::Target,
-    function_arn: &str,
+    wire: Wire<'_>,
 ) -> Result<(), StepError> {
+    let Wire {
+        lambda,
+        rule,
+        target,
+        function_arn,
+    } = wire;
     let name = lambda.function_name.as_str();
     let rule_arn = infra.rule_arn(rule).ok_or_else(|| {
         StepError::permanent(format!(

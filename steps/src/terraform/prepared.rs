@@ -288,7 +288,7 @@ impl Prepared {
 
     /// A failed `plan` or `apply`: an error, unless it is only the optional schema registry
     /// being refused while the bus exists (then a warning).
-    pub async fn tolerate(
+    pub async fn judge_failure(
         &self,
         ctx: &mut StepContext<'_>,
         command: &str,

@@ -151,12 +151,12 @@ async fn plan_and_apply(
                 {
                     return Ok(true);
                 }
-                run.tolerate(ctx, "apply", &apply).await?;
+                run.judge_failure(ctx, "apply", &apply).await?;
             } else {
                 ctx.info(&format!("applied in {:.1}s", apply.elapsed.as_secs_f64()));
             }
         }
-        _ => run.tolerate(ctx, "plan", &plan).await?,
+        _ => run.judge_failure(ctx, "plan", &plan).await?,
     }
     Ok(false)
 }
