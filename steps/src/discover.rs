@@ -57,20 +57,6 @@ pub fn from_arn(arn: &str) -> Option<Resource> {
     ResourceKind::all().find_map(|k| catalog::of(k).recognise(arn))
 }
 
-/// What carries this deployment's tags but its state neither owns nor remembers destroying
-/// (that is reported as "still present" instead).
-pub async fn orphans(
-    aws: &AwsClients,
-    config: &Config,
-    state: &LedgerState,
-) -> Result<Vec<Resource>, StepError> {
-    Ok(tagged(aws, config)
-        .await?
-        .into_iter()
-        .filter(|r| !catalog::holds(&state.inventory, r) && !catalog::holds(&state.retired, r))
-        .collect())
-}
-
 /// What carries this deployment's tags outside its inventory: what `deploy adopt` takes over.
 pub async fn adoptable(
     aws: &AwsClients,
@@ -82,6 +68,18 @@ pub async fn adoptable(
         .into_iter()
         .filter(|r| !catalog::holds(&state.inventory, r))
         .collect())
+}
+
+/// What carries this deployment's tags but its state neither owns nor remembers destroying
+/// (that is reported as "still present" instead).
+pub async fn orphans(
+    aws: &AwsClients,
+    config: &Config,
+    state: &LedgerState,
+) -> Result<Vec<Resource>, StepError> {
+    let mut found = adoptable(aws, config, state).await?;
+    found.retain(|r| !catalog::holds(&state.retired, r));
+    Ok(found)
 }
 
 /// Those of `candidates` that exist (checked concurrently, with the live checks' patience for

@@ -2,6 +2,9 @@
 //! when the bus it archives is, and discovery finds it through the buses found by their tags.
 
 use async_trait::async_trait;
+use aws_sdk_eventbridge::operation::describe_archive::{
+    DescribeArchiveError, DescribeArchiveOutput,
+};
 use deploy_state::{Resource, ResourceKind};
 
 use super::{Applied, Cx, Gone, Health, Kind, Tags, gone, of, sdk, state_in};
@@ -21,13 +24,7 @@ impl Kind for Archive {
     }
 
     async fn look_up(&self, cx: &Cx<'_>, r: &Resource) -> Health {
-        let found = cx
-            .aws
-            .events
-            .describe_archive()
-            .archive_name(&r.name)
-            .send()
-            .await;
+        let found = describe(cx.aws, &r.name).await;
         // Any state: an archive that exists keeps events.
         Health::from_result(r, sdk(found), |o| {
             (true, state_in(&[], o.state().map(|s| s.as_str())).1)
@@ -45,12 +42,7 @@ impl Kind for Archive {
         let Some(want) = applied.of(r).and_then(|a| a["retention_days"].as_i64()) else {
             return Vec::new();
         };
-        let got = cx
-            .aws
-            .events
-            .describe_archive()
-            .archive_name(&r.name)
-            .send()
+        let got = describe(cx.aws, &r.name)
             .await
             .ok()
             .and_then(|o| o.retention_days());
@@ -96,12 +88,7 @@ impl Kind for Archive {
 
     /// Ours when the bus it archives is.
     async fn proven_ours(&self, cx: &Cx<'_>, r: &Resource, tags: &Tags) -> bool {
-        let source = cx
-            .aws
-            .events
-            .describe_archive()
-            .archive_name(&r.name)
-            .send()
+        let source = describe(cx.aws, &r.name)
             .await
             .ok()
             .and_then(|o| o.event_source_arn().map(str::to_string));
@@ -122,4 +109,15 @@ impl Kind for Archive {
                 .await,
         )
     }
+}
+
+async fn describe(
+    aws: &AwsClients,
+    name: &str,
+) -> Result<DescribeArchiveOutput, crate::aws::AwsError<DescribeArchiveError>> {
+    aws.events
+        .describe_archive()
+        .archive_name(name)
+        .send()
+        .await
 }

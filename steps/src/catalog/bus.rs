@@ -1,6 +1,9 @@
 //! The event bus (`AWS::Events::EventBus`). Tagged; goes after its rules and its archive.
 
 use async_trait::async_trait;
+use aws_sdk_eventbridge::operation::describe_event_bus::{
+    DescribeEventBusError, DescribeEventBusOutput,
+};
 use deploy_state::{Resource, ResourceKind};
 
 use super::{Arn, Cx, Gone, Health, Kind, Tags, gone, sdk};
@@ -24,24 +27,12 @@ impl Kind for Bus {
     }
 
     async fn look_up(&self, cx: &Cx<'_>, r: &Resource) -> Health {
-        let found = cx
-            .aws
-            .events
-            .describe_event_bus()
-            .name(&r.name)
-            .send()
-            .await;
+        let found = describe(cx.aws, &r.name).await;
         Health::from_result(r, sdk(found), |_| (true, "present".into()))
     }
 
     async fn tags(&self, cx: &Cx<'_>, r: &Resource) -> Option<Tags> {
-        let found = cx
-            .aws
-            .events
-            .describe_event_bus()
-            .name(&r.name)
-            .send()
-            .await;
+        let found = describe(cx.aws, &r.name).await;
         events_tags(cx.aws, found.ok()?.arn()?).await
     }
 
@@ -75,4 +66,11 @@ pub(super) async fn events_tags(aws: &AwsClients, arn: &str) -> Option<Tags> {
     Some(super::tag_map(
         out.tags().iter().map(|t| (t.key(), t.value())),
     ))
+}
+
+async fn describe(
+    aws: &AwsClients,
+    name: &str,
+) -> Result<DescribeEventBusOutput, crate::aws::AwsError<DescribeEventBusError>> {
+    aws.events.describe_event_bus().name(name).send().await
 }

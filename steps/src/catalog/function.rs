@@ -3,6 +3,7 @@
 //! permissions go with it.
 
 use async_trait::async_trait;
+use aws_sdk_lambda::operation::get_function::{GetFunctionError, GetFunctionOutput};
 use deploy_state::{Resource, ResourceKind};
 
 use super::mapping::delete_mappings_of;
@@ -27,13 +28,7 @@ impl Kind for Function {
     }
 
     async fn look_up(&self, cx: &Cx<'_>, r: &Resource) -> Health {
-        let found = cx
-            .aws
-            .lambda
-            .get_function()
-            .function_name(&r.name)
-            .send()
-            .await;
+        let found = get(cx.aws, &r.name).await;
         Health::from_result(r, sdk(found), |o| {
             let c = o.configuration();
             let state = c
@@ -52,13 +47,7 @@ impl Kind for Function {
     }
 
     async fn tags(&self, cx: &Cx<'_>, r: &Resource) -> Option<Tags> {
-        let found = cx
-            .aws
-            .lambda
-            .get_function()
-            .function_name(&r.name)
-            .send()
-            .await;
+        let found = get(cx.aws, &r.name).await;
         Some(
             found
                 .ok()?
@@ -105,4 +94,11 @@ impl Kind for Function {
                 .await,
         )
     }
+}
+
+async fn get(
+    aws: &AwsClients,
+    name: &str,
+) -> Result<GetFunctionOutput, crate::aws::AwsError<GetFunctionError>> {
+    aws.lambda.get_function().function_name(name).send().await
 }
