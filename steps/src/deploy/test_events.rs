@@ -22,13 +22,16 @@ pub mod results;
 mod routes;
 mod witness;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use deploy_config::Config;
 use deploy_state::{Fingerprint, LedgerState};
 
-use self::publish::Outgoing;
+use self::publish::{Outgoing, Published};
 use self::results::{Check, EventRecord, Results};
+use crate::aws::AwsClients;
 use crate::engine::{Step, StepContext, StepError};
 use crate::env::Env;
 use crate::outputs::Infrastructure;
@@ -71,156 +74,30 @@ impl Step for TestEvents {
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        let env = ctx.env;
-        let config = &env.config;
         let started_at = jiff::Timestamp::now();
-        // A minute of margin for clock skew between this machine and the service.
-        let since_ms = started_at.as_millisecond() - 60_000;
         let mut checks = Vec::new();
-
-        let t = Instant::now();
-        let validated = examples::load(config);
-        let examples = match validated {
-            Ok((examples, n_versions)) => {
-                checks.push(Check::timed(
-                    "examples valid",
-                    t,
-                    true,
-                    format!(
-                        "{} examples valid against their contract versions ({n_versions} versions)",
-                        examples.len()
-                    ),
-                ));
-                examples
-            }
-            Err(e) => {
-                checks.push(Check::timed("examples valid", t, false, e.message.clone()));
-                finish(ctx, "", started_at, checks, Vec::new()).await?;
-                return Err(e);
-            }
-        };
-        report(ctx, checks.last());
-
+        let examples = valid_examples(ctx, started_at, &mut checks).await?;
         let infra = Infrastructure::required(&ctx.outputs_of("infrastructure"))?;
+        let env = ctx.env;
         let aws = env.aws().await?;
-        let removed =
-            probe::remove_leftovers(ctx, aws, &infra.event_bus_name, &config.project.environment)
-                .await?;
-        if !removed.is_empty() {
-            ctx.warn(&format!(
-                "removed probe leftovers of an earlier run: {}",
-                removed.join(", ")
-            ))
-            .await;
+        remove_leftovers(ctx, aws, &infra.event_bus_name).await?;
+        let mut run = Run {
+            aws,
+            config: &env.config,
+            infra,
+            started_at,
+            // A minute of margin for clock skew between this machine and the service.
+            since_ms: started_at.as_millisecond() - 60_000,
+            checks,
+        };
+        let outgoing = outgoing(&examples);
+        let exercised = run.publish_and_probe(ctx, &outgoing).await;
+        let records = run.prove_routes(ctx, &outgoing, &exercised).await?;
+        if let Err(e) = exercised.outcome {
+            return run.publish_failed(ctx, e).await;
         }
-
-        let outgoing: Vec<Outgoing> = examples
-            .iter()
-            .map(|e| Outgoing {
-                label: e.file.clone(),
-                source: e.source.clone(),
-                detail_type: e.detail_type.clone(),
-                detail: e.detail.clone(),
-            })
-            .collect();
-        let mut probe = probe::Probe::new(&config.project.environment, &infra.event_bus_name);
-        let bus_probes = match routes::bus_probes(ctx, aws, config, &outgoing).await {
-            Ok(p) => p,
-            Err(e) => {
-                checks.push(Check::timed(
-                    "bus probes",
-                    Instant::now(),
-                    false,
-                    e.message.clone(),
-                ));
-                Default::default()
-            }
-        };
-        let outcome =
-            deliver::exercise(ctx, aws, &infra, &mut probe, outgoing.clone(), &mut checks).await;
-
-        // Always remove the probe, whatever happened above.
-        let t = Instant::now();
-        let published = match &outcome {
-            Ok(p) => p.clone(),
-            Err(_) => Vec::new(),
-        };
-        let cleanup = tokio::time::timeout(
-            CLEANUP_TIMEOUT,
-            probe::remove(ctx, aws, &infra.event_bus_name, &probe.name),
-        )
-        .await;
-        let check = match cleanup {
-            Ok(Ok(())) => Check::timed(
-                "probe removed",
-                t,
-                true,
-                format!("rule, target and queue {} deleted", probe.name),
-            ),
-            Ok(Err(e)) => Check::timed("probe removed", t, false, e.message),
-            Err(_) => Check::timed("probe removed", t, false, "timed out deleting the probe"),
-        };
-        checks.push(check);
-        report(ctx, checks.last());
-
-        // Then every route's targets; the probes on other buses go whatever the outcome.
-        let mut sent = outgoing.clone();
-        sent.push(probe.event());
-        let sent_to = routes::Sent {
-            outgoing: &sent,
-            published: &published,
-            probes: &bus_probes,
-            since_ms,
-        };
-        let records = routes::prove(ctx, aws, config, &sent_to, &mut checks).await;
-        for p in bus_probes.values() {
-            if let Err(e) = probe::remove(ctx, aws, &p.bus, &p.name).await {
-                ctx.warn(&format!("could not remove the probe on {}: {e}", p.bus))
-                    .await;
-            }
-        }
-        let records = records?;
-
-        match outcome {
-            Ok(_) => {}
-            Err(e) => {
-                checks.push(Check::timed(
-                    "publish",
-                    Instant::now(),
-                    false,
-                    e.message.clone(),
-                ));
-                finish(ctx, &infra.event_bus_name, started_at, checks, Vec::new()).await?;
-                return Err(e);
-            }
-        };
-
-        for c in health::checks(env, aws, ctx.state()).await {
-            checks.push(c);
-            report(ctx, checks.last());
-        }
-
-        let results = finish(ctx, &infra.event_bus_name, started_at, checks, records).await?;
-        if results.passed {
-            ctx.info(&format!(
-                "all {} checks passed; {} events published, every route proven",
-                results.checks.len(),
-                results.events.len()
-            ));
-            return Ok(());
-        }
-        let failed: Vec<String> = results
-            .failed()
-            .iter()
-            .map(|c| format!("{}: {}", c.name, c.detail))
-            .collect();
-        Err(StepError::permanent(format!(
-            "{} of {} checks failed: {}",
-            failed.len(),
-            results.checks.len(),
-            failed.join("; ")
-        ))
-        .with_hint(hint(&results)))
+        run.health(ctx).await;
+        run.conclude(ctx, records).await
     }
 
     async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {
@@ -243,6 +120,241 @@ impl Step for TestEvents {
             Ok(_) => {}
             Err(e) => ctx.warn(&format!("could not remove the probe: {e}")).await,
         }
+    }
+}
+
+/// Loads the examples and validates them against their contracts (the `examples valid`
+/// check). If one is invalid, the results are written and nothing is sent.
+async fn valid_examples(
+    ctx: &mut StepContext<'_>,
+    started_at: jiff::Timestamp,
+    checks: &mut Vec<Check>,
+) -> Result<Vec<examples::Example>, StepError> {
+    let t = Instant::now();
+    let env = ctx.env;
+    match examples::load(&env.config) {
+        Ok((examples, n_versions)) => {
+            checks.push(Check::timed(
+                "examples valid",
+                t,
+                true,
+                format!(
+                    "{} examples valid against their contract versions ({n_versions} versions)",
+                    examples.len()
+                ),
+            ));
+            report(ctx, checks.last());
+            Ok(examples)
+        }
+        Err(e) => {
+            checks.push(Check::timed("examples valid", t, false, e.message.clone()));
+            finish(ctx, "", started_at, std::mem::take(checks), Vec::new()).await?;
+            Err(e)
+        }
+    }
+}
+
+/// Deletes the probes an earlier, interrupted run left on `bus`, with a warning naming them.
+async fn remove_leftovers(
+    ctx: &mut StepContext<'_>,
+    aws: &AwsClients,
+    bus: &str,
+) -> Result<(), StepError> {
+    let env = ctx.env;
+    let removed = probe::remove_leftovers(ctx, aws, bus, &env.config.project.environment).await?;
+    if !removed.is_empty() {
+        ctx.warn(&format!(
+            "removed probe leftovers of an earlier run: {}",
+            removed.join(", ")
+        ))
+        .await;
+    }
+    Ok(())
+}
+
+/// The events the examples become.
+fn outgoing(examples: &[examples::Example]) -> Vec<Outgoing> {
+    examples
+        .iter()
+        .map(|e| Outgoing {
+            label: e.file.clone(),
+            source: e.source.clone(),
+            detail_type: e.detail_type.clone(),
+            detail: e.detail.clone(),
+        })
+        .collect()
+}
+
+/// What flows between the phases of a run, after the examples were found valid.
+struct Run<'a> {
+    aws: &'a AwsClients,
+    config: &'a Config,
+    infra: Infrastructure,
+    started_at: jiff::Timestamp,
+    /// Arrivals older than this (ms since the epoch) are not this run's.
+    since_ms: i64,
+    checks: Vec<Check>,
+}
+
+/// What publishing left: the probes to prove routes with, and what was published.
+struct Exercised {
+    /// The routing probe on the deployed bus (already removed).
+    probe: probe::Probe,
+    /// The probes on the other buses routes deliver to, by bus ARN (still there).
+    bus_probes: BTreeMap<String, probe::Probe>,
+    /// What publishing came to.
+    outcome: Result<Vec<Published>, StepError>,
+    /// What was published (nothing if publishing failed).
+    published: Vec<Published>,
+}
+
+impl Run<'_> {
+    /// Sets up the probes, publishes the examples and the probe event, and waits for the
+    /// probe; the routing probe is removed whatever happened.
+    async fn publish_and_probe(
+        &mut self,
+        ctx: &mut StepContext<'_>,
+        outgoing: &[Outgoing],
+    ) -> Exercised {
+        let (aws, bus) = (self.aws, &self.infra.event_bus_name);
+        let mut probe = probe::Probe::new(&self.config.project.environment, bus);
+        let bus_probes = match routes::bus_probes(ctx, aws, self.config, outgoing).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.checks.push(Check::timed(
+                    "bus probes",
+                    Instant::now(),
+                    false,
+                    e.message.clone(),
+                ));
+                Default::default()
+            }
+        };
+        let outcome = deliver::exercise(
+            ctx,
+            aws,
+            &self.infra,
+            &mut probe,
+            outgoing.to_vec(),
+            &mut self.checks,
+        )
+        .await;
+        let published = match &outcome {
+            Ok(p) => p.clone(),
+            Err(_) => Vec::new(),
+        };
+        self.remove_probe(ctx, &probe).await;
+        Exercised {
+            probe,
+            bus_probes,
+            outcome,
+            published,
+        }
+    }
+
+    /// Removes the routing probe (within [`CLEANUP_TIMEOUT`]): the `probe removed` check.
+    async fn remove_probe(&mut self, ctx: &mut StepContext<'_>, probe: &probe::Probe) {
+        let t = Instant::now();
+        let bus = &self.infra.event_bus_name;
+        let cleanup = tokio::time::timeout(
+            CLEANUP_TIMEOUT,
+            probe::remove(ctx, self.aws, bus, &probe.name),
+        )
+        .await;
+        let check = match cleanup {
+            Ok(Ok(())) => Check::timed(
+                "probe removed",
+                t,
+                true,
+                format!("rule, target and queue {} deleted", probe.name),
+            ),
+            Ok(Err(e)) => Check::timed("probe removed", t, false, e.message),
+            Err(_) => Check::timed("probe removed", t, false, "timed out deleting the probe"),
+        };
+        self.checks.push(check);
+        report(ctx, self.checks.last());
+    }
+
+    /// Proves every route's targets; the probes on other buses are removed whatever the
+    /// outcome.
+    async fn prove_routes(
+        &mut self,
+        ctx: &mut StepContext<'_>,
+        outgoing: &[Outgoing],
+        exercised: &Exercised,
+    ) -> Result<Vec<EventRecord>, StepError> {
+        let mut sent = outgoing.to_vec();
+        sent.push(exercised.probe.event());
+        let sent_to = routes::Sent {
+            outgoing: &sent,
+            published: &exercised.published,
+            probes: &exercised.bus_probes,
+            since_ms: self.since_ms,
+        };
+        let records = routes::prove(ctx, self.aws, self.config, &sent_to, &mut self.checks).await;
+        for p in exercised.bus_probes.values() {
+            if let Err(e) = probe::remove(ctx, self.aws, &p.bus, &p.name).await {
+                ctx.warn(&format!("could not remove the probe on {}: {e}", p.bus))
+                    .await;
+            }
+        }
+        records
+    }
+
+    /// Publishing failed with `e`: the `publish` check fails, the results are written, and the
+    /// step fails with `e`.
+    async fn publish_failed(
+        mut self,
+        ctx: &mut StepContext<'_>,
+        e: StepError,
+    ) -> Result<(), StepError> {
+        self.checks.push(Check::timed(
+            "publish",
+            Instant::now(),
+            false,
+            e.message.clone(),
+        ));
+        let bus = &self.infra.event_bus_name;
+        finish(ctx, bus, self.started_at, self.checks, Vec::new()).await?;
+        Err(e)
+    }
+
+    /// Live health of every owned resource, as `status --live` checks it.
+    async fn health(&mut self, ctx: &mut StepContext<'_>) {
+        for c in health::checks(ctx.env, self.aws, ctx.state()).await {
+            self.checks.push(c);
+            report(ctx, self.checks.last());
+        }
+    }
+
+    /// Writes the results; the step fails if any check failed.
+    async fn conclude(
+        self,
+        ctx: &mut StepContext<'_>,
+        records: Vec<EventRecord>,
+    ) -> Result<(), StepError> {
+        let bus = &self.infra.event_bus_name;
+        let results = finish(ctx, bus, self.started_at, self.checks, records).await?;
+        if results.passed {
+            ctx.info(&format!(
+                "all {} checks passed; {} events published, every route proven",
+                results.checks.len(),
+                results.events.len()
+            ));
+            return Ok(());
+        }
+        let failed: Vec<String> = results
+            .failed()
+            .iter()
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        Err(StepError::permanent(format!(
+            "{} of {} checks failed: {}",
+            failed.len(),
+            results.checks.len(),
+            failed.join("; ")
+        ))
+        .with_hint(hint(&results)))
     }
 }
 

@@ -3,6 +3,7 @@
 //! target and the queue are always deleted afterwards, and leftovers of an interrupted or
 //! killed run (found by this environment's probe name prefix) are deleted by the next run.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_eventbridge::types::Target;
@@ -113,10 +114,35 @@ impl Probe {
     pub async fn create(
         &mut self,
         aws: &AwsClients,
-        tags: std::collections::BTreeMap<String, String>,
+        tags: BTreeMap<String, String>,
         created_by: &str,
         record: &mut dyn Inventory,
     ) -> Result<(), StepError> {
+        let rule_arn = self.create_rule(aws, &tags).await?;
+        // Recorded while it exists, so that a killed run's probe is known to be this
+        // deployment's (the next run and `pre-destroy` remove it).
+        let rule = Resource::new(ResourceKind::ProbeRule, &self.name, created_by)
+            .with_arn(&rule_arn)
+            .on_bus(&self.bus);
+        record.record(rule).await?;
+        let url = self.create_queue(aws, tags).await?;
+        self.queue_url = Some(url.clone());
+        let piece = Resource::new(ResourceKind::ProbeQueue, &self.name, created_by);
+        record
+            .record(piece.with(|a| a.url = Some(url.clone())))
+            .await?;
+        let queue_arn = self.queue_arn(aws, &url).await?;
+        self.allow_rule_only(aws, &url, &queue_arn, &rule_arn)
+            .await?;
+        self.put_target(aws, queue_arn).await
+    }
+
+    /// Creates the rule matching the probe's pattern; returns its ARN.
+    async fn create_rule(
+        &self,
+        aws: &AwsClients,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<String, StepError> {
         let rule = aws
             .events
             .put_rule()
@@ -139,13 +165,15 @@ impl Probe {
             .send()
             .await
             .map_err(|e| sdk_error(&format!("PutRule {}", self.name), e))?;
-        let rule_arn = rule.rule_arn.unwrap_or_default();
-        // Recorded while it exists, so that a killed run's probe is known to be this
-        // deployment's (the next run and `pre-destroy` remove it).
-        let rule = Resource::new(ResourceKind::ProbeRule, &self.name, created_by)
-            .with_arn(&rule_arn)
-            .on_bus(&self.bus);
-        record.record(rule).await?;
+        Ok(rule.rule_arn.unwrap_or_default())
+    }
+
+    /// Creates the queue (messages kept five minutes); returns its URL.
+    async fn create_queue(
+        &self,
+        aws: &AwsClients,
+        tags: BTreeMap<String, String>,
+    ) -> Result<String, StepError> {
         let queue = aws
             .sqs
             .create_queue()
@@ -155,25 +183,34 @@ impl Probe {
             .send()
             .await
             .map_err(|e| sdk_error(&format!("CreateQueue {}", self.name), e))?;
-        let url = queue.queue_url.unwrap_or_default();
-        self.queue_url = Some(url.clone());
-        let piece = Resource::new(ResourceKind::ProbeQueue, &self.name, created_by);
-        record
-            .record(piece.with(|a| a.url = Some(url.clone())))
-            .await?;
+        Ok(queue.queue_url.unwrap_or_default())
+    }
+
+    /// The ARN of the queue at `url`.
+    async fn queue_arn(&self, aws: &AwsClients, url: &str) -> Result<String, StepError> {
         let attrs = aws
             .sqs
             .get_queue_attributes()
-            .queue_url(&url)
+            .queue_url(url)
             .attribute_names(QueueAttributeName::QueueArn)
             .send()
             .await
             .map_err(|e| sdk_error(&format!("GetQueueAttributes {}", self.name), e))?;
-        let queue_arn = attrs
+        Ok(attrs
             .attributes()
             .and_then(|a| a.get(&QueueAttributeName::QueueArn))
             .cloned()
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
+
+    /// Lets the probe rule, and only it, send to the queue.
+    async fn allow_rule_only(
+        &self,
+        aws: &AwsClients,
+        url: &str,
+        queue_arn: &str,
+        rule_arn: &str,
+    ) -> Result<(), StepError> {
         let policy = json!({
             "Version": "2012-10-17",
             "Statement": [{
@@ -187,11 +224,16 @@ impl Probe {
         });
         aws.sqs
             .set_queue_attributes()
-            .queue_url(&url)
+            .queue_url(url)
             .attributes(QueueAttributeName::Policy, policy.to_string())
             .send()
             .await
             .map_err(|e| sdk_error(&format!("SetQueueAttributes {}", self.name), e))?;
+        Ok(())
+    }
+
+    /// Makes the queue the rule's target.
+    async fn put_target(&self, aws: &AwsClients, queue_arn: String) -> Result<(), StepError> {
         let target = Target::builder()
             .id(TARGET_ID)
             .arn(queue_arn)

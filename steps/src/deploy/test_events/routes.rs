@@ -76,77 +76,31 @@ pub async fn prove(
     sent: &Sent<'_>,
     checks: &mut Vec<Check>,
 ) -> Result<Vec<EventRecord>, StepError> {
-    let Sent {
-        outgoing,
-        published,
-        probes,
-        since_ms,
-    } = *sent;
-    let by_label: BTreeMap<&str, &Outgoing> =
-        outgoing.iter().map(|o| (o.label.as_str(), o)).collect();
+    let by_label: BTreeMap<&str, &Outgoing> = sent
+        .outgoing
+        .iter()
+        .map(|o| (o.label.as_str(), o))
+        .collect();
     let mut seen: Seen = BTreeMap::new();
     for route in &config.routes {
-        let pattern: Value = serde_json::from_str(&route.pattern).unwrap_or_default();
-        let mut expected = Vec::new();
-        let mut unevaluated = false;
-        for p in published {
-            let Some(o) = by_label.get(p.label.as_str()) else {
-                continue;
-            };
-            match pattern::matches(&pattern, &as_event(o)) {
-                Some(true) => expected.push(p),
-                Some(false) => {}
-                None => unevaluated = true,
-            }
-        }
-        if unevaluated {
-            ctx.warn(&format!(
-                "route {}: its pattern uses an operator not evaluated here; its targets are not \
-                 checked",
-                route.key
-            ))
-            .await;
+        let Some(expected) = expected(ctx, route, sent.published, &by_label).await else {
             continue;
-        }
-        if expected.is_empty() {
-            ctx.warn(&format!(
-                "route {}: no example matches it, so its delivery is not proven (add one under \
-                 the examples directory)",
-                route.key
-            ))
-            .await;
-            continue;
-        }
+        };
         for target in &route.targets {
             let t = Instant::now();
             let ids: BTreeSet<String> = expected.iter().map(|p| p.event_id.clone()).collect();
-            let found = received(ctx, aws, config, route, target, &ids, probes, since_ms).await?;
+            let found = received(ctx, aws, config, route, target, &ids, sent).await?;
             let place = format!("{}/{}", route.key, target.id);
             for id in &found {
                 seen.entry(id.clone()).or_default().push(place.clone());
             }
-            let missing: Vec<String> = expected
-                .iter()
-                .filter(|p| !found.contains(&p.event_id))
-                .map(|p| format!("{} (event {})", p.label, p.event_id))
-                .collect();
-            let name = format!("route {} -> {} {}", route.key, target.kind.key(), target.id);
-            let detail = if missing.is_empty() {
-                format!("{} of {} events delivered", found.len(), expected.len())
-            } else {
-                format!(
-                    "{} of {} events never arrived within {:.0}s: {}",
-                    missing.len(),
-                    expected.len(),
-                    config.tests.delivery_timeout.as_secs_f64(),
-                    missing.join(", ")
-                )
-            };
-            checks.push(Check::timed(name, t, missing.is_empty(), detail));
+            let timeout = config.tests.delivery_timeout;
+            checks.push(target_check(route, target, &expected, &found, timeout, t));
             super::report(ctx, checks.last());
         }
     }
-    Ok(published
+    Ok(sent
+        .published
         .iter()
         .map(|p| EventRecord {
             label: p.label.clone(),
@@ -156,8 +110,78 @@ pub async fn prove(
         .collect())
 }
 
+/// The published examples `route`'s pattern matches, or `None` (with a warning) when its
+/// delivery cannot be proven: its pattern is not evaluated here, or no example matches it.
+async fn expected<'p>(
+    ctx: &mut StepContext<'_>,
+    route: &Route,
+    published: &'p [Published],
+    by_label: &BTreeMap<&str, &Outgoing>,
+) -> Option<Vec<&'p Published>> {
+    let pattern: Value = serde_json::from_str(&route.pattern).unwrap_or_default();
+    let mut expected = Vec::new();
+    let mut unevaluated = false;
+    for p in published {
+        let Some(o) = by_label.get(p.label.as_str()) else {
+            continue;
+        };
+        match pattern::matches(&pattern, &as_event(o)) {
+            Some(true) => expected.push(p),
+            Some(false) => {}
+            None => unevaluated = true,
+        }
+    }
+    if unevaluated {
+        ctx.warn(&format!(
+            "route {}: its pattern uses an operator not evaluated here; its targets are not \
+             checked",
+            route.key
+        ))
+        .await;
+        return None;
+    }
+    if expected.is_empty() {
+        ctx.warn(&format!(
+            "route {}: no example matches it, so its delivery is not proven (add one under \
+             the examples directory)",
+            route.key
+        ))
+        .await;
+        return None;
+    }
+    Some(expected)
+}
+
+/// The check of one route's target: every `expected` event among those `found` there.
+fn target_check(
+    route: &Route,
+    target: &Target,
+    expected: &[&Published],
+    found: &BTreeSet<String>,
+    timeout: Duration,
+    t: Instant,
+) -> Check {
+    let missing: Vec<String> = expected
+        .iter()
+        .filter(|p| !found.contains(&p.event_id))
+        .map(|p| format!("{} (event {})", p.label, p.event_id))
+        .collect();
+    let name = format!("route {} -> {} {}", route.key, target.kind.key(), target.id);
+    let detail = if missing.is_empty() {
+        format!("{} of {} events delivered", found.len(), expected.len())
+    } else {
+        format!(
+            "{} of {} events never arrived within {:.0}s: {}",
+            missing.len(),
+            expected.len(),
+            timeout.as_secs_f64(),
+            missing.join(", ")
+        )
+    };
+    Check::timed(name, t, missing.is_empty(), detail)
+}
+
 /// The ids of `ids` that reached `target`.
-#[allow(clippy::too_many_arguments)]
 async fn received(
     ctx: &mut StepContext<'_>,
     aws: &AwsClients,
@@ -165,10 +189,10 @@ async fn received(
     route: &Route,
     target: &Target,
     ids: &BTreeSet<String>,
-    probes: &BTreeMap<String, Probe>,
-    since_ms: i64,
+    sent: &Sent<'_>,
 ) -> Result<BTreeSet<String>, StepError> {
     let timeout = config.tests.delivery_timeout;
+    let since_ms = sent.since_ms;
     Ok(match &target.kind {
         TargetKind::Lambda { key } => {
             let function = config
@@ -192,7 +216,7 @@ async fn received(
             let executions = Witness::Executions { arn, since_ms };
             executions.watch(aws, ids, timeout).await?
         }
-        TargetKind::BusArn { arn } => match probes.get(arn) {
+        TargetKind::BusArn { arn } => match sent.probes.get(arn) {
             Some(p) => p.received(aws, ids, timeout).await?,
             None => {
                 ctx.detail(&format!("route {}: no probe on {arn}", route.key));
