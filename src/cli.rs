@@ -29,6 +29,7 @@ Exit codes:
   6    some live checks could not be made (`status --live`: unknown)
   7    drifted or degraded (`status --live`)
   8    changes pending (`plan --detailed-exitcode`)
+  9    a queue that would be deleted holds messages (nothing of that phase deleted)
   130  interrupted (Ctrl-C / SIGTERM)";
 
 #[derive(Debug, Parser)]
@@ -272,7 +273,52 @@ pub struct AllArgs {
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
     #[command(flatten)]
+    pub change: ChangeArgs,
+    #[command(flatten)]
     pub _global: Global,
+}
+
+/// What a run that deletes queues may do about their messages (the default: lose none).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct QueueConsentArgs {
+    /// Wait up to this long for a queue that would be deleted to be read empty (`30s`, `5m`).
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+    /// Delete queues that hold messages anyway (the audit log records how many messages went).
+    #[arg(long)]
+    pub discard_messages: bool,
+}
+
+/// What a change may lose or replace.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub queues: QueueConsentArgs,
+    /// Let Terraform replace resources (a bus renamed, a rule moved to another bus: events
+    /// published meanwhile are lost) under --auto-approve.
+    #[arg(long)]
+    pub allow_replace: bool,
+}
+
+impl ChangeArgs {
+    /// The consent the steps see; an operator who approves the plan shown consents to its
+    /// replacements.
+    pub fn consent(&self, prompted: bool) -> deploy_steps::change::Consent {
+        deploy_steps::change::Consent {
+            allow_replace: self.allow_replace || prompted,
+            ..self.queues.consent()
+        }
+    }
+}
+
+impl QueueConsentArgs {
+    pub fn consent(&self) -> deploy_steps::change::Consent {
+        deploy_steps::change::Consent {
+            drain_timeout: self.drain_timeout,
+            discard_messages: self.discard_messages,
+            allow_replace: false,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -288,6 +334,8 @@ pub struct RunArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
     #[command(flatten)]
     pub _global: Global,
 }
@@ -346,6 +394,8 @@ pub struct DestroyArgs {
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub queues: QueueConsentArgs,
     #[command(flatten)]
     pub _global: Global,
 }

@@ -15,6 +15,9 @@ pub const UNKNOWN: u8 = 6;
 pub const DRIFTED: u8 = 7;
 /// `plan --detailed-exitcode`: something would run.
 pub const CHANGES: u8 = 8;
+/// A queue that would be deleted holds messages: stopped before deleting anything of that
+/// phase (`--drain-timeout`, `--discard-messages`).
+pub const QUEUE_NOT_EMPTY: u8 = 9;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]
@@ -111,7 +114,7 @@ impl From<deploy_steps::replay::ReplayError> for CliError {
 
 /// Every exit code, for the documentation check.
 #[cfg(test)]
-const ALL: [u8; 10] = [
+const ALL: [u8; 11] = [
     OK,
     STEP_FAILED,
     USAGE,
@@ -121,6 +124,7 @@ const ALL: [u8; 10] = [
     UNKNOWN,
     DRIFTED,
     CHANGES,
+    QUEUE_NOT_EMPTY,
     INTERRUPTED,
 ];
 

@@ -92,6 +92,15 @@ pub fn finish(session: &Session, outcome: &Outcome) -> CliResult {
             .error("interrupted: the ledger records where it stopped; run the same command again to resume");
         return Ok(error::INTERRUPTED);
     }
+    if !outcome.needs_consent.is_empty() {
+        session.printer.error(&format!(
+            "stopped: {} would delete a queue that holds messages; nothing of that phase was \
+             deleted (see `deploy logs {}`)",
+            outcome.needs_consent.join(", "),
+            outcome.needs_consent[0]
+        ));
+        return Ok(error::QUEUE_NOT_EMPTY);
+    }
     if !outcome.failed.is_empty() {
         session.printer.error(&format!(
             "failed: {} (see `deploy logs {}`)",

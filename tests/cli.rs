@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 use predicates::prelude::*;
 use support::TestContext;
 
-const STEPS: [&str; 7] = [
+const STEPS: [&str; 8] = [
     "preflight",
     "iam",
     "infrastructure",
     "lambdas",
     "test-events",
+    "contract",
     "pre-destroy",
     "destroy",
 ];
 
 #[test]
-fn status_json_on_an_empty_ledger_lists_all_seven_steps_not_started() {
+fn status_json_on_an_empty_ledger_lists_every_step_not_started() {
     let ctx = TestContext::offline();
     let out = ctx.deploy().args(["status", "--json"]).assert().success();
     let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();

@@ -34,6 +34,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         },
     };
     let mut run = super::open_run(session, "deploy all").await?;
+    run.opened.env.consent = args.change.consent(!args.auto_approve);
     super::contracts::gate(session, run.opened.ledger.state())?;
     for (other, location) in crate::store::siblings(session).await {
         session.printer.warn(&format!(

@@ -12,9 +12,10 @@ use crate::session::Session;
 pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
     crate::prompt::confirm_destroy(session, args.auto_approve)?;
     if args.discover {
-        return by_discovery(session).await;
+        return by_discovery(session, args).await;
     }
     let mut run = super::open_run(session, "deploy destroy").await?;
+    run.opened.env.consent = args.queues.consent();
     let opened = &run.opened;
     match super::unowned::look(session, opened).await? {
         Some(WithoutState::Named(found)) => {
@@ -55,8 +56,9 @@ pub async fn exec(session: &Session, args: &DestroyArgs) -> CliResult {
 
 /// `destroy --discover`: what carries this deployment's tags, listed with what has its names
 /// but not its tags (left alone), then removed.
-async fn by_discovery(session: &Session) -> CliResult {
+async fn by_discovery(session: &Session, args: &DestroyArgs) -> CliResult {
     let mut run = super::open_run(session, "deploy destroy --discover").await?;
+    run.opened.env.consent = args.queues.consent();
     let aws = run
         .opened
         .env

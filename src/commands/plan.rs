@@ -47,6 +47,7 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     .iter()
     .map(|r| r.label())
     .collect();
+    let pending = deploy_steps::change::pending(env).await;
     if args.json {
         let steps: Vec<_> = rows
             .iter()
@@ -57,7 +58,7 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
             .map(|(s, l)| (s.to_string(), json!(l)))
             .collect();
         let doc = json!({"target": env.target, "steps": steps, "orphans": orphans,
-                         "changes": changes});
+                         "changes": changes, "change": pending});
         session
             .printer
             .out(&serde_json::to_string_pretty(&doc).expect("json"));
@@ -72,6 +73,9 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
                 text.push_str(&format!("          {l}\n"));
             }
         }
+    }
+    for line in pending.lines() {
+        text.push_str(&format!("  change {line}\n"));
     }
     for o in &orphans {
         text.push_str(&format!(

@@ -21,6 +21,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
             phase,
             discover: false,
             json: args.json,
+            queues: args.change.queues,
             _global: Default::default(),
         };
         return super::destroy::exec(session, &destroy).await;
@@ -32,6 +33,7 @@ pub async fn exec(session: &Session, args: &RunArgs) -> CliResult {
         ..Selection::default()
     };
     let mut run = super::open_run(session, &format!("deploy run {name}")).await?;
+    run.opened.env.consent = args.change.consent(false);
     super::contracts::gate(session, run.opened.ledger.state())?;
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, &AutoApprove).await?;
     super::finish(session, &outcome)

@@ -24,6 +24,9 @@ pub enum AuditEvent {
     ResourceForgotten {
         kind: ResourceKind,
         name: String,
+        /// The rule of a target (absent: every resource of that kind and name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
     },
     /// `deploy reset` of one step, or of everything (`step: None`).
     Reset {
@@ -46,6 +49,11 @@ pub enum AuditEvent {
     /// The ledger was moved (from the flat layout of an older release, or between backends).
     Migrated {
         from: String,
+    },
+    /// A queue was deleted with the operator's consent while it held messages.
+    MessagesDiscarded {
+        queue: String,
+        messages: u64,
     },
 }
 
@@ -94,8 +102,8 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
                 state.destroyed_at = None;
                 state.record_resource(resource.clone());
             }
-            AuditEvent::ResourceForgotten { kind, name } => {
-                state.forget_resource(*kind, name);
+            AuditEvent::ResourceForgotten { kind, name, rule } => {
+                state.forget_on(*kind, name, rule.as_deref());
             }
             AuditEvent::Reset { step: Some(s) } => {
                 state.steps.remove(s);
@@ -109,7 +117,9 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
                 state.steps.clear();
             }
             AuditEvent::ContractsShipped { versions } => state.ship_contracts(versions),
-            AuditEvent::LockTakenOver { .. } | AuditEvent::Migrated { .. } => {}
+            AuditEvent::LockTakenOver { .. }
+            | AuditEvent::Migrated { .. }
+            | AuditEvent::MessagesDiscarded { .. } => {}
         }
         state.updated_at = Some(e.at);
     }

@@ -181,9 +181,20 @@ impl LedgerState {
     /// Moves the resources of `kind` named `name` from the inventory to the retired ones;
     /// returns whether there were any.
     pub fn forget_resource(&mut self, kind: ResourceKind, name: &str) -> bool {
+        self.forget_on(kind, name, None)
+    }
+
+    /// As [`Self::forget_resource`], and with `rule`, only the one on that rule (a target id is
+    /// unique per rule, not per deployment).
+    pub fn forget_on(&mut self, kind: ResourceKind, name: &str, rule: Option<&str>) -> bool {
+        let matches = |x: &Resource| {
+            x.kind == kind
+                && x.name == name
+                && rule.is_none_or(|r| x.attributes.rule.as_deref() == Some(r))
+        };
         let (gone, kept): (Vec<Resource>, Vec<Resource>) = std::mem::take(&mut self.inventory)
             .into_iter()
-            .partition(|x| x.kind == kind && x.name == name);
+            .partition(|x| matches(x));
         self.inventory = kept;
         let any = !gone.is_empty();
         self.retired.extend(gone);

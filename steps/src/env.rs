@@ -27,6 +27,8 @@ pub struct Env {
     /// restarted emulator (whose state is gone) re-runs those steps.
     pub target: String,
     pub cancel: Cancel,
+    /// What the operator allowed this run to lose or replace.
+    pub consent: crate::change::Consent,
     aws: OnceCell<AwsClients>,
 }
 
@@ -45,6 +47,7 @@ impl Env {
             state: None,
             target,
             cancel,
+            consent: Default::default(),
             aws: OnceCell::new(),
         }
     }

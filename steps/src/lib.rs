@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod caller;
 pub mod catalog;
+pub mod change;
 pub mod checks;
 pub mod contracts;
 pub mod deploy;

@@ -9,7 +9,6 @@
 use deploy_config::Config;
 use deploy_state::backend::Deployments;
 use deploy_state::{LedgerState, Resource, ResourceKind};
-use serde_json::Value;
 
 use crate::catalog::{self, Tags};
 
@@ -78,61 +77,9 @@ pub fn recorded_owner(ledgers: &[(String, LedgerState)], r: &Resource) -> Option
     Some(format!("{who}, state {location}"))
 }
 
-/// The resources a saved plan (`terraform show -json`) would create, as inventory entries
-/// (each with its Terraform `address`). Replacements are not creates: the old resource is
-/// already this deployment's.
-pub fn planned_creates(plan_json: &str) -> Result<Vec<Resource>, String> {
-    let plan: Value =
-        serde_json::from_str(plan_json).map_err(|e| format!("the plan is not JSON: {e}"))?;
-    let mut out = Vec::new();
-    for rc in plan["resource_changes"].as_array().into_iter().flatten() {
-        let actions: Vec<&str> = rc["change"]["actions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if actions != ["create"] {
-            continue;
-        }
-        let after = &rc["change"]["after"];
-        let name = after["name"].as_str().unwrap_or_default();
-        let ty = rc["type"].as_str().unwrap_or_default();
-        let kind = ResourceKind::all().find(|&k| catalog::of(k).terraform_type() == Some(ty));
-        let Some(kind) = kind.filter(|_| !name.is_empty()) else {
-            continue;
-        };
-        let address = rc["address"].as_str().map(str::to_string);
-        let bus = after["event_bus_name"].as_str().map(str::to_string);
-        out.push(Resource::new(kind, name, "").with(|a| {
-            a.address = address;
-            a.bus = bus;
-        }));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_pure_creates_of_named_kinds_are_taken() {
-        let plan = r#"{"resource_changes":[
-          {"type":"aws_sqs_queue","change":{"actions":["create"],"after":{"name":"dev-dlq"}}},
-          {"type":"aws_cloudwatch_event_rule","change":{"actions":["create"],
-             "after":{"name":"dev-r","event_bus_name":"dev-bus"}}},
-          {"type":"aws_iam_role","change":{"actions":["delete","create"],"after":{"name":"x"}}},
-          {"type":"aws_iam_role_policy","change":{"actions":["create"],"after":{"name":"p"}}},
-          {"type":"aws_cloudwatch_event_target","change":{"actions":["create"],"after":{}}},
-          {"type":"aws_iam_role","change":{"actions":["no-op"],"after":{"name":"y"}}}
-        ]}"#;
-        let creates = planned_creates(plan).unwrap();
-        let names: Vec<_> = creates.iter().map(Resource::label).collect();
-        assert_eq!(names, ["queue dev-dlq", "rule dev-r"]);
-        assert_eq!(creates[1].bus(), "dev-bus");
-        assert!(planned_creates("nope").is_err());
-    }
 
     #[test]
     fn named_resources_follow_the_environment() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use deploy_state::{LedgerState, StepStatus};
 
-use crate::deploy::{iam, infrastructure, lambdas, preflight, test_events};
+use crate::deploy::{contract, iam, infrastructure, lambdas, preflight, test_events};
 use crate::engine::Step;
 use crate::teardown::{destroy, pre_destroy};
 
@@ -21,6 +21,7 @@ pub fn deploy() -> Vec<Arc<dyn Step>> {
         Arc::new(infrastructure::Infrastructure),
         Arc::new(lambdas::Lambdas),
         Arc::new(test_events::TestEvents),
+        Arc::new(contract::Contract),
     ]
 }
 
@@ -122,6 +123,6 @@ mod tests {
         assert_eq!(find("999").unwrap().0, Pipeline::Teardown);
         assert_eq!(find("1").unwrap().1.name(), "preflight");
         assert!(find("nope").is_none());
-        assert_eq!(names().len(), 7);
+        assert_eq!(names().len(), 8);
     }
 }

@@ -61,13 +61,32 @@ impl Ledger {
         kind: ResourceKind,
         name: &str,
     ) -> Result<(), LedgerError> {
-        if !self.state.forget_resource(kind, name) {
+        self.forget_on(kind, name, None).await
+    }
+
+    /// Forgets exactly `r` (a target on its rule, not the targets of that id on other rules).
+    pub async fn forget(&mut self, r: &Resource) -> Result<(), LedgerError> {
+        let rule = match r.kind {
+            ResourceKind::Target => r.attributes.rule.as_deref(),
+            _ => None,
+        };
+        self.forget_on(r.kind, &r.name, rule).await
+    }
+
+    async fn forget_on(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        rule: Option<&str>,
+    ) -> Result<(), LedgerError> {
+        if !self.state.forget_on(kind, name, rule) {
             return Ok(());
         }
         self.save().await?;
         self.audit(AuditEvent::ResourceForgotten {
             kind,
             name: name.to_string(),
+            rule: rule.map(str::to_string),
         })
         .await
     }
@@ -123,6 +142,16 @@ impl Ledger {
         self.state = state;
         self.save().await?;
         Ok(skipped)
+    }
+
+    /// Records that `queue` is deleted, with consent, while it holds `messages` messages.
+    pub async fn note_discarded(&mut self, queue: &str, messages: u64) -> Result<(), LedgerError> {
+        self.save().await?;
+        self.audit(AuditEvent::MessagesDiscarded {
+            queue: queue.to_string(),
+            messages,
+        })
+        .await
     }
 
     /// Records that the ledger was moved here from `from`.

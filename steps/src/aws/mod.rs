@@ -168,6 +168,7 @@ where
         class,
         message: format!("{what}: {detail}"),
         hint: None,
+        needs_consent: false,
     }
 }
 

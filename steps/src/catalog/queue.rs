@@ -216,3 +216,53 @@ async fn oldest_age(aws: &AwsClients, url: &str) -> Option<u64> {
         .min()
         .map(|sent| u64::try_from((now_ms - sent).max(0) / 1000).unwrap_or(0))
 }
+
+/// How many messages a queue holds: waiting, and received but not yet deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Depth {
+    pub visible: u64,
+    pub in_flight: u64,
+}
+
+impl Depth {
+    pub fn total(self) -> u64 {
+        self.visible + self.in_flight
+    }
+}
+
+impl std::fmt::Display for Depth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} message(s): {} visible, {} in flight",
+            self.total(),
+            self.visible,
+            self.in_flight
+        )
+    }
+}
+
+/// The depth of the queue `name`; `None` when there is no such queue.
+pub async fn depth(aws: &AwsClients, name: &str) -> Result<Option<Depth>, StepError> {
+    let Some(url) = queue_url(aws, name).await? else {
+        return Ok(None);
+    };
+    let attrs = aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await;
+    let attrs = match attrs {
+        Ok(a) => a,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => return Err(sdk_error("sqs:GetQueueAttributes", e)),
+    };
+    let read = |n| attribute(attrs.attributes(), n).unwrap_or(0);
+    Ok(Some(Depth {
+        visible: read(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    }))
+}

@@ -1,5 +1,6 @@
 //! The deploy pipeline's steps.
 
+pub mod contract;
 pub mod iam;
 pub mod iam_policy;
 pub mod infrastructure;

@@ -227,6 +227,9 @@ impl Engine<'_> {
     ) -> Ended {
         let name = run.name();
         let message = e.to_string();
+        if e.needs_consent {
+            self.needs_consent.push(name.to_string());
+        }
         let delay = if e.is_transient() {
             backoff.next()
         } else {

@@ -16,6 +16,9 @@ pub struct StepError {
     pub message: String,
     /// What the operator can do about it.
     pub hint: Option<String>,
+    /// The step stopped because it needs the operator's consent to go on (a queue that holds
+    /// messages would be deleted): not a failure of the system, and never retried.
+    pub needs_consent: bool,
 }
 
 impl StepError {
@@ -24,6 +27,7 @@ impl StepError {
             class: ErrorClass::Transient,
             message: message.into(),
             hint: None,
+            needs_consent: false,
         }
     }
 
@@ -32,6 +36,15 @@ impl StepError {
             class: ErrorClass::Permanent,
             message: message.into(),
             hint: None,
+            needs_consent: false,
+        }
+    }
+
+    /// Stopped before deleting what the operator has not consented to lose.
+    pub fn needs_consent(message: impl Into<String>) -> Self {
+        StepError {
+            needs_consent: true,
+            ..StepError::permanent(message)
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Outcome {
     pub stopped: bool,
     /// A critical step failed: the run stopped there.
     pub aborted: bool,
+    /// Steps that stopped for want of the operator's consent (a queue holding messages).
+    pub needs_consent: Vec<String>,
 }
 
 impl Outcome {
@@ -76,6 +78,8 @@ pub struct Engine<'a> {
     /// Decisions already made for the ledger as it is (the plan a `--json` run announces),
     /// used until the run changes the ledger instead of checking everything twice.
     decided: Vec<(&'static str, Decision)>,
+    /// Steps that stopped for want of consent, this run.
+    pub(super) needs_consent: Vec<String>,
 }
 
 impl<'a> Engine<'a> {
@@ -93,6 +97,7 @@ impl<'a> Engine<'a> {
             cleanup_deadline: Duration::from_secs(60),
             retries_before: 0,
             decided: Vec::new(),
+            needs_consent: Vec::new(),
         }
     }
 
@@ -175,6 +180,7 @@ impl<'a> Engine<'a> {
                 _ => {}
             }
         }
+        outcome.needs_consent = std::mem::take(&mut self.needs_consent);
         outcome
     }
 

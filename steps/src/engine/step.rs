@@ -179,6 +179,11 @@ impl<'a> StepContext<'a> {
         Ok(self.ledger.forget_resource(kind, name).await?)
     }
 
+    /// Forgets exactly `r` (a target on its rule only).
+    pub async fn forget_exactly(&mut self, r: &Resource) -> Result<(), StepError> {
+        Ok(self.ledger.forget(r).await?)
+    }
+
     pub fn ledger_mut(&mut self) -> &mut Ledger {
         self.ledger
     }

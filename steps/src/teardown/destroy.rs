@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use crate::catalog::{self, Gone};
+use crate::change::queues_empty;
 use crate::engine::{Poller, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::live;
+use crate::terraform::TfVars;
 use crate::terraform::classify::classify;
 use crate::terraform::prepared::Prepared;
 use crate::terraform::wait_for_stopped;
@@ -47,6 +49,8 @@ impl Step for Destroy {
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let queues = super::pre_destroy::owned_queues(ctx.state());
+        queues_empty(ctx, &queues).await?;
         terraform_destroy(ctx).await?;
         verify_gone(ctx).await?;
         remove_user_policies(ctx).await?;
@@ -69,7 +73,8 @@ async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         ctx.info("no terraform state in the ledger: nothing for terraform to destroy");
         return Ok(());
     }
-    let run = Prepared::new(ctx).await?;
+    let vars = TfVars::from_config(ctx.config());
+    let run = Prepared::new(ctx, &vars).await?;
     run.init(ctx).await?;
     let args = [
         "destroy",

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use deploy_state::{Fingerprint, LedgerState, Resource};
 
 use crate::catalog;
+use crate::change::queues_empty;
 use crate::discover;
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
@@ -55,6 +56,12 @@ impl Step for DestroyDiscovered {
             .cloned()
             .collect();
         catalog::deletion_order(&mut todo);
+        let queues: Vec<String> = todo
+            .iter()
+            .filter(|r| catalog::of(r.kind).aws_type() == "AWS::SQS::Queue")
+            .map(|r| r.name.clone())
+            .collect();
+        queues_empty(ctx, &queues).await?;
         ctx.info(&format!(
             "{} resources carry this deployment's tags: {}",
             todo.len(),

@@ -9,6 +9,7 @@ use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use crate::aws::AwsClients;
 use crate::catalog::{self, Emptied, function_log_group};
+use crate::change::queues_empty;
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::outputs::Infrastructure;
@@ -76,6 +77,16 @@ async fn empty_rules(ctx: &mut StepContext<'_>, aws: &AwsClients) -> Result<usiz
     Ok(removed)
 }
 
+/// The names of the queues the deployment owns (the dead-letter queue, consumer queues).
+pub(crate) fn owned_queues(state: &LedgerState) -> Vec<String> {
+    state
+        .inventory
+        .iter()
+        .filter(|r| matches!(r.kind, ResourceKind::Queue | ResourceKind::ConsumerQueue))
+        .map(|r| r.name.clone())
+        .collect()
+}
+
 fn owned(ctx: &StepContext<'_>, kind: ResourceKind) -> Vec<Resource> {
     ctx.state().resources(kind).cloned().collect()
 }
@@ -119,6 +130,12 @@ impl Step for PreDestroy {
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        // The teardown deletes the queues (in `destroy`): nothing goes while one holds
+        // messages without consent. With consent, `destroy` records what went.
+        if !ctx.env.consent.discard_messages {
+            let queues = owned_queues(ctx.state());
+            queues_empty(ctx, &queues).await?;
+        }
         let aws = ctx.env.aws().await?.clone();
         let removed = empty_rules(ctx, &aws).await?;
         ctx.info(&format!("removed {removed} target(s)"));

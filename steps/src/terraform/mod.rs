@@ -10,6 +10,7 @@
 //! - [`cli_config`]: the CLI configuration with a `filesystem_mirror` block for offline machines;
 //! - [`errors`]: from a classified failure to the step error, with what to do about it;
 //! - [`outputs`]: `terraform output -json`, as step outputs and owned resources;
+//! - [`planned`]: what a saved plan would create, delete and replace;
 //! - [`workdir`]: the working directory inside the ledger holding copies of the stack.
 
 pub mod classify;
@@ -17,6 +18,7 @@ pub mod cli_config;
 pub mod errors;
 pub mod json_stream;
 pub mod outputs;
+pub mod planned;
 pub mod prepared;
 pub mod runner;
 pub mod stop;
@@ -25,6 +27,7 @@ pub mod workdir;
 
 pub use classify::{ErrorBlock, Failure, classify, error_blocks};
 pub use outputs::{OUTPUTS_READ, Outputs};
+pub use planned::Planned;
 pub use runner::{Stream, Terraform, TfRun};
 pub use stop::wait_for_stopped;
 pub use tfvars::TfVars;

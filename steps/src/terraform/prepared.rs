@@ -129,8 +129,8 @@ pub struct Prepared {
 
 impl Prepared {
     /// The working directory made ready, logging what was done in the step's log.
-    pub async fn new(ctx: &mut StepContext<'_>) -> Result<Prepared, StepError> {
-        let (prepared, notes) = Prepared::prepare(ctx.env)?;
+    pub async fn new(ctx: &mut StepContext<'_>, vars: &TfVars) -> Result<Prepared, StepError> {
+        let (prepared, notes) = Prepared::prepare(ctx.env, vars)?;
         for (warning, note) in notes {
             if warning {
                 ctx.warn(&note).await;
@@ -142,7 +142,7 @@ impl Prepared {
     }
 
     /// The working directory made ready; what was done, as notes (`true`: a warning).
-    pub fn prepare(env: &Env) -> Result<(Prepared, Vec<(bool, String)>), StepError> {
+    pub fn prepare(env: &Env, vars: &TfVars) -> Result<(Prepared, Vec<(bool, String)>), StepError> {
         let mut notes = Vec::new();
         let config = &env.config;
         let dir = workdir::path(&env.local_dir);
@@ -155,7 +155,6 @@ impl Prepared {
                 config.terraform.dir.display()
             ),
         ));
-        let vars = TfVars::from_config(config);
         workdir::write(&dir, tfvars::FILE_NAME, &vars.to_json())?;
         workdir::restrict(&dir).map_err(|e| {
             StepError::permanent(format!("cannot make {} private: {e}", dir.display()))
@@ -242,8 +241,8 @@ impl Prepared {
     /// What a plan would change, without changing anything and without a step (the preview
     /// shown before asking to run `infrastructure`, and `deploy plan --diff`): one line per
     /// resource, replacements flagged.
-    pub async fn preview(env: &Env) -> Result<Vec<String>, StepError> {
-        let (run, _) = Prepared::prepare(env)?;
+    pub async fn preview(env: &Env, vars: &TfVars) -> Result<Vec<String>, StepError> {
+        let (run, _) = Prepared::prepare(env, vars)?;
         let init = run
             .tf
             .run_quiet(&["init", "-input=false", "-no-color", "-reconfigure"])

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use deploy_config::{Config, Route, TargetKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Every variable `deploy` writes; the field names are the HCL variable names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,7 +80,7 @@ fn schemas(config: &Config) -> BTreeMap<String, TfSchema> {
     out
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TfRoute {
     pub rule_name: String,
     pub description: String,
@@ -88,10 +88,10 @@ pub struct TfRoute {
     pub targets: Vec<TfTarget>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TfTarget {
     pub id: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub queue_key: Option<String>,
     pub arn: Option<String>,
     pub retry_attempts: Option<u32>,
@@ -117,7 +117,7 @@ impl TfRoute {
                 };
                 Some(TfTarget {
                     id: t.id.clone(),
-                    kind: t.kind.key(),
+                    kind: t.kind.key().to_string(),
                     queue_key,
                     arn,
                     retry_attempts: t.retry_attempts,

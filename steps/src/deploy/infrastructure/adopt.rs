@@ -13,6 +13,7 @@ use crate::catalog::{self, Cx, Lookups, Tags};
 use crate::discover;
 use crate::engine::{StepContext, StepError};
 use crate::ownership;
+use crate::terraform::Planned;
 use crate::terraform::classify::classify;
 use crate::terraform::prepared::Prepared;
 use crate::terraform::workdir::{self, PLAN_FILE};
@@ -21,13 +22,13 @@ use crate::terraform::workdir::{self, PLAN_FILE};
 /// next run's sync: import blocks of resources already in the state do nothing anyway).
 const IMPORTS_FILE: &str = "adopted_imports.tf";
 
-/// What the saved plan would create (each with its Terraform `address`).
-pub async fn planned_creates(run: &Prepared) -> Result<Vec<Resource>, StepError> {
+/// What the saved plan would do.
+pub async fn planned(run: &Prepared) -> Result<Planned, StepError> {
     let show = run.tf.run_quiet(&["show", "-json", PLAN_FILE]).await?;
     if !show.success() {
         return Err(run.error(&classify(&show.combined()), "show", &show));
     }
-    ownership::planned_creates(&show.stdout).map_err(StepError::permanent)
+    Planned::parse(&show.stdout).map_err(StepError::permanent)
 }
 
 /// Imports the existing creates that are provably this deployment's, and returns how many

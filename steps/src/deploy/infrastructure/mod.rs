@@ -16,6 +16,8 @@ use crate::env::Env;
 use crate::terraform::classify::{Failure, classify};
 
 mod adopt;
+use crate::change::{self, AppliedHub, Change};
+use crate::terraform::Planned;
 use crate::terraform::outputs::Outputs;
 use crate::terraform::prepared::{Prepared, binary};
 use crate::terraform::workdir::{PLAN_FILE, STACK_EXTENSIONS};
@@ -72,8 +74,12 @@ impl Step for Infrastructure {
         crate::live::step_live(env, state, STEP).await
     }
 
+    /// The expand phase of a change: what the configuration adds or changes is applied, what
+    /// it removes is kept (the `contract` step removes it once the new paths are proven).
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-        let run = Prepared::new(ctx).await?;
+        let change = change::for_env(ctx.env).await;
+        announce(ctx, &change);
+        let run = Prepared::new(ctx, &change.expanded).await?;
         let version = run.tf.version().await?;
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
@@ -87,12 +93,14 @@ impl Step for Infrastructure {
             ctx.info("planning again after adopting this deployment's own resources");
         }
         let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
+        AppliedHub::of(&change.expanded).save(ctx.ledger).await?;
         let outputs = run.outputs(ctx).await?;
         record(ctx, &outputs, &run.dir).await
     }
 
     async fn preview(&self, env: &Env) -> Option<Vec<String>> {
-        Some(match Prepared::preview(env).await {
+        let change = change::for_env(env).await;
+        Some(match Prepared::preview(env, &change.expanded).await {
             Ok(lines) => lines,
             Err(e) => vec![format!("the plan could not be made: {e}")],
         })
@@ -131,7 +139,9 @@ async fn plan_and_apply(
             ctx.summary("no changes");
         }
         Some(2) => {
-            let creates = adopt::planned_creates(run).await?;
+            let planned = adopt::planned(run).await?;
+            refuse_replacements(ctx, &planned)?;
+            let creates = planned.creates;
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
                 return Ok(true);
             }
@@ -169,17 +179,7 @@ async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Res
     }
     ctx.output("terraform_dir", dir.display().to_string());
     let owned = outputs.owned_resources(STEP);
-    let gone: Vec<Resource> = ctx
-        .state()
-        .inventory
-        .iter()
-        .filter(|r| r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
-        .cloned()
-        .collect();
-    for r in gone {
-        ctx.detail(&format!("no longer in the stack: {}", r.label()));
-        ctx.forget(r.kind, &r.name).await?;
-    }
+    forget_gone(ctx, &owned).await?;
     let count = |kind| owned.iter().filter(|r| r.kind == kind).count();
     let summary = format!(
         "bus {}: {} rules, {} archive, {} queue, {} roles",
@@ -194,6 +194,65 @@ async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Res
     }
     ctx.info(&summary);
     Ok(())
+}
+
+/// Forgets what the stack made that it no longer has (`owned` is what it has now).
+pub(crate) async fn forget_gone(
+    ctx: &mut StepContext<'_>,
+    owned: &[Resource],
+) -> Result<(), StepError> {
+    let gone: Vec<Resource> = ctx
+        .state()
+        .inventory
+        .iter()
+        .filter(|r| r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
+        .cloned()
+        .collect();
+    for r in gone {
+        ctx.detail(&format!("no longer in the stack: {}", r.label()));
+        ctx.forget_exactly(&r).await?;
+    }
+    Ok(())
+}
+
+/// Says what the change expands and what it keeps until the contraction.
+fn announce(ctx: &mut StepContext<'_>, change: &Change) {
+    let e = &change.expanding;
+    if !e.routes.is_empty() || !e.queues.is_empty() {
+        ctx.info(&format!(
+            "expanding: {}",
+            e.routes
+                .iter()
+                .map(|r| format!("route {r}"))
+                .chain(e.queues.iter().map(|q| format!("queue {q}")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !change.retiring.is_empty() {
+        ctx.info(&format!(
+            "retiring, kept until the new paths are proven: {}",
+            change.retiring.lines().join(", ")
+        ));
+    }
+}
+
+/// Replacements (Terraform deletes, then creates, a bus renamed or a rule moved to another
+/// bus): events published meanwhile find no rule. Refused under `--auto-approve` unless
+/// `--allow-replace`; an operator who approved the plan shown has consented.
+fn refuse_replacements(ctx: &StepContext<'_>, planned: &Planned) -> Result<(), StepError> {
+    if planned.replaces.is_empty() || ctx.env.consent.allow_replace {
+        return Ok(());
+    }
+    Err(StepError::needs_consent(format!(
+        "stopped before any change: the plan replaces {} (deleted, then created again): events \
+         published in between find no rule and are lost, and a replaced queue loses its \
+         messages",
+        planned.replaces.join(", ")
+    ))
+    .with_hint(
+        "review `deploy plan --diff`; pass --allow-replace to apply it under --auto-approve",
+    ))
 }
 
 /// Whether `a` and `b` are the same resource of the stack: kind and name (and a target's rule).

@@ -1,0 +1,55 @@
+//! What of the hub is in AWS: the routes and consumer queues Terraform last applied.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use deploy_state::Ledger;
+use deploy_state::backend::Objects;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::StepError;
+use crate::terraform::TfVars;
+use crate::terraform::tfvars::{self, TfRoute};
+
+/// The document of the deployment's state that holds it.
+pub const HUB_DOCUMENT: &str = "terraform/applied-hub.json";
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedHub {
+    pub routes: BTreeMap<String, TfRoute>,
+    pub consumer_queues: BTreeMap<String, String>,
+}
+
+impl AppliedHub {
+    pub fn of(vars: &TfVars) -> AppliedHub {
+        AppliedHub {
+            routes: vars.routes.clone(),
+            consumer_queues: vars.consumer_queues.clone(),
+        }
+    }
+
+    /// What was last applied: the document in the state, or else (a deployment made before it
+    /// was kept) the variables last written to this machine's working directory.
+    pub async fn load(objects: &dyn Objects, local_dir: &Path) -> Option<AppliedHub> {
+        if let Ok(Some(o)) = objects.read(HUB_DOCUMENT).await
+            && let Ok(hub) = serde_json::from_slice(&o.bytes)
+        {
+            return Some(hub);
+        }
+        let written = local_dir.join("terraform").join(tfvars::FILE_NAME);
+        let bytes = std::fs::read(written).ok()?;
+        let vars: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        Some(AppliedHub {
+            routes: serde_json::from_value(vars["routes"].clone()).ok()?,
+            consumer_queues: serde_json::from_value(vars["consumer_queues"].clone()).ok()?,
+        })
+    }
+
+    /// Records what is applied now.
+    pub async fn save(&self, ledger: &Ledger) -> Result<(), StepError> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("plain data serializes");
+        bytes.push(b'\n');
+        ledger.put_document(HUB_DOCUMENT, &bytes).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! The `contract` step: the last phase of a change. Once `test-events` has proven the new paths,
+//! what the change retired is removed, in the order AWS enforces: the functions' targets and
+//! permissions on retiring rules first (the `lambdas` step made them), then Terraform removes the
+//! retiring targets, rules and queues. A queue that holds messages is not deleted without the
+//! operator's consent. Nothing retiring: nothing to do, and no terraform process.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use deploy_config::{Config, TargetKind};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind, StepStatus};
+
+use super::infrastructure::forget_gone;
+use super::lambdas::wiring::statement_id;
+use crate::catalog;
+use crate::change::{self, AppliedHub, queues_empty};
+use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
+use crate::env::Env;
+use crate::terraform::TfVars;
+use crate::terraform::planned::Planned;
+use crate::terraform::prepared::Prepared;
+use crate::terraform::workdir::PLAN_FILE;
+use crate::terraform::{classify, wait_for_stopped};
+
+pub struct Contract;
+
+pub const STEP: &str = "contract";
+
+#[async_trait]
+impl Step for Contract {
+    fn name(&self) -> &'static str {
+        STEP
+    }
+
+    fn number(&self) -> &'static str {
+        "060"
+    }
+
+    fn description(&self) -> &'static str {
+        "remove what a change retired, once the new paths are proven"
+    }
+
+    fn critical(&self) -> bool {
+        true
+    }
+
+    async fn fingerprint(&self, env: &Env, _state: &LedgerState) -> Result<Fingerprint, StepError> {
+        let vars = TfVars::from_config(&env.config);
+        Ok(Fingerprint::new()
+            .text(TARGET_COMPONENT, &env.target)
+            .bytes("tfvars", &vars.to_json()))
+    }
+
+    /// Believed done only while nothing retires (a contraction a run could not finish is still
+    /// pending).
+    async fn live_check(&self, env: &Env, _state: &LedgerState) -> Live {
+        let change = change::for_env(env).await;
+        if change.retiring.is_empty() {
+            Live::Unknown
+        } else {
+            Live::Pending(change.retiring.lines())
+        }
+    }
+
+    async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let change = change::for_env(ctx.env).await;
+        if change.retiring.is_empty() {
+            ctx.info("nothing retires: the deployment is as configured");
+            ctx.summary("nothing retired");
+            return Ok(());
+        }
+        verified(ctx.state())?;
+        let retiring = change.retiring.lines();
+        ctx.info(&format!("retiring: {}", retiring.join(", ")));
+        let current = TfVars::from_config(ctx.config());
+        let run = Prepared::new(ctx, &current).await?;
+        run.init(ctx).await?;
+        let planned = plan(ctx, &run).await?;
+        // Nothing is deleted before every queue that goes is known to be empty, or consented.
+        queues_empty(ctx, &planned.deleted_queues()).await?;
+        unwire_functions(ctx).await?;
+        apply(ctx, &run).await?;
+        let outputs = run.outputs(ctx).await?;
+        forget_gone(ctx, &outputs.owned_resources("infrastructure")).await?;
+        AppliedHub::of(&current).save(ctx.ledger).await?;
+        ctx.summary(format!("retired {}", retiring.join(", ")));
+        Ok(())
+    }
+
+    async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {
+        ctx.detail("waiting for terraform to stop gracefully (it writes its state)");
+        wait_for_stopped().await;
+    }
+}
+
+/// What retires goes only once the new paths were proven by this change's `test-events`.
+fn verified(state: &LedgerState) -> Result<(), StepError> {
+    let proven = state.step("test-events").status;
+    if proven == StepStatus::Completed {
+        return Ok(());
+    }
+    Err(StepError::permanent(format!(
+        "the new paths are not proven (test-events is {proven}): what the change retires is kept, \
+         and events keep flowing through it"
+    ))
+    .with_hint("fix what test-events reports, then `deploy all` proves the change and contracts"))
+}
+
+/// The contraction's saved plan, and what it would do.
+async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, StepError> {
+    let out = format!("-out={PLAN_FILE}");
+    let args = ["plan", "-input=false", "-no-color", "-json", &out];
+    let plan = run.exec(ctx, "plan", &args).await?;
+    if !plan.success() {
+        return Err(run.error(&classify(&plan.combined()), "plan", &plan));
+    }
+    let show = run.tf.run_quiet(&["show", "-json", PLAN_FILE]).await?;
+    if !show.success() {
+        return Err(run.error(&classify(&show.combined()), "show", &show));
+    }
+    Planned::parse(&show.stdout).map_err(StepError::permanent)
+}
+
+async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
+    let args = ["apply", "-input=false", "-no-color", "-json", PLAN_FILE];
+    let apply = run.exec(ctx, "apply", &args).await?;
+    let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
+    if !apply.success() {
+        return Err(run.error(&classify(&apply.combined()), "apply", &apply));
+    }
+    Ok(())
+}
+
+/// Removes the function targets and invoke permissions the `lambdas` step made that the
+/// configuration no longer has (on a retiring rule, or moved to another route): before
+/// Terraform deletes a rule, since AWS refuses to delete a rule that still has targets.
+async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+    let (targets, permissions) = wired(ctx.config());
+    let stale: Vec<Resource> = ctx
+        .state()
+        .inventory
+        .iter()
+        .filter(|r| r.created_by == super::lambdas::STEP)
+        .filter(|r| match r.kind {
+            ResourceKind::Target => {
+                let rule = r.attributes.rule.clone().unwrap_or_default();
+                !targets.contains(&(rule, r.name.clone()))
+            }
+            ResourceKind::Permission => {
+                let function = r.attributes.function.clone().unwrap_or_default();
+                !permissions.contains(&(function, r.name.clone()))
+            }
+            _ => false,
+        })
+        .cloned()
+        .collect();
+    let aws = ctx.env.aws().await?.clone();
+    for r in stale {
+        let gone = catalog::delete(&aws, &r).await?;
+        ctx.info(&format!(
+            "{} (no longer configured) {}",
+            r.label(),
+            gone.describe()
+        ));
+        ctx.forget_exactly(&r).await?;
+    }
+    Ok(())
+}
+
+/// Pairs of names: (rule, target id) or (function, statement id).
+type Pairs = BTreeSet<(String, String)>;
+
+/// The function targets (rule, target id) and permissions (function, statement id) the
+/// configuration wires.
+fn wired(config: &Config) -> (Pairs, Pairs) {
+    let mut targets = BTreeSet::new();
+    let mut permissions = BTreeSet::new();
+    for lambda in &config.lambdas {
+        for route in config.lambda_routes(&lambda.key) {
+            for t in &route.targets {
+                if matches!(&t.kind, TargetKind::Lambda { key } if key == &lambda.key) {
+                    targets.insert((route.rule_name.clone(), t.id.clone()));
+                }
+            }
+            let sid = statement_id(&route.rule_name);
+            permissions.insert((lambda.function_name.clone(), sid));
+        }
+    }
+    (targets, permissions)
+}
