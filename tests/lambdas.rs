@@ -182,17 +182,16 @@ async fn editing_one_functions_code_updates_only_that_function() {
     let processor = function(&lambda, &s.processor).await;
     let index = s.lambdas.join("event-logger/index.mjs");
     {
-        let _edit = support::shared::FileEdit::new(&index, |code| {
-            format!("{code}// edited by the test\n")
-        });
+        let _edit =
+            support::shared::FileEdit::new(&index, |code| format!("{code}// edited by the test\n"));
         s.ctx.deploy().args(["run", "lambdas"]).assert().success();
         let log = s.step_log();
-        assert!(log.contains(&format!("{}: code updated", s.logger)), "{log}");
         assert!(
-            log.contains(&format!(
-                "{}: code unchanged (sha256 matches)",
-                s.processor
-            )),
+            log.contains(&format!("{}: code updated", s.logger)),
+            "{log}"
+        );
+        assert!(
+            log.contains(&format!("{}: code unchanged (sha256 matches)", s.processor)),
             "{log}"
         );
         assert_ne!(function(&lambda, &s.logger).await.sha, logger.sha);
@@ -203,7 +202,10 @@ async fn editing_one_functions_code_updates_only_that_function() {
     // The code as it was: deployed again, as it was.
     s.ctx.deploy().args(["run", "lambdas"]).assert().success();
     let log = s.step_log();
-    assert!(log.contains(&format!("{}: code updated", s.logger)), "{log}");
+    assert!(
+        log.contains(&format!("{}: code updated", s.logger)),
+        "{log}"
+    );
     assert_eq!(function(&lambda, &s.logger).await.sha, logger.sha);
     s.assert_one_mapping(&lambda).await;
 }

@@ -112,7 +112,10 @@ impl Stack {
             "{case}: healthy after the repair\n{stdout}{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(stdout.contains("Healthy"), "{case}: status --live\n{stdout}");
+        assert!(
+            stdout.contains("Healthy"),
+            "{case}: status --live\n{stdout}"
+        );
     }
 
     /// `status --live` exits 7 naming `what`; `plan` names `step` and `why`; `all` repairs, and
