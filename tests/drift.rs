@@ -1,133 +1,25 @@
-//! Truthful status and real repair: on one deployed stack, break one thing at a time behind the
-//! tool's back (through the SDK), then `status --live` must say what is wrong, `plan` which
-//! step will repair it and why, and `deploy all` must repair it. ministack, real terraform.
+//! Truthful status and real repair: on one deployed stack, break one thing behind the tool's back
+//! (through the SDK), then `status --live` must say what is wrong, `plan` which step will repair
+//! it and why, and `deploy all` must repair it. ministack, real terraform.
+//!
+//! The stack is deployed once per test process ([`stack::STACK`]); each break is a test of its
+//! own that holds the stack alone and leaves it repaired and healthy.
 
+#[path = "drift/stack.rs"]
+mod stack;
 mod support;
 
-use std::time::Duration;
-
-use aws_sdk_eventbridge::Client as Events;
-use predicates::prelude::*;
-use support::{Kind, TestContext};
-
-const TIMEOUT: Duration = Duration::from_secs(400);
-
-struct Stack {
-    ctx: TestContext,
-    events: Events,
-    lambda: aws_sdk_lambda::Client,
-    sqs: aws_sdk_sqs::Client,
-    iam: aws_sdk_iam::Client,
-}
-
-impl Stack {
-    fn env(&self) -> &str {
-        &self.ctx.environment
-    }
-
-    fn bus(&self) -> String {
-        format!("{}-application-events", self.env())
-    }
-
-    fn logger_rule(&self) -> String {
-        format!("{}-all-events-to-logger", self.env())
-    }
-
-    fn output(&self, cmd: &[&str]) -> (Option<i32>, String) {
-        let out = self
-            .ctx
-            .deploy()
-            .args(cmd)
-            .timeout(TIMEOUT)
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
-    }
-
-    /// `status --live` exits 1 naming `what`; `plan` names `step` and `why`; `all` repairs.
-    fn diagnose_and_repair(&self, case: &str, what: &str, step: &str, why: &str) {
-        let (code, text) = self.output(&["status", "--live"]);
-        assert_eq!(code, Some(7), "{case}: status --live\n{text}");
-        assert!(
-            text.contains(what),
-            "{case}: status --live names `{what}`\n{text}"
-        );
-        let (code, text) = self.output(&["plan"]);
-        assert_eq!(code, Some(0), "{case}: plan\n{text}");
-        let line = text
-            .lines()
-            .find(|l| l.contains(&format!("run   {step}")))
-            .unwrap_or_else(|| panic!("{case}: plan runs {step}\n{text}"));
-        assert!(line.contains(why), "{case}: plan says `{why}`\n{text}");
-        let (code, text) = self.output(&["all", "--auto-approve"]);
-        assert_eq!(code, Some(0), "{case}: all\n{text}");
-        let (code, text) = self.output(&["status", "--live"]);
-        assert_eq!(code, Some(0), "{case}: healthy after the repair\n{text}");
-    }
-
-    async fn rule_state(&self, rule: &str) -> String {
-        self.events
-            .describe_rule()
-            .name(rule)
-            .event_bus_name(self.bus())
-            .send()
-            .await
-            .unwrap()
-            .state()
-            .unwrap()
-            .as_str()
-            .to_string()
-    }
-
-    async fn mapping(&self) -> String {
-        let f = format!("{}-dead-letter-processor", self.env());
-        let list = self
-            .lambda
-            .list_event_source_mappings()
-            .function_name(&f)
-            .send()
-            .await
-            .unwrap();
-        list.event_source_mappings()[0].uuid().unwrap().to_string()
-    }
-}
-
-async fn deploy() -> Stack {
-    let ctx = TestContext::with(Kind::Ministack);
-    ctx.deploy()
-        .args(["all", "--auto-approve"])
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
-    let sdk = ctx.sdk().await;
-    Stack {
-        events: Events::new(&sdk),
-        lambda: aws_sdk_lambda::Client::new(&sdk),
-        sqs: aws_sdk_sqs::Client::new(&sdk),
-        iam: aws_sdk_iam::Client::new(&sdk),
-        ctx,
-    }
-}
+use stack::{STACK, TIMEOUT};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn every_break_is_seen_and_repaired() {
-    let s = deploy().await;
-    let env = s.env().to_string();
-    let bus = s.bus();
-    let logger_rule = s.logger_rule();
-    let logger = format!("{env}-event-logger");
-
-    // A rule deleted.
-    let audio = format!("{env}-audio-uploaded-to-transcription");
-    s.events
+async fn deleted_rule_is_reported_and_recreated() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let audio = format!("{}-audio-uploaded-to-transcription", s.env());
+    c.events
         .delete_rule()
         .name(&audio)
-        .event_bus_name(&bus)
+        .event_bus_name(s.bus())
         .send()
         .await
         .unwrap();
@@ -137,24 +29,32 @@ async fn every_break_is_seen_and_repaired() {
         "infrastructure",
         "resources missing",
     );
+}
 
-    // The logger rule disabled.
-    s.events
+#[tokio::test(flavor = "multi_thread")]
+async fn disabled_rule_is_reported_and_enabled_again() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    c.events
         .disable_rule()
-        .name(&logger_rule)
-        .event_bus_name(&bus)
+        .name(s.logger_rule())
+        .event_bus_name(s.bus())
         .send()
         .await
         .unwrap();
     s.diagnose_and_repair("rule disabled", "DISABLED", "infrastructure", "drifted");
-    assert_eq!(s.rule_state(&logger_rule).await, "ENABLED");
+    assert_eq!(s.rule_state(&c.events, &s.logger_rule()).await, "ENABLED");
+}
 
-    // A rule's pattern changed.
-    let video = format!("{env}-video-uploaded-to-thumbnail");
-    s.events
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_rule_pattern_is_reported_and_put_back() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let video = format!("{}-video-uploaded-to-thumbnail", s.env());
+    c.events
         .put_rule()
         .name(&video)
-        .event_bus_name(&bus)
+        .event_bus_name(s.bus())
         .event_pattern(r#"{"source":["somebody.else"]}"#)
         .send()
         .await
@@ -165,21 +65,25 @@ async fn every_break_is_seen_and_repaired() {
         "infrastructure",
         "drifted",
     );
-    let pattern = s
+    let rule = c
         .events
         .describe_rule()
         .name(&video)
-        .event_bus_name(&bus)
+        .event_bus_name(s.bus())
         .send()
         .await
         .unwrap();
-    assert!(pattern.event_pattern().unwrap().contains("Video Uploaded"));
+    assert!(rule.event_pattern().unwrap().contains("Video Uploaded"));
+}
 
-    // The logger's target removed.
-    s.events
+#[tokio::test(flavor = "multi_thread")]
+async fn removed_logger_target_is_reported_and_restored() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    c.events
         .remove_targets()
-        .rule(&logger_rule)
-        .event_bus_name(&bus)
+        .rule(s.logger_rule())
+        .event_bus_name(s.bus())
         .ids("event-logger")
         .send()
         .await
@@ -190,9 +94,14 @@ async fn every_break_is_seen_and_repaired() {
         "lambdas",
         "resources missing",
     );
+}
 
-    // The events permission removed from the logger.
-    let policy = s
+#[tokio::test(flavor = "multi_thread")]
+async fn removed_invoke_permission_is_reported_and_restored() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let logger = s.logger();
+    let policy = c
         .lambda
         .get_policy()
         .function_name(&logger)
@@ -205,7 +114,7 @@ async fn every_break_is_seen_and_repaired() {
             .as_str()
             .unwrap()
             .to_string();
-    s.lambda
+    c.lambda
         .remove_permission()
         .function_name(&logger)
         .statement_id(&sid)
@@ -213,19 +122,28 @@ async fn every_break_is_seen_and_repaired() {
         .await
         .unwrap();
     s.diagnose_and_repair("permission removed", &sid, "lambdas", "resources missing");
+}
 
-    // The logger function deleted.
-    s.lambda
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_function_is_reported_and_recreated() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let logger = s.logger();
+    c.lambda
         .delete_function()
         .function_name(&logger)
         .send()
         .await
         .unwrap();
     s.diagnose_and_repair("function deleted", &logger, "lambdas", "resources missing");
+}
 
-    // The dead-letter mapping disabled, then deleted.
-    let uuid = s.mapping().await;
-    s.lambda
+#[tokio::test(flavor = "multi_thread")]
+async fn disabled_dead_letter_mapping_is_reported_and_enabled_again() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let uuid = s.mapping(&c.lambda).await;
+    c.lambda
         .update_event_source_mapping()
         .uuid(&uuid)
         .enabled(false)
@@ -233,8 +151,14 @@ async fn every_break_is_seen_and_repaired() {
         .await
         .unwrap();
     s.diagnose_and_repair("mapping disabled", &uuid, "lambdas", "drifted");
-    let uuid = s.mapping().await;
-    s.lambda
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_dead_letter_mapping_is_reported_and_recreated_without_keeping_a_stale_id() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let uuid = s.mapping(&c.lambda).await;
+    c.lambda
         .delete_event_source_mapping()
         .uuid(&uuid)
         .send()
@@ -248,13 +172,20 @@ async fn every_break_is_seen_and_repaired() {
         .filter(|r| r["kind"] == "event-source-mapping")
         .map(|r| r["name"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(recorded, [s.mapping().await], "no stale mapping id is kept");
+    assert_eq!(
+        recorded,
+        [s.mapping(&c.lambda).await],
+        "no stale mapping id is kept"
+    );
+}
 
-    // A role's inline policy deleted.
-    let role = format!("{env}-event-processor-role");
-    s.iam
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_inline_policy_is_reported_and_restored() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    c.iam
         .delete_role_policy()
-        .role_name(&role)
+        .role_name(format!("{}-event-processor-role", s.env()))
         .policy_name("event-processing")
         .send()
         .await
@@ -265,10 +196,14 @@ async fn every_break_is_seen_and_repaired() {
         "infrastructure",
         "drifted",
     );
+}
 
-    // The archive deleted.
-    let archive = format!("{env}-event-archive");
-    s.events
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_archive_is_reported_and_recreated() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let archive = format!("{}-event-archive", s.env());
+    c.events
         .delete_archive()
         .archive_name(&archive)
         .send()
@@ -280,53 +215,56 @@ async fn every_break_is_seen_and_repaired() {
         "infrastructure",
         "resources missing",
     );
+}
 
-    // The dead-letter queue deleted.
-    let dlq = format!("{env}-eventbridge-dlq");
-    let url = s.sqs.get_queue_url().queue_name(&dlq).send().await.unwrap();
-    s.sqs
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_dead_letter_queue_is_reported_and_recreated() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let dlq = s.dlq();
+    let url = c.sqs.get_queue_url().queue_name(&dlq).send().await.unwrap();
+    c.sqs
         .delete_queue()
         .queue_url(url.queue_url().unwrap())
         .send()
         .await
         .unwrap();
     s.diagnose_and_repair("queue deleted", &dlq, "infrastructure", "resources missing");
+}
 
-    // The bus deleted.
-    s.events.delete_event_bus().name(&bus).send().await.unwrap();
+#[tokio::test(flavor = "multi_thread")]
+async fn deleted_bus_is_reported_and_recreated() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    let bus = s.bus();
+    c.events.delete_event_bus().name(&bus).send().await.unwrap();
     s.diagnose_and_repair("bus deleted", &bus, "infrastructure", "resources missing");
-
-    s.ctx
-        .deploy()
-        .args(["status", "--live"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Healthy"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn messages_in_the_dead_letter_queue_degrade_the_deployment() {
-    let s = deploy().await;
-    let env = s.env().to_string();
+    let s = STACK.write().await;
+    let c = s.clients().await;
     // Keep the processor from consuming what lands in the queue.
-    let uuid = s.mapping().await;
-    s.lambda
+    let uuid = s.mapping(&c.lambda).await;
+    c.lambda
         .delete_event_source_mapping()
         .uuid(&uuid)
         .send()
         .await
         .unwrap();
-    let url = s
+    let url = c
         .sqs
         .get_queue_url()
-        .queue_name(format!("{env}-eventbridge-dlq"))
+        .queue_name(s.dlq())
         .send()
         .await
         .unwrap();
+    let url = url.queue_url().unwrap();
     for i in 0..2 {
-        s.sqs
+        c.sqs
             .send_message()
-            .queue_url(url.queue_url().unwrap())
+            .queue_url(url)
             .message_body(format!("{{\"lost\":{i}}}"))
             .send()
             .await
@@ -352,35 +290,35 @@ async fn messages_in_the_dead_letter_queue_degrade_the_deployment() {
         .clone();
     assert_eq!(queue["depth"], 2);
     assert!(queue["oldest_age_seconds"].is_u64(), "{queue}");
+
+    // Put back: the queue emptied, the mapping recreated.
+    c.sqs.purge_queue().queue_url(url).send().await.unwrap();
+    let (code, text) = s.output(&["all", "--auto-approve"]);
+    assert_eq!(code, Some(0), "{text}");
+    s.assert_healthy("messages purged, mapping recreated");
 }
 
+/// Own stacks: a destroy takes the stack away.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pre_destroy_followed_by_a_deploy_never_makes_destroy_skip_work() {
     for first in [
         &["destroy", "--phase", "pre", "--auto-approve"][..],
         &["run", "998", "--auto-approve"],
     ] {
-        let s = deploy().await;
-        s.ctx
-            .deploy()
-            .args(first)
-            .timeout(TIMEOUT)
-            .assert()
-            .success();
-        s.ctx
-            .deploy()
+        let ctx = stack::deployed();
+        ctx.deploy().args(first).timeout(TIMEOUT).assert().success();
+        ctx.deploy()
             .args(["all", "--auto-approve"])
             .timeout(TIMEOUT)
             .assert()
             .success();
-        s.ctx
-            .deploy()
+        ctx.deploy()
             .args(["destroy", "--auto-approve"])
             .timeout(TIMEOUT)
             .assert()
             .success();
         assert_eq!(
-            support::aws::leftovers(&s.ctx).await,
+            support::aws::leftovers(&ctx).await,
             Vec::<String>::new(),
             "after {first:?}"
         );

@@ -2,112 +2,45 @@
 //! the checked-in schema), the outputs file and `deploy outputs`, GitHub Actions' groups,
 //! annotations, step summary and outputs file, and `plan --detailed-exitcode`. ministack, real
 //! terraform (and the stand-ins that fail on purpose).
+//!
+//! One deploy as CI runs it ([`ci::CI`]) is made once per test process; each test reads one
+//! behaviour off what it printed and wrote, or off the stack it made (the tests that change the
+//! configuration or tear the stack down hold it alone).
 
+#[path = "machine_output/ci.rs"]
+mod ci;
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
+use ci::{CI, TIMEOUT, github_outputs, of_type, standin, stream};
 use predicates::prelude::*;
 use serde_json::Value;
-use support::{Kind, TestContext, repo_root};
+use support::{Kind, TestContext};
 
-const TIMEOUT: Duration = Duration::from_secs(400);
-
-fn standin(name: &str) -> String {
-    repo_root()
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// Every line of `stdout` parsed and validated against docs/events.schema.json.
-fn stream(stdout: &[u8]) -> Vec<Value> {
-    let schema: Value = serde_json::from_slice(
-        &std::fs::read(repo_root().join("docs/events.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let text = String::from_utf8(stdout.to_vec()).unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    for l in &lines {
-        let errors: Vec<String> = validator.iter_errors(l).map(|e| e.to_string()).collect();
-        assert!(errors.is_empty(), "{l}\n{errors:?}");
-    }
-    assert_eq!(lines.first().unwrap()["type"], "version");
-    assert_eq!(lines.last().unwrap()["type"], "run_finished");
-    let run_ids: std::collections::BTreeSet<&str> = lines
-        .iter()
-        .map(|l| l["run_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(run_ids.len(), 1, "one run id");
-    lines
-}
-
-fn of_type<'a>(lines: &'a [Value], t: &str) -> Vec<&'a Value> {
-    lines.iter().filter(|l| l["type"] == t).collect()
-}
-
-/// `$GITHUB_OUTPUT` read the way the runner reads it: `name=value`, or `name<<DELIM` ... `DELIM`.
-fn github_outputs(path: &Path) -> std::collections::BTreeMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut out = std::collections::BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(l) = lines.next() {
-        if let Some((name, delim)) = l.split_once("<<") {
-            let mut value = Vec::new();
-            for v in lines.by_ref() {
-                if v == delim {
-                    break;
-                }
-                value.push(v);
-            }
-            out.insert(name.to_string(), value.join("\n"));
-        } else if let Some((name, value)) = l.split_once('=') {
-            out.insert(name.to_string(), value.to_string());
-        }
-    }
-    out
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ci_deploy_streams_json_lines_that_follow_the_schema_and_end_with_the_exit_code() {
+    let d = CI.read().await;
+    let lines = stream(&d.stdout);
+    assert_eq!(of_type(&lines, "run_finished")[0]["exit_code"], d.code);
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
-    let counter = tempfile::tempdir().unwrap();
-    let gh = tempfile::tempdir().unwrap();
-    let summary = gh.path().join("summary.md");
-    let outputs = gh.path().join("outputs.txt");
-    let outputs_file = gh.path().join("deploy-outputs.json");
-    // The first apply fails with a timeout (a stand-in): the stream shows the retry.
-    let ctx = TestContext::with(Kind::Ministack)
-        .terraform_binary(&standin("terraform-standin-timeout-once"))
-        .env("STANDIN_STATE_DIR", counter.path().to_str().unwrap())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
-        .env("GITHUB_OUTPUT", outputs.to_str().unwrap());
-    let out = ctx
-        .deploy()
-        .args(["all", "--auto-approve", "--json", "--outputs-file"])
-        .arg(&outputs_file)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "{stderr}");
-    let lines = stream(&out.stdout);
-    assert_eq!(
-        of_type(&lines, "run_finished")[0]["exit_code"],
-        out.status.code().unwrap()
-    );
+async fn the_stream_names_the_deployment_and_its_five_steps() {
+    let d = CI.read().await;
+    let lines = stream(&d.stdout);
     let started = &of_type(&lines, "run_started")[0];
     assert_eq!(
         started["deployment"]["environment"],
-        ctx.environment.as_str()
+        d.ctx.environment.as_str()
     );
     assert_eq!(started["steps"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stream_shows_each_terraform_resource_of_infrastructure() {
+    let d = CI.read().await;
+    let lines = stream(&d.stdout);
     let resources: Vec<&str> = of_type(&lines, "step_progress")
         .iter()
         .filter(|l| l["step"] == "infrastructure")
@@ -118,6 +51,12 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
         resources.contains(&"aws_cloudwatch_event_bus.this"),
         "{resources:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_apply_streams_one_retry_and_a_summary_after_attempt_2() {
+    let d = CI.read().await;
+    let lines = stream(&d.stdout);
     let retries = of_type(&lines, "retry");
     assert_eq!(retries.len(), 1, "{retries:?}");
     assert_eq!(retries[0]["step"], "infrastructure");
@@ -130,9 +69,13 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
         infra["summary"].as_str().unwrap().contains("added"),
         "{infra}"
     );
+}
 
-    // People: a line per resource event (the output is not a terminal), groups in pairs, no
-    // colour codes.
+/// People: a line per resource event (the output is not a terminal).
+#[tokio::test(flavor = "multi_thread")]
+async fn off_a_terminal_each_resource_event_is_one_line() {
+    let d = CI.read().await;
+    let stderr = &d.stderr;
     assert!(
         stderr.contains("aws_sqs_queue.dlq: create start"),
         "{stderr}"
@@ -141,12 +84,23 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
         stderr.contains("aws_sqs_queue.dlq: create complete"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_groups_come_in_pairs_and_nothing_is_coloured() {
+    let d = CI.read().await;
+    let stderr = &d.stderr;
     let opened = stderr.matches("::group::").count();
     assert_eq!(opened, stderr.matches("::endgroup::").count(), "{stderr}");
     assert!(opened >= 5, "{stderr}");
     assert!(!stderr.contains('\u{1b}'), "no ANSI escape");
-    let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(!md.contains('\u{1b}'));
+    assert!(!d.summary.contains('\u{1b}'));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_step_summary_has_one_row_per_step() {
+    let d = CI.read().await;
+    let md = &d.summary;
     for step in [
         "preflight",
         "iam",
@@ -162,7 +116,12 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
             "one row for {step}:\n{md}"
         );
     }
-    let gh_out = github_outputs(&outputs);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_outputs_hold_the_bus_arn_and_the_rules_as_a_multi_line_value() {
+    let d = CI.read().await;
+    let gh_out = github_outputs(&d.github_output);
     assert!(
         gh_out["bus_arn"].starts_with("arn:aws:events:"),
         "{gh_out:?}"
@@ -173,10 +132,13 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
         7,
         "a multi-line value: {gh_out:?}"
     );
+}
 
-    // The outputs file: every ARN in it exists.
-    let doc: Value = serde_json::from_slice(&std::fs::read(&outputs_file).unwrap()).unwrap();
-    let sdk = ctx.sdk().await;
+#[tokio::test(flavor = "multi_thread")]
+async fn every_arn_in_the_outputs_file_exists() {
+    let d = CI.read().await;
+    let doc = &d.outputs;
+    let sdk = d.ctx.sdk().await;
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     let bus = events
         .describe_event_bus()
@@ -208,19 +170,36 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
         let name = doc[key].as_str().unwrap().rsplit('/').next().unwrap();
         iam.get_role().role_name(name).send().await.expect(key);
     }
-    ctx.deploy()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_outputs_prints_one_value_raw() {
+    let d = CI.read().await;
+    d.ctx
+        .deploy()
         .args(["outputs", "bus_arn"])
         .assert()
         .success()
-        .stdout(format!("{}\n", doc["bus_arn"].as_str().unwrap()));
+        .stdout(format!("{}\n", d.outputs["bus_arn"].as_str().unwrap()));
+}
 
-    // plan --detailed-exitcode: 0 unchanged, 8 once the configuration changes.
-    ctx.deploy()
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_detailed_exitcode_is_0_when_nothing_would_run() {
+    let d = CI.read().await;
+    d.ctx
+        .deploy()
         .args(["plan", "--detailed-exitcode"])
         .assert()
         .code(0);
-    let changed = ctx.config("[eventbus]\narchive_retention_days = 3\n");
-    changed
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_detailed_exitcode_is_8_with_the_diff_once_the_configuration_changes() {
+    let d = CI.write().await;
+    let _changed = support::shared::FileEdit::new(&d.ctx.config_path(), |text| {
+        format!("{text}\n[eventbus]\narchive_retention_days = 3\n")
+    });
+    d.ctx
         .deploy()
         .args(["plan", "--detailed-exitcode", "--diff"])
         .timeout(TIMEOUT)
@@ -229,15 +208,26 @@ async fn a_deploy_in_ci_streams_events_groups_a_summary_and_outputs() {
         .stdout(predicate::str::contains(
             "aws_cloudwatch_event_archive.this (update)",
         ));
+}
 
-    // destroy --json: the same stream.
-    let out = changed
+/// `destroy --json`: the same stream. The stack is gone afterwards: the next test to want it
+/// (none, in a whole run: this one sorts last) deploys it again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_teardown_streams_the_same_schema() {
+    let d = CI.write().await;
+    let out = d
+        .ctx
         .deploy()
         .args(["destroy", "--auto-approve", "--json"])
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    assert!(out.status.success());
+    d.leave_for_repair();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = stream(&out.stdout);
     assert_eq!(of_type(&lines, "run_finished")[0]["exit_code"], 0);
 }
