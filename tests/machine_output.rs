@@ -26,7 +26,7 @@ async fn a_ci_deploy_streams_json_lines_that_follow_the_schema_and_end_with_the_
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_stream_names_the_deployment_and_its_five_steps() {
+async fn the_stream_names_the_deployment_and_its_six_steps() {
     let d = CI.read().await;
     let lines = stream(&d.stdout);
     let started = &of_type(&lines, "run_started")[0];
@@ -34,7 +34,7 @@ async fn the_stream_names_the_deployment_and_its_five_steps() {
         started["deployment"]["environment"],
         d.ctx.environment.as_str()
     );
-    assert_eq!(started["steps"].as_array().unwrap().len(), 5);
+    assert_eq!(started["steps"].as_array().unwrap().len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -107,6 +107,7 @@ async fn the_step_summary_has_one_row_per_step() {
         "infrastructure",
         "lambdas",
         "test-events",
+        "contract",
     ] {
         assert_eq!(
             md.lines()
