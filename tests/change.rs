@@ -79,6 +79,7 @@ async fn send(ctx: &TestContext, queue: &str, n: usize) {
     }
 }
 
+/// Messages in the queue: waiting, and received but not deleted.
 async fn depth(ctx: &TestContext, queue: &str) -> u64 {
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
     let url = queue_url(ctx, queue).await.expect("the queue exists");
@@ -86,12 +87,14 @@ async fn depth(ctx: &TestContext, queue: &str) -> u64 {
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
         .send()
         .await
         .unwrap();
-    attrs.attributes().unwrap()[&QueueAttributeName::ApproximateNumberOfMessages]
-        .parse()
-        .unwrap()
+    let a = attrs.attributes().unwrap();
+    let n = |k: QueueAttributeName| a[&k].parse::<u64>().unwrap();
+    n(QueueAttributeName::ApproximateNumberOfMessages)
+        + n(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
 }
 
 /// Reads the queue empty, as its consumer would.
@@ -124,8 +127,11 @@ fn resource_events(ndjson: &str) -> Vec<(String, String)> {
     ndjson
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["type"] == "step_progress" && v["phase"] == "start")
-        .filter_map(|v| Some((v["action"].as_str()?.into(), v["address"].as_str()?.into())))
+        .filter(|v| v["type"] == "step_progress" && v["resource"]["phase"] == "start")
+        .filter_map(|v| {
+            let r = &v["resource"];
+            Some((r["action"].as_str()?.into(), r["address"].as_str()?.into()))
+        })
         .collect()
 }
 

@@ -66,6 +66,8 @@ impl Step for Contract {
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let change = change::for_env(ctx.env).await;
         if change.retiring.is_empty() {
+            // A function target a failed run of an older release left recorded is forgotten.
+            unwire_functions(ctx).await?;
             ctx.info("nothing retires: the deployment is as configured");
             ctx.summary("nothing retired");
             return Ok(());
@@ -75,7 +77,7 @@ impl Step for Contract {
         ctx.info(&format!("retiring: {}", retiring.join(", ")));
         let current = TfVars::from_config(ctx.config());
         let run = Prepared::new(ctx, &current).await?;
-        run.init(ctx).await?;
+        run.init_if_needed(ctx).await?;
         let planned = plan(ctx, &run).await?;
         let queues = planned.deleted_queues();
         // Nothing is deleted before every queue that goes is known to be empty, or consented.
@@ -89,6 +91,17 @@ impl Step for Contract {
         AppliedHub::of(&current).save(ctx.ledger).await?;
         ctx.summary(format!("retired {}", retiring.join(", ")));
         Ok(())
+    }
+
+    /// What would go, and what each retiring queue holds, for the operator to approve.
+    async fn preview(&self, env: &Env) -> Option<Vec<String>> {
+        let pending = change::pending(env).await;
+        let lines: Vec<String> = pending
+            .lines()
+            .into_iter()
+            .filter(|l| l.starts_with("retires"))
+            .collect();
+        (!lines.is_empty()).then_some(lines)
     }
 
     async fn cleanup_after_interrupt(&self, ctx: &mut StepContext<'_>) {

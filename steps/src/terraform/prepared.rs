@@ -16,6 +16,12 @@ use crate::terraform::outputs::Outputs;
 use crate::terraform::workdir;
 use crate::terraform::{Terraform, TfRun, TfVars, tfvars};
 
+/// Where the working directory keeps the digest of the last `init`'s inputs.
+const INIT_MARKER: &str = "deploy-init-inputs";
+
+/// Terraform's provider lock file.
+const LOCK_FILE: &str = ".terraform.lock.hcl";
+
 /// The backend configuration written beside the stack when its state is shared.
 pub const BACKEND_FILE: &str = "backend_override.tf.json";
 
@@ -269,6 +275,49 @@ impl Prepared {
             return Err(self.error(&classify(&init.combined()), "init", &init));
         }
         Ok(())
+    }
+
+    /// `terraform init` when what it depends on changed since the last one in this working
+    /// directory (the stack's files, the backend and CLI configuration, the provider lock, the
+    /// binary); otherwise nothing, which saves a process on every change to the hub's data.
+    pub async fn init_if_needed(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
+        let inputs = self.init_inputs();
+        let marker = self.dir.join(".terraform").join(INIT_MARKER);
+        if std::fs::read_to_string(&marker).ok().as_deref() == Some(inputs.as_str()) {
+            ctx.detail("terraform init skipped: its inputs are unchanged since the last one");
+            return Ok(());
+        }
+        self.init(ctx).await?;
+        // Init may write the provider lock: what it depends on is read again once it is done.
+        // A marker that cannot be written only means the next run initialises again.
+        let _ = std::fs::write(&marker, self.init_inputs());
+        Ok(())
+    }
+
+    /// A digest of everything `init` depends on.
+    fn init_inputs(&self) -> String {
+        let mut fp = deploy_state::Fingerprint::new().text("binary", &self.tf.program);
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .filter(|p| {
+                let name = p.file_name().map(|n| n.to_string_lossy().to_string());
+                name.is_some_and(|n| {
+                    n == cli_config::FILE_NAME
+                        || n == LOCK_FILE
+                        || workdir::STACK_EXTENSIONS.iter().any(|e| n.ends_with(e))
+                })
+            })
+            .collect();
+        names.sort();
+        for p in names {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            fp = fp.bytes(&p.display().to_string(), &bytes);
+        }
+        fp.digest()
     }
 
     pub fn error(&self, failure: &Failure, command: &str, run: &TfRun) -> StepError {

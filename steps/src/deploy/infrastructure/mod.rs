@@ -18,6 +18,7 @@ use crate::terraform::classify::{Failure, classify};
 mod adopt;
 use crate::change::{self, AppliedHub, Change};
 use crate::terraform::Planned;
+use crate::terraform::json_stream::{self, TfEvent};
 use crate::terraform::outputs::Outputs;
 use crate::terraform::prepared::{Prepared, binary};
 use crate::terraform::workdir::{PLAN_FILE, STACK_EXTENSIONS};
@@ -83,7 +84,7 @@ impl Step for Infrastructure {
         let version = run.tf.version().await?;
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
-        run.init(ctx).await?;
+        run.init_if_needed(ctx).await?;
         // Adopting what is provably this deployment's changes the plan: plan again, a few times
         // at most (each adoption empties what the next finds).
         for round in 1..=ADOPTION_ROUNDS {
@@ -139,7 +140,13 @@ async fn plan_and_apply(
             ctx.summary("no changes");
         }
         Some(2) => {
-            let planned = adopt::planned(run).await?;
+            // Creates (to look up), replacements (to refuse) and deletes need the plan read
+            // back; a plan that only updates in place says so in its own stream.
+            let planned = if reads_back(&plan.stdout) {
+                adopt::planned(run).await?
+            } else {
+                Planned::default()
+            };
             refuse_replacements(ctx, &planned)?;
             let creates = planned.creates;
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
@@ -258,4 +265,14 @@ fn refuse_replacements(ctx: &StepContext<'_>, planned: &Planned) -> Result<(), S
 /// Whether `a` and `b` are the same resource of the stack: kind and name (and a target's rule).
 fn same_place(a: &Resource, b: &Resource) -> bool {
     a.kind == b.kind && a.name == b.name && a.attributes.rule == b.attributes.rule
+}
+
+/// Whether a plan's `-json` stream has a change other than an update in place.
+fn reads_back(stream: &str) -> bool {
+    stream.lines().any(|l| {
+        matches!(
+            json_stream::parse_line(l),
+            Some(TfEvent::Planned { action, .. }) if action != "update" && action != "noop"
+        )
+    })
 }
