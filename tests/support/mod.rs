@@ -8,6 +8,7 @@ pub mod aws;
 pub mod emulator;
 pub mod faults;
 pub mod gate;
+pub mod shared;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
