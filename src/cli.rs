@@ -11,9 +11,12 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::durations::{lookback, parse_duration, time};
 
+mod dlq;
 mod global;
 #[cfg(test)]
 mod tests;
+
+pub use dlq::{DlqAction, DlqArgs};
 
 pub use global::{ColorChoice, Global, for_completions};
 use global::{Ignored, NoLock, NoState, Offline};
@@ -21,10 +24,10 @@ use global::{Ignored, NoLock, NoState, Offline};
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0    success (`status --live`: healthy; `plan --detailed-exitcode`: nothing would run)
-  1    a step failed
+  1    a step failed (`dlq`: an event not re-published, a message not deleted)
   2    usage or configuration error
   3    the deployment is locked by another run
-  4    nothing is deployed (`status --live`, `outputs`, `logs`)
+  4    nothing is deployed (`status --live`, `outputs`, `logs`, `dlq`)
   5    no state for this deployment here, but resources with its names exist
   6    some live checks could not be made (`status --live`: unknown)
   7    drifted or degraded (`status --live`)
@@ -81,6 +84,9 @@ pub enum Command {
     /// Replay archived events into the bus, wait until the replay completes, and report how many
     /// events it replayed.
     Replay(ReplayArgs),
+    /// The dead-letter queue: look at it without consuming it, export it to a file, or
+    /// re-publish its events to their bus.
+    Dlq(DlqArgs),
     /// Remove the run lock whoever holds it (a runner that died, when its lease is too long to
     /// wait for). Refused without --force.
     Unlock(UnlockArgs),
@@ -222,6 +228,7 @@ impl Command {
             Command::Completions(_) => "completions",
             Command::Contracts(_) => "contracts check",
             Command::Replay(_) => "replay",
+            Command::Dlq(a) => return format!("deploy dlq {}", a.action.name()),
         };
         format!("deploy {name}")
     }

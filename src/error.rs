@@ -112,6 +112,17 @@ impl From<deploy_steps::replay::ReplayError> for CliError {
     }
 }
 
+impl From<deploy_steps::dlq::DlqError> for CliError {
+    fn from(e: deploy_steps::dlq::DlqError) -> Self {
+        use deploy_steps::dlq::DlqError as D;
+        match e {
+            D::NothingDeployed(why) => CliError::new(NOTHING_DEPLOYED, why),
+            D::BadInput(why) => CliError::usage(why),
+            D::Failed(e) => CliError::failed(e),
+        }
+    }
+}
+
 /// Every exit code, for the documentation check.
 #[cfg(test)]
 const ALL: [u8; 11] = [

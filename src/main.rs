@@ -80,5 +80,6 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
         Command::Outputs(a) => commands::outputs::exec(&session, a).await,
         Command::Contracts(a) => commands::contracts::exec(&session, a).await,
         Command::Replay(a) => commands::replay::exec(&session, a).await,
+        Command::Dlq(a) => commands::dlq::exec(&session, a).await,
     }
 }

@@ -4,6 +4,7 @@ pub mod adopt;
 pub mod all;
 pub mod contracts;
 pub mod destroy;
+pub mod dlq;
 pub mod emulator;
 pub mod init;
 pub mod live;

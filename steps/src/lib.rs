@@ -12,6 +12,7 @@ pub mod checks;
 pub mod contracts;
 pub mod deploy;
 pub mod discover;
+pub mod dlq;
 pub mod emulator;
 pub mod engine;
 pub mod env;
