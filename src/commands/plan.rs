@@ -3,11 +3,11 @@
 use deploy_steps::discover;
 use deploy_steps::engine;
 use deploy_steps::pipeline;
-use serde_json::json;
 
 use crate::cli::PlanArgs;
 use crate::error::{self, CliResult};
 use crate::session::Session;
+use crate::views;
 
 pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     let opened = session.open_read_live().await?;
@@ -48,45 +48,18 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     .map(|r| r.label())
     .collect();
     let pending = deploy_steps::change::pending(env).await;
-    if args.json {
-        let steps: Vec<_> = rows
-            .iter()
-            .map(|(n, run, why)| json!({"step": n, "run": run, "reason": why}))
-            .collect();
-        let changes: serde_json::Map<String, serde_json::Value> = diff
-            .iter()
-            .map(|(s, l)| (s.to_string(), json!(l)))
-            .collect();
-        let doc = json!({"target": env.target, "steps": steps, "orphans": orphans,
-                         "changes": changes, "change": pending});
-        session
-            .printer
-            .out(&serde_json::to_string_pretty(&doc).expect("json"));
-        return Ok(code);
-    }
-    let mut text = format!("Plan against {}\n", env.target);
-    for (name, run, why) in &rows {
-        let verb = if *run { "run " } else { "skip" };
-        text.push_str(&format!("  {verb}  {name:<15} {why}\n"));
-        if let Some((_, lines)) = diff.iter().find(|(s, _)| s == name) {
-            for l in lines {
-                text.push_str(&format!("          {l}\n"));
-            }
-        }
-    }
-    for line in pending.lines() {
-        text.push_str(&format!("  change {line}\n"));
-    }
-    for o in &orphans {
-        text.push_str(&format!(
-            "  orphan {o}: carries this deployment's tags but is not in its state (`deploy adopt`)\n"
-        ));
-    }
-    let n = rows.iter().filter(|r| r.1).count();
-    text.push_str(&match n {
-        0 => "Nothing to do.".to_string(),
-        n => format!("{n} step(s) would run: `deploy all` runs them."),
-    });
+    let plan = views::plan::Plan {
+        target: &env.target,
+        rows: &rows,
+        diff: &diff,
+        pending: &pending,
+        orphans: &orphans,
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&views::plan::json(&plan)).expect("json")
+    } else {
+        views::plan::text(&plan)
+    };
     session.printer.out(&text);
     Ok(code)
 }

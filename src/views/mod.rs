@@ -3,5 +3,6 @@
 
 pub mod dlq;
 pub mod live;
+pub mod plan;
 pub mod status;
 pub mod unowned;
