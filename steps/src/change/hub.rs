@@ -18,6 +18,10 @@ pub const HUB_DOCUMENT: &str = "terraform/applied-hub.json";
 pub struct AppliedHub {
     pub routes: BTreeMap<String, TfRoute>,
     pub consumer_queues: BTreeMap<String, String>,
+    /// A digest of the stack's files and all the variables applied: when the next run's are
+    /// the same, what Terraform changes is a repair of drift, not a change of configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 impl AppliedHub {
@@ -25,7 +29,14 @@ impl AppliedHub {
         AppliedHub {
             routes: vars.routes.clone(),
             consumer_queues: vars.consumer_queues.clone(),
+            digest: None,
         }
+    }
+
+    /// With the digest of what `vars` and the stack in `stack_dir` apply.
+    pub fn with_digest(mut self, stack_dir: &Path, vars: &TfVars) -> AppliedHub {
+        self.digest = digest(stack_dir, vars);
+        self
     }
 
     /// What was last applied: the document in the state, or else (a deployment made before it
@@ -42,7 +53,13 @@ impl AppliedHub {
         Some(AppliedHub {
             routes: serde_json::from_value(vars["routes"].clone()).ok()?,
             consumer_queues: serde_json::from_value(vars["consumer_queues"].clone()).ok()?,
+            digest: None,
         })
+    }
+
+    /// Whether `vars` with the stack in `stack_dir` are what was applied last.
+    pub fn is_applied(&self, stack_dir: &Path, vars: &TfVars) -> bool {
+        self.digest.is_some() && self.digest == digest(stack_dir, vars)
     }
 
     /// Records what is applied now.
@@ -52,4 +69,17 @@ impl AppliedHub {
         ledger.put_document(HUB_DOCUMENT, &bytes).await?;
         Ok(())
     }
+}
+
+/// The stack's files and the variables, as one digest (`None` when the stack cannot be read).
+fn digest(stack_dir: &Path, vars: &TfVars) -> Option<String> {
+    let fp = deploy_state::Fingerprint::new()
+        .files(
+            "terraform",
+            stack_dir,
+            crate::terraform::workdir::STACK_EXTENSIONS,
+        )
+        .ok()?
+        .bytes("tfvars", &vars.to_json());
+    Some(fp.digest())
 }

@@ -66,6 +66,8 @@ pub struct Expanding {
 /// A change from what was applied to what is configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// What was applied last, when it is known.
+    pub applied: Option<AppliedHub>,
     /// The variables of the expand phase: the configuration, with what retires kept.
     pub expanded: TfVars,
     pub expanding: Expanding,
@@ -78,7 +80,9 @@ pub async fn for_env(env: &Env) -> Change {
         Some(objects) => AppliedHub::load(objects.as_ref(), &env.local_dir).await,
         None => None,
     };
-    plan(applied.as_ref(), &TfVars::from_config(&env.config))
+    let mut change = plan(applied.as_ref(), &TfVars::from_config(&env.config));
+    change.applied = applied;
+    change
 }
 
 /// What `deploy plan` says of a pending change: what expands, what retires, and how many
@@ -163,6 +167,7 @@ pub fn plan(applied: Option<&AppliedHub>, current: &TfVars) -> Change {
             .collect(),
     };
     Change {
+        applied: None,
         expanded,
         expanding,
         retiring,

@@ -88,7 +88,9 @@ impl Step for Contract {
         apply(ctx, &run).await?;
         let outputs = run.outputs(ctx).await?;
         forget_gone(ctx, &outputs.owned_resources("infrastructure")).await?;
-        AppliedHub::of(&current).save(ctx.ledger).await?;
+        let stack = &ctx.config().terraform.dir;
+        let applied = AppliedHub::of(&current).with_digest(stack, &current);
+        applied.save(ctx.ledger).await?;
         ctx.summary(format!("retired {}", retiring.join(", ")));
         Ok(())
     }

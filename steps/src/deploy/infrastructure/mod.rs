@@ -88,13 +88,15 @@ impl Step for Infrastructure {
         // Adopting what is provably this deployment's changes the plan: plan again, a few times
         // at most (each adoption empties what the next finds).
         for round in 1..=ADOPTION_ROUNDS {
-            if !plan_and_apply(ctx, &run, round == ADOPTION_ROUNDS).await? {
+            if !plan_and_apply(ctx, &run, &change, round == ADOPTION_ROUNDS).await? {
                 break;
             }
             ctx.info("planning again after adopting this deployment's own resources");
         }
         let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
-        AppliedHub::of(&change.expanded).save(ctx.ledger).await?;
+        let stack = &ctx.config().terraform.dir;
+        let applied = AppliedHub::of(&change.expanded).with_digest(stack, &change.expanded);
+        applied.save(ctx.ledger).await?;
         let outputs = run.outputs(ctx).await?;
         record(ctx, &outputs, &run.dir).await
     }
@@ -122,6 +124,7 @@ const ADOPTION_ROUNDS: u32 = 3;
 async fn plan_and_apply(
     ctx: &mut StepContext<'_>,
     run: &Prepared,
+    change: &Change,
     last: bool,
 ) -> Result<bool, StepError> {
     let out = format!("-out={PLAN_FILE}");
@@ -147,7 +150,7 @@ async fn plan_and_apply(
             } else {
                 Planned::default()
             };
-            refuse_replacements(ctx, &planned)?;
+            refuse_replacements(ctx, change, &planned)?;
             let creates = planned.creates;
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
                 return Ok(true);
@@ -244,14 +247,25 @@ fn announce(ctx: &mut StepContext<'_>, change: &Change) {
     }
 }
 
-/// Replacements (Terraform deletes, then creates, a bus renamed or a rule moved to another
-/// bus): events published meanwhile find no rule. Refused under `--auto-approve` unless
-/// `--allow-replace`; an operator who approved the plan shown has consented.
-fn refuse_replacements(ctx: &StepContext<'_>, planned: &Planned) -> Result<(), StepError> {
-    if planned.replaces.is_empty() || ctx.env.consent.allow_replace {
+/// Replacements a change of configuration asks for (Terraform deletes, then creates: a bus
+/// renamed, a rule moved to another bus): events published meanwhile find no rule. Refused
+/// under `--auto-approve` unless `--allow-replace`; an operator who approved the plan shown has
+/// consented. Repairing drift (nothing changed since the last apply: a resource that depends on
+/// a deleted one is made again) is not refused.
+fn refuse_replacements(
+    ctx: &StepContext<'_>,
+    change: &Change,
+    planned: &Planned,
+) -> Result<(), StepError> {
+    let stack = &ctx.config().terraform.dir;
+    let repair = change
+        .applied
+        .as_ref()
+        .is_some_and(|a| a.is_applied(stack, &change.expanded));
+    if planned.replaces.is_empty() || ctx.env.consent.allow_replace || repair {
         return Ok(());
     }
-    Err(StepError::needs_consent(format!(
+    Err(StepError::permanent(format!(
         "stopped before any change: the plan replaces {} (deleted, then created again): events \
          published in between find no rule and are lost, and a replaced queue loses its \
          messages",
