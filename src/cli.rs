@@ -13,10 +13,12 @@ use crate::durations::{lookback, parse_duration, time};
 
 mod dlq;
 mod global;
+mod plan;
 #[cfg(test)]
 mod tests;
 
 pub use dlq::{DlqAction, DlqArgs};
+pub use plan::{PlanArgs, PlanFormat, ShowPlanArgs};
 
 pub use global::{ColorChoice, Global, for_completions};
 use global::{Ignored, NoLock, NoState, Offline};
@@ -33,6 +35,7 @@ Exit codes:
   7    drifted or degraded (`status --live`)
   8    changes pending (`plan --detailed-exitcode`)
   9    a queue that would be deleted holds messages (nothing of that phase deleted)
+  10   the plan artifact is stale (`all --plan`): nothing was changed
   130  interrupted (Ctrl-C / SIGTERM)";
 
 #[derive(Debug, Parser)]
@@ -57,8 +60,11 @@ pub enum Command {
     All(AllArgs),
     /// Run one step (by name or old number), honouring the ledger unless --force.
     Run(RunArgs),
-    /// Show which steps would run, and why.
+    /// Show which steps would run, and why; with --out, write a plan artifact that `deploy all
+    /// --plan` applies exactly (or refuses when it is stale).
     Plan(PlanArgs),
+    /// Show what a plan artifact holds (`deploy plan --out FILE`).
+    ShowPlan(ShowPlanArgs),
     /// Show what ran, when, what failed, and what to do next.
     Status(StatusArgs),
     /// Tear down what this deployment owns: pre-destroy, then destroy.
@@ -216,6 +222,7 @@ impl Command {
             Command::All(_) => "all",
             Command::Run(a) => return format!("deploy run {}", a.step),
             Command::Plan(_) => "plan",
+            Command::ShowPlan(_) => "show-plan",
             Command::Status(_) => "status",
             Command::Destroy(_) => "destroy",
             Command::Adopt(_) => "adopt",
@@ -279,6 +286,10 @@ pub struct AllArgs {
     /// JSON.
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
+    /// Apply exactly the plan artifact FILE (`deploy plan --out FILE`), or refuse with exit 10
+    /// naming what changed since it was made.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "only", "fresh_start"])]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub change: ChangeArgs,
     #[command(flatten)]
@@ -345,22 +356,6 @@ pub struct RunArgs {
     pub change: ChangeArgs,
     #[command(flatten)]
     pub _global: Global,
-}
-
-#[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// The plan as one JSON document.
-    #[arg(long)]
-    pub json: bool,
-    /// Exit 0 when nothing would run, 8 when something would (as Terraform's own flag).
-    #[arg(long)]
-    pub detailed_exitcode: bool,
-    /// Show what Terraform would change in the infrastructure step, resource by resource.
-    #[arg(long)]
-    pub diff: bool,
-    // It never takes the lock.
-    #[command(flatten)]
-    pub _global: NoLock,
 }
 
 #[derive(Debug, Args)]

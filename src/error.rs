@@ -18,6 +18,8 @@ pub const CHANGES: u8 = 8;
 /// A queue that would be deleted holds messages: stopped before deleting anything of that
 /// phase (`--drain-timeout`, `--discard-messages`).
 pub const QUEUE_NOT_EMPTY: u8 = 9;
+/// `all --plan`: the plan artifact no longer holds (named differences); nothing was changed.
+pub const PLAN_STALE: u8 = 10;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]
@@ -125,7 +127,7 @@ impl From<deploy_steps::dlq::DlqError> for CliError {
 
 /// Every exit code, for the documentation check.
 #[cfg(test)]
-const ALL: [u8; 11] = [
+const ALL: [u8; 12] = [
     OK,
     STEP_FAILED,
     USAGE,
@@ -136,6 +138,7 @@ const ALL: [u8; 11] = [
     DRIFTED,
     CHANGES,
     QUEUE_NOT_EMPTY,
+    PLAN_STALE,
     INTERRUPTED,
 ];
 

@@ -8,6 +8,7 @@ mod github;
 mod ndjson;
 mod printer;
 mod prompt;
+mod reviewed;
 mod run;
 mod session;
 mod store;
@@ -63,9 +64,14 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
         return Ok(error::OK);
     }
+    if let Command::ShowPlan(args) = &cli.command {
+        return commands::show_plan::exec(&printer, args);
+    }
     let session = Session::new(&cli.global, printer)?;
     match &cli.command {
-        Command::Init(_) | Command::Completions(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Completions(_) | Command::ShowPlan(_) => {
+            unreachable!("handled above")
+        }
         Command::All(a) => commands::all::exec(&session, a).await,
         Command::Run(a) => commands::run::exec(&session, a).await,
         Command::Plan(a) => commands::plan::exec(&session, a).await,

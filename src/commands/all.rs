@@ -33,6 +33,11 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
             vec![]
         },
     };
+    let reviewed = args
+        .plan
+        .as_deref()
+        .map(crate::reviewed::read)
+        .transpose()?;
     let mut run = super::open_run(session, "deploy all").await?;
     run.opened.env.consent = args.change.consent(!args.auto_approve);
     super::contracts::gate(session, run.opened.ledger.state())?;
@@ -64,8 +69,17 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     } else {
         &StepPrompter
     };
+    if let (Some(path), Some(a)) = (&args.plan, &reviewed) {
+        crate::reviewed::check(session, &mut run, path, a).await?;
+    }
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, prompter).await?;
     let code = super::finish(session, &outcome)?;
+    // Every run moves the state's serial, even one that changed nothing: a plan made before it
+    // no longer holds.
+    run.opened.ledger.note_run("deploy all").await?;
+    if let Some(a) = reviewed.as_ref().filter(|_| code == crate::error::OK) {
+        run.opened.ledger.note_plan_applied(&a.id()).await?;
+    }
     if code == crate::error::OK {
         // Every version on disk has now shipped: from here on it is immutable.
         let shipped = deploy_steps::contracts::to_ship(&session.config);

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod replay;
 pub mod reset;
 pub mod run;
+pub mod show_plan;
 pub mod state;
 pub mod status;
 pub mod unowned;

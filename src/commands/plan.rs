@@ -4,12 +4,16 @@ use deploy_steps::discover;
 use deploy_steps::engine;
 use deploy_steps::pipeline;
 
-use crate::cli::PlanArgs;
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::error::CliError;
 use crate::error::{self, CliResult};
 use crate::session::Session;
 use crate::views;
 
 pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
+    if args.out.is_some() || args.format == PlanFormat::Markdown {
+        return artifact(session, args).await;
+    }
     let opened = session.open_read_live().await?;
     let (env, ledger) = (&opened.env, &opened.ledger);
     super::contracts::gate(session, ledger.state())?;
@@ -62,4 +66,40 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     };
     session.printer.out(&text);
     Ok(code)
+}
+
+/// `plan --out FILE` / `--format markdown`: the plan as an artifact. Reads the state without the
+/// lock and writes nothing of it.
+async fn artifact(session: &Session, args: &PlanArgs) -> CliResult {
+    let opened = session.open_read_live().await?;
+    super::contracts::gate(session, opened.ledger.state())?;
+    let mut deployment = session.identity.clone();
+    deployment.account = session.account().await.ok();
+    let artifact = deploy_steps::artifact::make(&opened.env, &opened.ledger, &deployment)
+        .await
+        .map_err(CliError::failed)?;
+    if let Some(path) = &args.out {
+        let bytes = deploy_steps::artifact::write(&artifact);
+        deploy_state::fsutil::write_atomic(path, &bytes).map_err(|e| {
+            CliError::usage(format!(
+                "cannot write the plan artifact {}: {e}",
+                path.display()
+            ))
+        })?;
+        session
+            .printer
+            .info(&format!("plan artifact written to {}", path.display()));
+    }
+    let m = &artifact.manifest;
+    let text = match (args.format, args.json) {
+        (PlanFormat::Markdown, _) => deploy_steps::artifact::markdown::render(m),
+        (_, true) => serde_json::to_string_pretty(m).expect("json"),
+        _ => views::artifact::text(m, &artifact.id()),
+    };
+    session.printer.out(&text);
+    Ok(if args.detailed_exitcode && !m.is_noop() {
+        error::CHANGES
+    } else {
+        error::OK
+    })
 }

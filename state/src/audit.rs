@@ -50,6 +50,15 @@ pub enum AuditEvent {
     Migrated {
         from: String,
     },
+    /// A plan artifact was applied.
+    PlanApplied {
+        id: String,
+    },
+    /// A run of the deploy pipeline ended (it may have changed nothing: the state's serial still
+    /// moves, so a plan made before it is stale).
+    RunEnded {
+        command: String,
+    },
     /// A queue was deleted with the operator's consent while it held messages.
     MessagesDiscarded {
         queue: String,
@@ -117,8 +126,10 @@ pub fn replay(entries: &[AuditEntry]) -> LedgerState {
                 state.steps.clear();
             }
             AuditEvent::ContractsShipped { versions } => state.ship_contracts(versions),
+            AuditEvent::PlanApplied { id } => state.applied_plans.push(id.clone()),
             AuditEvent::LockTakenOver { .. }
             | AuditEvent::Migrated { .. }
+            | AuditEvent::RunEnded { .. }
             | AuditEvent::MessagesDiscarded { .. } => {}
         }
         state.updated_at = Some(e.at);

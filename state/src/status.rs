@@ -131,6 +131,9 @@ pub struct LedgerState {
     /// the schema file. Shipped versions are immutable.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contracts: Contracts,
+    /// The plan artifacts applied (`deploy all --plan`), by id: one is never applied twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_plans: Vec<String>,
     /// The command that last changed the ledger (`deploy all`, `deploy destroy`).
     #[serde(default)]
     pub updated_by: Option<String>,
@@ -151,6 +154,7 @@ impl Default for LedgerState {
             retired: Vec::new(),
             log_counts: LogCounts::default(),
             contracts: Contracts::new(),
+            applied_plans: Vec::new(),
             updated_by: None,
             updated_at: None,
         }

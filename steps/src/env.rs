@@ -29,6 +29,9 @@ pub struct Env {
     pub cancel: Cancel,
     /// What the operator allowed this run to lose or replace.
     pub consent: crate::change::Consent,
+    /// Terraform's saved plan from a reviewed plan artifact (`deploy all --plan`): applied as it
+    /// is instead of planning again.
+    pub saved_plan: Option<Vec<u8>>,
     aws: OnceCell<AwsClients>,
 }
 
@@ -48,6 +51,7 @@ impl Env {
             target,
             cancel,
             consent: Default::default(),
+            saved_plan: None,
             aws: OnceCell::new(),
         }
     }

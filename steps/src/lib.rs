@@ -4,6 +4,7 @@
 //! `teardown` hold the steps themselves; `aws` makes the SDK clients; `env` is what every step
 //! sees.
 
+pub mod artifact;
 pub mod aws;
 pub mod caller;
 pub mod catalog;

@@ -63,6 +63,11 @@ impl Ledger {
         self.backend.local_dir()
     }
 
+    /// The version of `state.json` last read or written (an ETag on S3, a digest locally).
+    pub fn stored_version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
     pub fn state(&self) -> &LedgerState {
         &self.state
     }

@@ -144,6 +144,23 @@ impl Ledger {
         Ok(skipped)
     }
 
+    /// Records that the plan artifact `id` was applied: it is refused if applied again.
+    pub async fn note_plan_applied(&mut self, id: &str) -> Result<(), LedgerError> {
+        self.state.applied_plans.push(id.to_string());
+        self.save().await?;
+        self.audit(AuditEvent::PlanApplied { id: id.to_string() })
+            .await
+    }
+
+    /// Records that a run of `command` ended (a run that changed nothing moves the serial too).
+    pub async fn note_run(&mut self, command: &str) -> Result<(), LedgerError> {
+        self.save().await?;
+        self.audit(AuditEvent::RunEnded {
+            command: command.to_string(),
+        })
+        .await
+    }
+
     /// Records that `queue` is deleted, with consent, while it holds `messages` messages.
     pub async fn note_discarded(&mut self, queue: &str, messages: u64) -> Result<(), LedgerError> {
         self.save().await?;

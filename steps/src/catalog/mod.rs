@@ -126,6 +126,13 @@ pub trait Kind: Send + Sync {
         Vec::new()
     }
 
+    /// What it looks like now, for a fingerprint that tells when it changed behind a reviewed
+    /// plan's back (by default: whether it exists and what its look-up says).
+    async fn describe(&self, cx: &Cx<'_>, r: &Resource) -> serde_json::Value {
+        let h = self.look_up(cx, r).await;
+        serde_json::json!({"exists": h.exists, "detail": h.detail})
+    }
+
     /// The tags it carries; `None` when the kind carries none, or they cannot be read.
     async fn tags(&self, _cx: &Cx<'_>, _r: &Resource) -> Option<Tags> {
         None

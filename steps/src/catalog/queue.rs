@@ -218,7 +218,7 @@ async fn oldest_age(aws: &AwsClients, url: &str) -> Option<u64> {
 }
 
 /// How many messages a queue holds: waiting, and received but not yet deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Depth {
     pub visible: u64,
     pub in_flight: u64,

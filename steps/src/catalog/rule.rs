@@ -68,6 +68,14 @@ impl Kind for Rule {
         out
     }
 
+    /// Its state and event pattern.
+    async fn describe(&self, cx: &Cx<'_>, r: &Resource) -> serde_json::Value {
+        match cx.lookups.rule(cx.aws, &r.name, r.bus()).await {
+            Ok(rule) => serde_json::json!({"state": rule.state, "pattern": rule.pattern}),
+            Err(miss) => serde_json::json!({"missing": format!("{miss:?}")}),
+        }
+    }
+
     async fn tags(&self, cx: &Cx<'_>, r: &Resource) -> Option<Tags> {
         let arn = cx.lookups.rule(cx.aws, &r.name, r.bus()).await.ok()?.arn;
         events_tags(cx.aws, &arn).await

@@ -19,14 +19,14 @@ pub use hub::{AppliedHub, HUB_DOCUMENT};
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::env::Env;
 use crate::terraform::TfVars;
 use crate::terraform::tfvars::TfRoute;
 
 /// What a change keeps for now and removes once the new paths are proven.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retiring {
     /// Routes no longer configured: route key → rule name.
     pub routes: BTreeMap<String, String>,
@@ -57,7 +57,7 @@ impl Retiring {
 }
 
 /// What expands: routes and consumer queues the new configuration adds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expanding {
     pub routes: Vec<String>,
     pub queues: Vec<String>,
@@ -87,7 +87,7 @@ pub async fn for_env(env: &Env) -> Change {
 
 /// What `deploy plan` says of a pending change: what expands, what retires, and how many
 /// messages each retiring queue holds (lost if it is deleted without being read).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     pub expanding: Expanding,
     pub retiring: Retiring,

@@ -16,6 +16,10 @@ pub struct Planned {
     pub deletes: Vec<Resource>,
     /// Replacements (delete and create), by Terraform address.
     pub replaces: Vec<String>,
+    /// Every change, in plan order: (address, `create` / `update` / `replace` / `delete`).
+    pub changes: Vec<(String, String)>,
+    /// The resources of catalog kinds the plan updates, replaces or deletes, as they are now.
+    pub touched: Vec<Resource>,
 }
 
 impl Planned {
@@ -31,14 +35,29 @@ impl Planned {
                 .filter_map(Value::as_str)
                 .collect();
             let address = rc["address"].as_str().unwrap_or_default();
-            match actions.as_slice() {
-                ["create"] => out.creates.extend(resource(rc, &rc["change"]["after"])),
-                ["delete"] => out.deletes.extend(resource(rc, &rc["change"]["before"])),
+            let before = &rc["change"]["before"];
+            let action = match actions.as_slice() {
+                ["create"] => {
+                    out.creates.extend(resource(rc, &rc["change"]["after"]));
+                    "create"
+                }
+                ["delete"] => {
+                    out.deletes.extend(resource(rc, before));
+                    out.touched.extend(resource(rc, before));
+                    "delete"
+                }
+                ["update"] => {
+                    out.touched.extend(resource(rc, before));
+                    "update"
+                }
                 a if a.contains(&"delete") && a.contains(&"create") => {
                     out.replaces.push(address.to_string());
+                    out.touched.extend(resource(rc, before));
+                    "replace"
                 }
-                _ => {}
-            }
+                _ => continue,
+            };
+            out.changes.push((address.to_string(), action.to_string()));
         }
         Ok(out)
     }

@@ -149,9 +149,19 @@ impl Prepared {
 
     /// The working directory made ready; what was done, as notes (`true`: a warning).
     pub fn prepare(env: &Env, vars: &TfVars) -> Result<(Prepared, Vec<(bool, String)>), StepError> {
+        Prepared::prepare_at(env, vars, &workdir::path(&env.local_dir))
+    }
+
+    /// As [`Self::prepare`], in the directory `dir` (a scratch copy for a plan that must not
+    /// disturb the working directory a run may be using).
+    pub fn prepare_at(
+        env: &Env,
+        vars: &TfVars,
+        dir: &Path,
+    ) -> Result<(Prepared, Vec<(bool, String)>), StepError> {
         let mut notes = Vec::new();
         let config = &env.config;
-        let dir = workdir::path(&env.local_dir);
+        let dir = dir.to_path_buf();
         let copied = workdir::sync_stack(&config.terraform.dir, &dir)?;
         notes.push((
             false,

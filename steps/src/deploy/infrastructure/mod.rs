@@ -85,9 +85,12 @@ impl Step for Infrastructure {
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
         run.init_if_needed(ctx).await?;
+        if let Some(plan) = &ctx.env.saved_plan {
+            apply_reviewed(ctx, &run, plan).await?;
+        }
         // Adopting what is provably this deployment's changes the plan: plan again, a few times
         // at most (each adoption empties what the next finds).
-        for round in 1..=ADOPTION_ROUNDS {
+        for round in (1..=ADOPTION_ROUNDS).filter(|_| ctx.env.saved_plan.is_none()) {
             if !plan_and_apply(ctx, &run, &change, round == ADOPTION_ROUNDS).await? {
                 break;
             }
@@ -114,6 +117,24 @@ impl Step for Infrastructure {
         wait_for_stopped().await;
         ctx.detail("terraform stopped");
     }
+}
+
+/// Applies the saved plan of a reviewed plan artifact, exactly: Terraform itself refuses it if
+/// its state changed since.
+async fn apply_reviewed(
+    ctx: &mut StepContext<'_>,
+    run: &Prepared,
+    plan: &[u8],
+) -> Result<(), StepError> {
+    crate::terraform::workdir::write(&run.dir, PLAN_FILE, plan)?;
+    ctx.info("applying the reviewed plan");
+    let args = ["apply", "-input=false", "-no-color", "-json", PLAN_FILE];
+    let apply = run.exec(ctx, "apply", &args).await?;
+    if !apply.success() {
+        return Err(run.error(&classify(&apply.combined()), "apply", &apply));
+    }
+    ctx.info(&format!("applied in {:.1}s", apply.elapsed.as_secs_f64()));
+    Ok(())
 }
 
 /// How many times a run plans again after adopting resources.
