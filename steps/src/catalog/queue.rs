@@ -247,6 +247,11 @@ pub async fn depth(aws: &AwsClients, name: &str) -> Result<Option<Depth>, StepEr
     let Some(url) = queue_url(aws, name).await? else {
         return Ok(None);
     };
+    depth_at(aws, &url).await
+}
+
+/// The depth of the queue at `url`; `None` when there is no such queue.
+pub async fn depth_at(aws: &AwsClients, url: &str) -> Result<Option<Depth>, StepError> {
     let attrs = aws
         .sqs
         .get_queue_attributes()
