@@ -123,7 +123,6 @@ async fn a_detail_filter_added_to_a_route() {
         ),
     );
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("detail filter added");
     outcome.assert_sound(&stack, 0);
 }
 
@@ -156,7 +155,6 @@ async fn a_route_pattern_changed() {
     let body = format!("{}\n{}", kinds(&["p2", "p3"]), queue("patterned-inbox"));
     let hub = stack.hub().route("patterned", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("pattern changed");
     outcome.assert_sound(&stack, 0);
 }
 
@@ -175,7 +173,6 @@ async fn a_route_renamed_with_a_queue_target() {
         .without("renamed-queue")
         .route("renamed-queue-2", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("route renamed (queue)");
     outcome.assert_sound(&stack, 0);
     let rules = rules(&stack).await;
     let env = stack.env();
@@ -211,7 +208,6 @@ async fn a_route_renamed_with_a_function_target() {
         .without("renamed-function")
         .route("renamed-function-2", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("route renamed (function)");
     outcome.assert_sound(&stack, 0);
     let rules = rules(&stack).await;
     let env = stack.env();
@@ -244,7 +240,6 @@ async fn a_queue_target_swapped_for_a_new_queue() {
     let body = format!("{}\n{}", kinds(&["sw"]), queue(new));
     let hub = stack.hub().route("swapped", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("queue swapped");
     outcome.assert_sound(&stack, 0);
     assert!(!queue_exists(&stack, old).await, "the old queue is removed");
     assert!(queue_exists(&stack, new).await);
@@ -284,7 +279,6 @@ async fn a_function_target_moved_to_another_route() {
             &format!("{}\n{}", kinds(&["mv", "mvb"]), stack::LOGGER),
         );
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("function target moved");
     outcome.assert_sound(&stack, 0);
     target_unwired_before_permission(&stack, "moved-from");
 }
@@ -319,7 +313,6 @@ async fn a_function_code_changed() {
             std::fs::write(&source, changed).unwrap();
         })
         .await;
-    outcome.report("function code changed");
     outcome.assert_sound(&stack, 0);
     let after = logger_function(&stack).await.code_sha256;
     assert_ne!(before, after, "the new code is deployed");
@@ -336,7 +329,6 @@ async fn a_function_memory_changed() {
     };
     let hub = stack.hub().logger_memory(512);
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("function memory changed");
     outcome.assert_sound(&stack, 0);
     assert_eq!(logger_function(&stack).await.memory_size, Some(512));
 }
@@ -360,7 +352,6 @@ async fn a_new_route_added() {
     let body = format!("{}\n{}", kinds(&["nw"]), stack::LOGGER);
     let hub = stack.hub().route("added", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("route added");
     outcome.assert_sound(&stack, 0);
 }
 
@@ -377,7 +368,6 @@ async fn a_route_with_an_empty_queue_removed() {
     };
     let hub = stack.hub().without("removed");
     let outcome = scenario.run(&stack, hub, || {}).await;
-    outcome.report("route removed");
     outcome.assert_sound(&stack, 0);
     assert!(!queue_exists(&stack, "removed-inbox").await);
     let rules = rules(&stack).await;

@@ -51,6 +51,7 @@ pub struct Scenario {
 
 /// What came of it.
 pub struct Outcome {
+    pub name: &'static str,
     pub code: Option<i32>,
     pub output: String,
     pub took: Duration,
@@ -72,7 +73,10 @@ impl Scenario {
     /// project (code), just before `deploy all`; once that succeeds, `hub` is what is deployed.
     pub async fn run(self, stack: &Stack, hub: Hub, change: impl FnOnce()) -> Outcome {
         let sdk = stack.ctx.sdk().await;
-        let tag = format!("{}-{}", stack.env(), self.name.replace(' ', "-"));
+        let slug: String = (self.name.chars())
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let tag = format!("{}-{slug}", stack.env());
         let since_ms = now_ms() - 1_000;
         let queues: Vec<(String, String)> = (self.queues.iter())
             .map(|(c, q)| (c.to_string(), stack.queue_name(q)))
@@ -140,7 +144,8 @@ impl Scenario {
         for (_, phase, _) in owed.values() {
             *by_phase.entry(*phase).or_default() += 1;
         }
-        Outcome {
+        let outcome = Outcome {
+            name: self.name,
             code,
             output,
             took,
@@ -157,7 +162,9 @@ impl Scenario {
             unexpected: unexpected(&owed, &seen),
             dead_lettered: dead.len(),
             by_phase,
-        }
+        };
+        outcome.report();
+        outcome
     }
 
     /// For each event, by marker: its kind, its phase, and the consumers it is owed to.
@@ -236,7 +243,8 @@ fn now_ms() -> i64 {
 impl Outcome {
     /// One line for people, and (with `UNDER_LOAD_REPORT=<file>`) one table row appended to that
     /// file: change, published, lost, duplicated, dead-lettered, deploy time.
-    pub fn report(&self, name: &str) {
+    pub fn report(&self) {
+        let name = self.name;
         let phases: Vec<String> = (self.by_phase.iter())
             .map(|(p, n)| format!("{p:?} {n}"))
             .collect();
