@@ -201,10 +201,12 @@ async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepErro
 
 /// Removes the function targets and invoke permissions the `lambdas` step made that the
 /// configuration no longer has (on a retiring rule, or moved to another route): before
-/// Terraform deletes a rule, since AWS refuses to delete a rule that still has targets.
+/// Terraform deletes a rule, since AWS refuses to delete a rule that still has targets. Every
+/// target goes before any permission: a rule whose target stays a moment after its permission
+/// went still sends it events, which AWS may not deliver (they fail, and are dead-lettered).
 async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
     let (targets, permissions) = wired(ctx.config());
-    let stale: Vec<Resource> = ctx
+    let mut stale: Vec<Resource> = ctx
         .state()
         .inventory
         .iter()
@@ -222,6 +224,7 @@ async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         })
         .cloned()
         .collect();
+    targets_first(&mut stale);
     let aws = ctx.env.aws().await?.clone();
     for r in stale {
         let gone = catalog::delete(&aws, &r).await?;
@@ -233,6 +236,11 @@ async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         ctx.forget_exactly(&r).await?;
     }
     Ok(())
+}
+
+/// Targets before permissions (otherwise in the order given).
+fn targets_first(resources: &mut [Resource]) {
+    resources.sort_by_key(|r| r.kind != ResourceKind::Target);
 }
 
 /// Pairs of names: (rule, target id) or (function, statement id).
@@ -255,4 +263,31 @@ fn wired(config: &Config) -> (Pairs, Pairs) {
         }
     }
     (targets, permissions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_removed_before_the_permission_that_lets_its_rule_invoke() {
+        let of = |kind, name: &str| Resource::new(kind, name, super::super::lambdas::STEP);
+        let mut stale = vec![
+            of(ResourceKind::Permission, "deploy-events-dev-a"),
+            of(ResourceKind::Target, "event-logger"),
+            of(ResourceKind::Permission, "deploy-events-dev-b"),
+            of(ResourceKind::Target, "other"),
+        ];
+        targets_first(&mut stale);
+        let names: Vec<&str> = stale.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "event-logger",
+                "other",
+                "deploy-events-dev-a",
+                "deploy-events-dev-b"
+            ]
+        );
+    }
 }
