@@ -20,6 +20,7 @@ use crate::change::{self, AppliedHub, Change};
 use crate::terraform::Planned;
 use crate::terraform::json_stream::{self, TfEvent};
 use crate::terraform::outputs::Outputs;
+use crate::terraform::parallelism;
 use crate::terraform::prepared::{Prepared, binary};
 use crate::terraform::workdir::{PLAN_FILE, STACK_EXTENSIONS};
 use crate::terraform::{TfVars, wait_for_stopped};
@@ -155,13 +156,16 @@ async fn plan_and_apply(
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
                 return Ok(true);
             }
-            let apply = run
-                .exec(
-                    ctx,
-                    "apply",
-                    &["apply", "-input=false", "-no-color", "-json", PLAN_FILE],
-                )
-                .await?;
+            let parallelism = parallelism::for_run(ctx, parallelism::waiting_in_plan(&plan.stdout));
+            let args = [
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-json",
+                &parallelism,
+                PLAN_FILE,
+            ];
+            let apply = run.exec(ctx, "apply", &args).await?;
             if !apply.success() {
                 // A create whose answer was lost (a dropped response): what it made carries
                 // this deployment's tags and is adopted; anything else stops.
