@@ -93,7 +93,7 @@ pub struct Terraform {
 
 /// `[terraform] parallelism` when it is not given (why this number: `BENCHMARKS.md`, "The hub
 /// at scale with queue consumers").
-pub const DEFAULT_PARALLELISM: u32 = 100;
+pub const DEFAULT_PARALLELISM: u32 = 128;
 
 /// The largest `[terraform] parallelism` accepted.
 pub const MAX_PARALLELISM: i64 = 1000;
