@@ -123,10 +123,7 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
             .collect();
         if still.is_empty() {
             ctx.info(&format!("verified: {} resources gone", infra.len()));
-            for r in &infra {
-                ctx.forget(r.kind, &r.name).await?;
-            }
-            return Ok(());
+            return ctx.forget_all(&infra).await;
         }
         ctx.detail(&format!(
             "waiting for deletion to show: {}",

@@ -203,9 +203,7 @@ async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Res
         count(ResourceKind::Queue),
         count(ResourceKind::Role),
     );
-    for r in owned {
-        ctx.record(r).await?;
-    }
+    ctx.record_all(owned).await?;
     ctx.info(&summary);
     Ok(())
 }
@@ -222,11 +220,10 @@ pub(crate) async fn forget_gone(
         .filter(|r| r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
         .cloned()
         .collect();
-    for r in gone {
+    for r in &gone {
         ctx.detail(&format!("no longer in the stack: {}", r.label()));
-        ctx.forget_exactly(&r).await?;
     }
-    Ok(())
+    ctx.forget_all(&gone).await
 }
 
 /// Says what the change expands and what it keeps until the contraction.
