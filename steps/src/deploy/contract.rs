@@ -18,6 +18,7 @@ use crate::change::{self, AppliedHub, queues_empty};
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::terraform::TfVars;
+use crate::terraform::parallelism;
 use crate::terraform::planned::Planned;
 use crate::terraform::prepared::Prepared;
 use crate::terraform::workdir::PLAN_FILE;
@@ -78,14 +79,14 @@ impl Step for Contract {
         let current = TfVars::from_config(ctx.config());
         let run = Prepared::new(ctx, &current).await?;
         run.init_if_needed(ctx).await?;
-        let planned = plan(ctx, &run).await?;
+        let (planned, waiting) = plan(ctx, &run).await?;
         let queues = planned.deleted_queues();
         // Nothing is deleted before every queue that goes is known to be empty, or consented.
         // The verification's own events, delivered by a retiring route, are not anyone's.
         remove_own_test_events(ctx, &queues).await?;
         queues_empty(ctx, &queues).await?;
         unwire_functions(ctx).await?;
-        apply(ctx, &run).await?;
+        apply(ctx, &run, waiting).await?;
         let outputs = run.outputs(ctx).await?;
         forget_gone(ctx, &outputs.owned_resources("infrastructure")).await?;
         let stack = &ctx.config().terraform.dir;
@@ -174,8 +175,8 @@ async fn remove_own_test_events(
 /// How many receives look for test-events' own events in a retiring queue.
 const OWN_EVENT_RECEIVES: usize = 5;
 
-/// The contraction's saved plan, and what it would do.
-async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, StepError> {
+/// The contraction's saved plan: what it would do, and how many of its changes wait (queues).
+async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(Planned, usize), StepError> {
     let out = format!("-out={PLAN_FILE}");
     let args = ["plan", "-input=false", "-no-color", "-json", &out];
     let plan = run.exec(ctx, "plan", &args).await?;
@@ -186,11 +187,20 @@ async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, Step
     if !show.success() {
         return Err(run.error(&classify(&show.combined()), "show", &show));
     }
-    Planned::parse(&show.stdout).map_err(StepError::permanent)
+    let planned = Planned::parse(&show.stdout).map_err(StepError::permanent)?;
+    Ok((planned, parallelism::waiting_in_plan(&plan.stdout)))
 }
 
-async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
-    let args = ["apply", "-input=false", "-no-color", "-json", PLAN_FILE];
+async fn apply(ctx: &mut StepContext<'_>, run: &Prepared, waiting: usize) -> Result<(), StepError> {
+    let parallelism = parallelism::for_run(ctx, waiting);
+    let args = [
+        "apply",
+        "-input=false",
+        "-no-color",
+        "-json",
+        &parallelism,
+        PLAN_FILE,
+    ];
     let apply = run.exec(ctx, "apply", &args).await?;
     let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
     if !apply.success() {
