@@ -170,10 +170,16 @@ fn details(m: &Manifest) -> Vec<Section> {
         .map(|c| format!("- {} `{}`", c.action, c.address))
         .collect();
     let hub = m.change.lines().iter().map(|l| format!("- {l}")).collect();
+    let found = m
+        .findings
+        .iter()
+        .flat_map(|(step, lines)| lines.iter().map(move |l| format!("- `{step}`: {l}")))
+        .collect();
     [
         ("Steps", steps),
         ("Resource changes", changes),
         ("What the change expands and retires", hub),
+        ("What the live checks found", found),
     ]
     .into_iter()
     .filter(|(_, lines): &(_, Vec<String>)| !lines.is_empty())
@@ -215,6 +221,7 @@ mod tests {
             changes: Vec::new(),
             touched: Vec::new(),
             live: BTreeMap::new(),
+            findings: BTreeMap::new(),
             change: Default::default(),
             contracts: vec!["orders-created v2: new, compatible".into()],
         };
