@@ -8,38 +8,20 @@ mod file;
 mod snapshot;
 #[path = "plan_artifact/stack.rs"]
 mod stack;
+#[path = "plan_artifact/stale.rs"]
+mod stale;
 mod support;
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use snapshot::{changed, pattern, put_pattern, snapshot};
-use stack::{STACK, Stack, apply, assert_refused, plan, run, serial, text, widen};
+use snapshot::{changed, put_description, snapshot};
+use stack::{STACK, apply, assert_refused, plan, run, text, widen};
 use support::gate::{At, Gate};
 
 /// The artifact store: what a PR job uploads and the merge job downloads.
 fn store() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
-}
-
-/// Plans [`widen`] on runner A; then `between` happens; then runner B (its checkout made by
-/// `checkout_b`) applies the plan: refused naming `cause`, and neither the rule the plan
-/// changes nor the state's serial moved.
-async fn refused_when(
-    stack: &Stack,
-    between: impl AsyncFnOnce(&Stack),
-    checkout_b: impl FnOnce(&Stack) -> support::TestContext,
-    cause: &str,
-) {
-    let artifacts = store();
-    let file = plan(&stack.checkout(widen), artifacts.path(), "pr.plan");
-    between(stack).await;
-    let b = checkout_b(stack);
-    let rule = pattern(&stack.template, &stack.rule()).await;
-    let serial_before = serial(&stack.template).await;
-    assert_refused(&apply(&b, &file), cause);
-    assert_eq!(pattern(&stack.template, &stack.rule()).await, rule);
-    assert_eq!(serial(&stack.template).await, serial_before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -89,155 +71,6 @@ async fn a_plan_made_on_one_runner_is_applied_exactly_on_another() {
     let out = apply(&stack.checkout(|_| {}), &file);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(snapshot(&stack.template).await, before);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_deploy_toml_was_edited_since() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let edited = |s: &Stack| {
-        s.checkout(|dir| {
-            widen(dir);
-            stack::edit_file(&dir.join("deploy.toml"), |t| {
-                t.replace("PDF document uploads to OCR", "Documents to OCR")
-            });
-        })
-    };
-    let cause = "the configuration (deploy.toml) changed since the plan";
-    refused_when(&stack, async |_| {}, edited, cause).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_a_schema_version_was_added_since() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let added = |s: &Stack| {
-        s.checkout(|dir| {
-            widen(dir);
-            let schemas = dir.join("schemas/document-uploaded");
-            std::fs::copy(schemas.join("v1.json"), schemas.join("v2.json")).unwrap();
-        })
-    };
-    let cause = "schemas/document-uploaded/v2.json added since the plan";
-    refused_when(&stack, async |_| {}, added, cause).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_a_lambda_source_file_was_edited_since() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let edited = |s: &Stack| {
-        s.checkout(|dir| {
-            widen(dir);
-            let source = dir.join("lambdas/event-logger/lib.mjs");
-            stack::edit_file(&source, |t| format!("{t}\n// a later commit\n"));
-        })
-    };
-    let cause = "the Lambda source of event-logger changed since the plan";
-    refused_when(&stack, async |_| {}, edited, cause).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_another_deploy_ran_since_even_one_that_changed_nothing() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let other_run = async |s: &Stack| {
-        let before = snapshot(&s.template).await;
-        let out = run(&s.checkout(|_| {}), &["all", "--auto-approve"]);
-        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert!(said.contains("nothing to do"), "{}", text(&out));
-        assert_eq!(snapshot(&s.template).await, before, "a no-op");
-    };
-    let cause = "the state changed since the plan";
-    refused_when(&stack, other_run, |s| s.checkout(widen), cause).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_a_rule_the_plan_changes_was_edited_behind_its_back() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let original = pattern(&stack.template, &stack.rule()).await;
-    let mut edited = original.clone();
-    edited["detail"]["metadata"]["format"] = json!(["txt"]);
-    let by_hand = async |s: &Stack| put_pattern(&s.template, &s.rule(), &edited).await;
-    let cause = format!("rule {} changed in AWS since the plan", stack.rule());
-    refused_when(&stack, by_hand, |s| s.checkout(widen), &cause).await;
-    put_pattern(&stack.template, &stack.rule(), &original).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_used_for_another_environment() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let other = format!("{}o", stack.template.environment);
-    let elsewhere = |s: &Stack| {
-        let mut ctx = s.template.fresh_copy();
-        ctx.environment = other.clone();
-        ctx.write_config();
-        stack::checkout(ctx, widen)
-    };
-    let cause = format!(
-        "the plan is for deployment hub/{}",
-        stack.template.environment
-    );
-    let b = elsewhere(&stack);
-    refused_when(&stack, async |_| {}, elsewhere, &cause).await;
-    assert_eq!(
-        stack::ledger(&b).await,
-        (None, false),
-        "nothing written for {other}"
-    );
-    assert_eq!(support::aws::leftovers(&b).await, Vec::<String>::new());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_the_artifact_was_edited_by_hand() {
-    let _alone = stack::alone().await;
-    let stack = STACK.write().await;
-    let artifacts = store();
-    let file = plan(&stack.checkout(widen), artifacts.path(), "pr.plan");
-    // Someone makes an old plan look fresh, or a change look smaller.
-    file::edit_manifest(&file, |m| m.replace("\"update\"", "\"delete\""));
-    let rule = pattern(&stack.template, &stack.rule()).await;
-    let serial_before = serial(&stack.template).await;
-    let cause = "the artifact was changed after it was made";
-    assert_refused(&apply(&stack.checkout(widen), &file), cause);
-    let shown = run(
-        &stack.checkout(widen),
-        &["show-plan", file.to_str().unwrap()],
-    );
-    assert_eq!(shown.status.code(), Some(10), "{}", text(&shown));
-    assert_eq!(pattern(&stack.template, &stack.rule()).await, rule);
-    assert_eq!(serial(&stack.template).await, serial_before);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn stale_when_made_before_the_first_deploy_and_applied_after_it() {
-    // A deployment of its own: nothing is deployed when the plan is made.
-    let _alone = stack::alone().await;
-    let template = stack::template();
-    let out = run(
-        &stack::checkout(template.fresh_copy(), |_| {}),
-        &["state", "bootstrap"],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let artifacts = store();
-    let a = stack::checkout(template.fresh_copy(), |_| {});
-    let file = plan(&a, artifacts.path(), "first.plan");
-    assert_eq!(file::manifest(&a, &file)["state"], json!(null));
-    let first = run(
-        &stack::checkout(template.fresh_copy(), |_| {}),
-        &["all", "--auto-approve"],
-    );
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
-
-    let before = snapshot(&template).await;
-    let serial_before = serial(&template).await;
-    let out = apply(&stack::checkout(template.fresh_copy(), |_| {}), &file);
-    assert_refused(&out, "the plan was made before anything was deployed");
-    assert_eq!(snapshot(&template).await, before);
-    assert_eq!(serial(&template).await, serial_before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -353,4 +186,89 @@ async fn the_same_inputs_make_the_same_plan_and_no_secret_is_in_it() {
         let address = c["address"].as_str().unwrap();
         assert!(markdown.contains(address), "{address} in\n{markdown}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_in_which_terraform_changes_nothing_applies_nothing_not_even_what_drifted_since() {
+    let _alone = stack::alone().await;
+    let stack = STACK.write().await;
+    let artifacts = store();
+    // A commit that touches the stack's files and nothing they make: the infrastructure step
+    // runs, and Terraform plans no change.
+    let commit = |dir: &std::path::Path| {
+        let rules = dir.join("terraform/rules.tf");
+        stack::edit_file(&rules, |t| format!("{t}\n# Reviewed in a pull request.\n"));
+    };
+    let a = stack.checkout(commit);
+    let file = plan(&a, artifacts.path(), "pr.plan");
+    let m = file::manifest(&a, &file);
+    let infrastructure = json!({"step": "infrastructure", "run": true});
+    let runs = m["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["step"] == infrastructure["step"] && s["run"] == infrastructure["run"]);
+    assert!(runs && m["changes"] == json!([]), "{m:#}");
+    // Then the description of a rule is edited by hand (no live check looks at it; Terraform
+    // would put it back).
+    let rule = stack.rule();
+    let original = snapshot::description(&stack.template, &rule).await;
+    put_description(&stack.template, &rule, "edited by hand").await;
+
+    let out = apply(&stack.checkout(commit), &file);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let now = snapshot::description(&stack.template, &rule).await;
+    assert_eq!(
+        now.as_deref(),
+        Some("edited by hand"),
+        "the reviewed plan changed nothing"
+    );
+
+    // The next plan shows it, and applying that repairs it.
+    let file = plan(&stack.checkout(|_| {}), artifacts.path(), "next.plan");
+    let route = format!("aws_cloudwatch_event_rule.this[\"{}\"]", stack::ROUTE);
+    let update = json!([{"address": route, "action": "update"}]);
+    assert_eq!(file::manifest(&a, &file)["changes"], update);
+    let out = apply(&stack.checkout(|_| {}), &file);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        snapshot::description(&stack.template, &rule).await,
+        original
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_that_changes_a_queue_still_holds_once_messages_came_and_went() {
+    let _alone = stack::alone().await;
+    let stack = STACK.write().await;
+    let artifacts = store();
+    let shorter = |dir: &std::path::Path| {
+        let config = dir.join("deploy.toml");
+        stack::edit_file(&config, |t| format!("{t}\n[dlq]\nretention_days = 4\n"));
+    };
+    let before = snapshot::dlq_retention(&stack.template).await;
+    // A dead letter waits in the queue while the plan is made (its processor paused)...
+    snapshot::dlq_processor(&stack.template, false).await;
+    let (sqs, dlq) = snapshot::dlq(&stack.template).await;
+    sqs.send_message()
+        .queue_url(&dlq)
+        .message_body("{}")
+        .send()
+        .await
+        .unwrap();
+    let a = stack.checkout(shorter);
+    let file = plan(&a, artifacts.path(), "pr.plan");
+    let queue = format!("queue {}-eventbridge-dlq", stack.template.environment);
+    assert!(file::manifest(&a, &file)["live"].get(&queue).is_some());
+    // ... and is read before the plan is applied: the queue itself did not change.
+    sqs.purge_queue().queue_url(&dlq).send().await.unwrap();
+    snapshot::dlq_processor(&stack.template, true).await;
+
+    let out = apply(&stack.checkout(shorter), &file);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(snapshot::dlq_retention(&stack.template).await, "345600");
+    let file = plan(&stack.checkout(|_| {}), artifacts.path(), "revert.plan");
+    let out = apply(&stack.checkout(|_| {}), &file);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(snapshot::dlq_retention(&stack.template).await, before);
 }

@@ -157,20 +157,89 @@ pub async fn pattern(ctx: &TestContext, name: &str) -> serde_json::Value {
 }
 
 /// Puts the rule `name` with `pattern`, as someone with console access would (its description
-/// and state kept).
+/// and state kept; made when there is none).
 pub async fn put_pattern(ctx: &TestContext, name: &str, pattern: &serde_json::Value) {
+    put_rule(ctx, name, Some(pattern), None).await;
+}
+
+/// Puts the rule `name` with another description (its pattern and state kept).
+pub async fn put_description(ctx: &TestContext, name: &str, description: &str) {
+    put_rule(ctx, name, None, Some(description)).await;
+}
+
+async fn put_rule(
+    ctx: &TestContext,
+    name: &str,
+    pattern: Option<&serde_json::Value>,
+    description: Option<&str>,
+) {
     let events = Events::new(&ctx.sdk().await);
     let bus = format!("{}-application-events", ctx.environment);
     let r = events.describe_rule().name(name).event_bus_name(&bus);
-    let r = r.send().await.unwrap();
+    let r = r.send().await.ok();
+    let old = |f: fn(
+        &aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput,
+    ) -> Option<&str>| { r.as_ref().and_then(f).map(str::to_string) };
     events
         .put_rule()
         .name(name)
         .event_bus_name(&bus)
-        .event_pattern(pattern.to_string())
-        .set_description(r.description().map(str::to_string))
-        .set_state(r.state().cloned())
+        .set_event_pattern(
+            pattern
+                .map(|p| p.to_string())
+                .or_else(|| old(|r| r.event_pattern())),
+        )
+        .set_description(
+            description
+                .map(str::to_string)
+                .or_else(|| old(|r| r.description())),
+        )
+        .set_state(r.as_ref().and_then(|r| r.state().cloned()))
         .send()
         .await
         .unwrap();
+}
+
+/// The rule `name`'s description.
+pub async fn description(ctx: &TestContext, name: &str) -> Option<String> {
+    let events = Events::new(&ctx.sdk().await);
+    let bus = format!("{}-application-events", ctx.environment);
+    let r = events.describe_rule().name(name).event_bus_name(&bus);
+    r.send().await.unwrap().description().map(str::to_string)
+}
+
+/// Deletes the rule `name` (no targets) from `ctx`'s bus.
+pub async fn delete_rule(ctx: &TestContext, name: &str) {
+    let events = Events::new(&ctx.sdk().await);
+    let bus = format!("{}-application-events", ctx.environment);
+    let deleted = events.delete_rule().name(name).event_bus_name(&bus);
+    deleted.send().await.unwrap();
+}
+
+/// The dead-letter queue's URL.
+pub async fn dlq(ctx: &TestContext) -> (aws_sdk_sqs::Client, String) {
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
+    let name = format!("{}-eventbridge-dlq", ctx.environment);
+    let url = sqs.get_queue_url().queue_name(name).send().await.unwrap();
+    (sqs.clone(), url.queue_url().unwrap().to_string())
+}
+
+/// How long the dead-letter queue keeps messages (seconds).
+pub async fn dlq_retention(ctx: &TestContext) -> String {
+    let (sqs, url) = dlq(ctx).await;
+    let attrs = sqs.get_queue_attributes().queue_url(url);
+    let attrs = attrs.attribute_names(QueueAttributeName::MessageRetentionPeriod);
+    let got = attrs.send().await.unwrap();
+    got.attributes().unwrap()[&QueueAttributeName::MessageRetentionPeriod].clone()
+}
+
+/// Enables or disables the dead-letter processor's mapping (which reads the dead-letter queue).
+pub async fn dlq_processor(ctx: &TestContext, enabled: bool) {
+    let lambda = aws_sdk_lambda::Client::new(&ctx.sdk().await);
+    let function = format!("{}-dead-letter-processor", ctx.environment);
+    let listed = lambda.list_event_source_mappings().function_name(function);
+    for m in listed.send().await.unwrap().event_source_mappings() {
+        let update = lambda.update_event_source_mapping().uuid(m.uuid().unwrap());
+        update.enabled(enabled).send().await.unwrap();
+    }
 }

@@ -119,6 +119,20 @@ pub fn widen(dir: &Path) {
     });
 }
 
+/// Another change: a new route (a rule of its own, no target).
+pub fn add_route(dir: &Path) {
+    edit_file(&dir.join("deploy.toml"), |t| {
+        format!("{t}\n[routes.{ADDED}]\nevents = [\"user-registered\"]\n")
+    });
+}
+
+const ADDED: &str = "users-to-audit";
+
+/// The rule [`add_route`] adds.
+pub fn added_rule(ctx: &TestContext) -> String {
+    format!("{}-{ADDED}", ctx.environment)
+}
+
 /// Replaces the text of `path` with `change(old text)`.
 pub fn edit_file(path: &Path, change: impl FnOnce(&str) -> String) {
     let old = std::fs::read_to_string(path).unwrap();
