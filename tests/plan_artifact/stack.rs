@@ -228,3 +228,24 @@ pub async fn ledger(ctx: &TestContext) -> (Option<(Vec<u8>, u64)>, bool) {
 pub async fn serial(ctx: &TestContext) -> u64 {
     ledger(ctx).await.0.expect("a state").1
 }
+
+/// Every object of the state bucket (every deployment's), by key, with its ETag.
+pub async fn objects(ctx: &TestContext) -> std::collections::BTreeMap<String, String> {
+    let config = aws_sdk_s3::config::Builder::from(&ctx.sdk().await)
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(config);
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket(ctx))
+        .into_paginator()
+        .send();
+    let mut out = std::collections::BTreeMap::new();
+    while let Some(page) = pages.next().await {
+        for o in page.unwrap().contents() {
+            let key = o.key().unwrap_or_default().to_string();
+            out.insert(key, o.e_tag().unwrap_or_default().to_string());
+        }
+    }
+    out
+}
