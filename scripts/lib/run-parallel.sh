@@ -4,7 +4,7 @@
 # Each binary's output goes to a log, printed whole when it fails; the slowest start first.
 
 # The e2e binaries, slowest first (those not named here follow in build order).
-SLOW_FIRST="faults drift identity infrastructure ownership_tags teardown"
+SLOW_FIRST="faults plan_artifact under_load drift identity change infrastructure ownership_tags teardown"
 
 e2e_binaries() {
   cargo test --workspace --locked --no-run --message-format=json 2>/dev/null | python3 -c '
