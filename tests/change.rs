@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use support::{Kind, TestContext};
+use support::{Kind, TestContext, code_and_text};
 
 const TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -25,12 +25,7 @@ fn deploy_all(ctx: &TestContext, extra: &[&str]) -> (Option<i32>, String) {
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    code_and_text(&out)
 }
 
 fn healthy(ctx: &TestContext) {
@@ -42,21 +37,6 @@ fn healthy(ctx: &TestContext) {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "status --live\n{text}");
-}
-
-async fn rule_names(ctx: &TestContext) -> Vec<String> {
-    let events = aws_sdk_eventbridge::Client::new(&ctx.sdk().await);
-    let bus = format!("{}-application-events", ctx.environment);
-    let out = events
-        .list_rules()
-        .event_bus_name(&bus)
-        .send()
-        .await
-        .unwrap();
-    out.rules()
-        .iter()
-        .filter_map(|r| r.name().map(str::to_string))
-        .collect()
 }
 
 async fn queue_url(ctx: &TestContext, name: &str) -> Option<String> {
@@ -155,7 +135,7 @@ async fn a_renamed_route_with_a_queue_target_is_created_before_the_old_one_goes(
         last_create < first_delete,
         "every create comes before any delete: {events:?}"
     );
-    let rules = rule_names(&ctx).await;
+    let rules = support::aws::rule_names(&ctx).await;
     assert!(rules.contains(&format!("{env}-orders-b")), "{rules:?}");
     assert!(!rules.contains(&format!("{env}-orders-a")), "{rules:?}");
     healthy(&ctx);
@@ -174,7 +154,7 @@ async fn a_renamed_route_with_a_function_target_moves_the_target_and_stays_healt
     let (code, text) = deploy_all(&ctx, &[]);
     assert_eq!(code, Some(0), "{text}");
     let env = ctx.environment.clone();
-    let rules = rule_names(&ctx).await;
+    let rules = support::aws::rule_names(&ctx).await;
     assert!(!rules.contains(&format!("{env}-log-a")), "{rules:?}");
     let inventory = ctx.state_json()["inventory"].clone();
     let on_old_rule = inventory

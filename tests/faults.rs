@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::aws::leftovers;
 use support::faults::FaultProxy;
-use support::{Kind, TestContext};
+use support::{Kind, TestContext, code_and_text};
 
 const TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -20,12 +20,7 @@ fn through(ctx: &TestContext, proxy: &FaultProxy, args: &[&str]) -> (Option<i32>
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    code_and_text(&out)
 }
 
 fn emulator() -> String {

@@ -51,21 +51,6 @@ const TO_QUEUE: Route = Route {
     after: &["renamed"],
 };
 
-async fn rules(stack: &stack::Stack) -> Vec<String> {
-    let events = aws_sdk_eventbridge::Client::new(&stack.ctx.sdk().await);
-    let bus = format!("{}-application-events", stack.env());
-    let out = events
-        .list_rules()
-        .event_bus_name(bus)
-        .send()
-        .await
-        .unwrap();
-    out.rules()
-        .iter()
-        .filter_map(|r| r.name().map(str::to_string))
-        .collect()
-}
-
 async fn queue_exists(stack: &stack::Stack, key: &str) -> bool {
     let sqs = aws_sdk_sqs::Client::new(&stack.ctx.sdk().await);
     let url = sqs.get_queue_url().queue_name(stack.queue_name(key));
@@ -174,7 +159,7 @@ async fn a_route_renamed_with_a_queue_target() {
         .route("renamed-queue-2", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
     outcome.assert_sound(&stack, 0);
-    let rules = rules(&stack).await;
+    let rules = support::aws::rule_names(&stack.ctx).await;
     let env = stack.env();
     assert!(
         rules.contains(&format!("{env}-renamed-queue-2")),
@@ -209,7 +194,7 @@ async fn a_route_renamed_with_a_function_target() {
         .route("renamed-function-2", &body);
     let outcome = scenario.run(&stack, hub, || {}).await;
     outcome.assert_sound(&stack, 0);
-    let rules = rules(&stack).await;
+    let rules = support::aws::rule_names(&stack.ctx).await;
     let env = stack.env();
     assert!(
         !rules.contains(&format!("{env}-renamed-function")),
@@ -370,7 +355,7 @@ async fn a_route_with_an_empty_queue_removed() {
     let outcome = scenario.run(&stack, hub, || {}).await;
     outcome.assert_sound(&stack, 0);
     assert!(!queue_exists(&stack, "removed-inbox").await);
-    let rules = rules(&stack).await;
+    let rules = support::aws::rule_names(&stack.ctx).await;
     assert!(
         !rules.contains(&format!("{}-removed", stack.env())),
         "{rules:?}"

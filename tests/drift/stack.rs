@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_eventbridge::Client as Events;
 
 use crate::support::shared::{Fixture, Shared};
-use crate::support::{Kind, TestContext};
+use crate::support::{Kind, TestContext, code_and_text};
 
 pub const TIMEOUT: Duration = Duration::from_secs(400);
 
@@ -88,12 +88,7 @@ impl Stack {
             .timeout(TIMEOUT)
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
+        code_and_text(&out)
     }
 
     /// `status --live` exits 0 and says "Healthy" on stdout.

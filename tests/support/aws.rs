@@ -171,3 +171,19 @@ pub async fn create_function(
         .await
         .unwrap();
 }
+
+/// The names of the rules on the deployment's application bus.
+pub async fn rule_names(ctx: &TestContext) -> Vec<String> {
+    let events = aws_sdk_eventbridge::Client::new(&ctx.sdk().await);
+    let bus = format!("{}-application-events", ctx.environment);
+    let out = events
+        .list_rules()
+        .event_bus_name(&bus)
+        .send()
+        .await
+        .unwrap();
+    out.rules()
+        .iter()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect()
+}

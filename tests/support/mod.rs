@@ -33,6 +33,16 @@ pub struct TestContext {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// A finished command's exit code, and its stdout then stderr as one text.
+pub fn code_and_text(out: &std::process::Output) -> (Option<i32>, String) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

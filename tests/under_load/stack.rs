@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::support::shared::{Fixture, Shared};
-use crate::support::{Kind, TestContext, repo_root};
+use crate::support::{Kind, TestContext, code_and_text, repo_root};
 
 pub static STACK: Shared<Stack> = Shared::new();
 
@@ -219,12 +219,7 @@ impl Stack {
             .timeout(TIMEOUT)
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
+        code_and_text(&out)
     }
 
     /// What `deploy logs STEP` prints (the step's latest log).

@@ -192,16 +192,7 @@ async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(Planned, usi
 }
 
 async fn apply(ctx: &mut StepContext<'_>, run: &Prepared, waiting: usize) -> Result<(), StepError> {
-    let parallelism = parallelism::for_run(ctx, waiting);
-    let args = [
-        "apply",
-        "-input=false",
-        "-no-color",
-        "-json",
-        &parallelism,
-        PLAN_FILE,
-    ];
-    let apply = run.exec(ctx, "apply", &args).await?;
+    let apply = run.apply_saved(ctx, waiting).await?;
     let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
     if !apply.success() {
         return Err(run.error(&classify(&apply.combined()), "apply", &apply));

@@ -254,6 +254,25 @@ impl Prepared {
         Ok(run)
     }
 
+    /// `terraform apply` of the saved plan, at the parallelism a run changing `waiting`
+    /// resources of the waiting types is given.
+    pub async fn apply_saved(
+        &self,
+        ctx: &mut StepContext<'_>,
+        waiting: usize,
+    ) -> Result<TfRun, StepError> {
+        let parallelism = super::parallelism::for_run(ctx, waiting);
+        let args = [
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-json",
+            &parallelism,
+            workdir::PLAN_FILE,
+        ];
+        self.exec(ctx, "apply", &args).await
+    }
+
     /// What a plan would change, without changing anything and without a step (the preview
     /// shown before asking to run `infrastructure`, and `deploy plan --diff`): one line per
     /// resource, replacements flagged.

@@ -177,16 +177,8 @@ async fn plan_and_apply(
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
                 return Ok(true);
             }
-            let parallelism = parallelism::for_run(ctx, parallelism::waiting_in_plan(&plan.stdout));
-            let args = [
-                "apply",
-                "-input=false",
-                "-no-color",
-                "-json",
-                &parallelism,
-                PLAN_FILE,
-            ];
-            let apply = run.exec(ctx, "apply", &args).await?;
+            let waiting = parallelism::waiting_in_plan(&plan.stdout);
+            let apply = run.apply_saved(ctx, waiting).await?;
             if !apply.success() {
                 // A create whose answer was lost (a dropped response): what it made carries
                 // this deployment's tags and is adopted; anything else stops.
