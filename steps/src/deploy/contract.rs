@@ -11,7 +11,7 @@ use deploy_config::{Config, TargetKind};
 use deploy_state::{Fingerprint, LedgerState, RESULTS_FILE, Resource, ResourceKind, StepStatus};
 
 use super::infrastructure::forget_gone;
-use super::lambdas::wiring::statement_id;
+use super::lambdas::wiring::alias_statement_id;
 use crate::aws::{sdk_error, take_messages};
 use crate::catalog;
 use crate::change::{self, AppliedHub, queues_empty};
@@ -250,7 +250,7 @@ fn wired(config: &Config) -> (Pairs, Pairs) {
                     targets.insert((route.rule_name.clone(), t.id.clone()));
                 }
             }
-            let sid = statement_id(&route.rule_name);
+            let sid = alias_statement_id(&route.rule_name);
             permissions.insert((lambda.function_name.clone(), sid));
         }
     }
