@@ -9,6 +9,7 @@ mod ndjson;
 mod printer;
 mod prompt;
 mod reviewed;
+mod rollback;
 mod run;
 mod session;
 mod store;

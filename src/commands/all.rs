@@ -84,6 +84,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         // Every version on disk has now shipped: from here on it is immutable.
         let shipped = deploy_steps::contracts::to_ship(&session.config);
         run.opened.ledger.ship_contracts(&shipped).await?;
+        crate::rollback::record_last_good(session, &run).await;
         let outputs = super::outputs::collect(run.opened.ledger.state());
         if let Some(path) = &args.outputs_file {
             super::outputs::write_file(path, &outputs)?;
