@@ -127,7 +127,7 @@ fn verified(state: &LedgerState) -> Result<(), StepError> {
 
 /// Takes the events `test-events` published (its results name them) out of `queues`: a route
 /// that retires still delivered them, and nobody else will read them. Anything else stays.
-async fn remove_own_test_events(
+pub(crate) async fn remove_own_test_events(
     ctx: &mut StepContext<'_>,
     queues: &[String],
 ) -> Result<(), StepError> {
@@ -175,7 +175,7 @@ async fn remove_own_test_events(
 const OWN_EVENT_RECEIVES: usize = 5;
 
 /// The contraction's saved plan, and what it would do.
-async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, StepError> {
+pub(crate) async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, StepError> {
     let out = format!("-out={PLAN_FILE}");
     let args = ["plan", "-input=false", "-no-color", "-json", &out];
     let plan = run.exec(ctx, "plan", &args).await?;
@@ -189,7 +189,7 @@ async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, Step
     Planned::parse(&show.stdout).map_err(StepError::permanent)
 }
 
-async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
+pub(crate) async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
     let args = ["apply", "-input=false", "-no-color", "-json", PLAN_FILE];
     let apply = run.exec(ctx, "apply", &args).await?;
     let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
