@@ -91,7 +91,17 @@ pub struct Terraform {
     pub binary: String,
     pub dir: PathBuf,
     pub plugin_mirror: Option<PathBuf>,
+    /// The most operations terraform runs at once (`-parallelism`) in `apply` and `destroy`;
+    /// each run asks for fewer when it changes fewer resources that wait.
+    pub parallelism: u32,
 }
+
+/// `[terraform] parallelism` when it is not given (why this number: `BENCHMARKS.md`, "The hub
+/// at scale with queue consumers").
+pub const DEFAULT_PARALLELISM: u32 = 128;
+
+/// The largest `[terraform] parallelism` accepted.
+pub const MAX_PARALLELISM: i64 = 1000;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Aws {

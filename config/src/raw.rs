@@ -137,6 +137,7 @@ pub struct RawTerraform {
     pub binary: S<String>,
     pub dir: Option<String>,
     pub plugin_mirror: Option<String>,
+    pub parallelism: S<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -219,3 +219,35 @@ fn the_file_is_found_in_the_directory_or_above_it() {
     std::fs::write(root.path().join("deploy.toml"), "").unwrap();
     assert_eq!(find(&deep), Some(root.path().join("deploy.toml")));
 }
+
+#[test]
+fn terraform_parallelism_is_a_bound_from_1_to_1000_with_a_default() {
+    assert_eq!(
+        parse_str("").unwrap().terraform.parallelism,
+        DEFAULT_PARALLELISM
+    );
+    let c = parse_str("[terraform]\nparallelism = 250\n").unwrap();
+    assert_eq!(c.terraform.parallelism, 250);
+    assert_eq!(
+        parse_str("[terraform]\nparallelism = 1\n")
+            .unwrap()
+            .terraform
+            .parallelism,
+        1
+    );
+    for bad in ["0", "-3", "1001"] {
+        let err = parse_str(&format!(
+            "[project]\nenvironment = \"qa\"\n[terraform]\nparallelism = {bad}\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("/p/deploy.toml:4:15:"), "{err}");
+        assert!(err.contains("terraform.parallelism"), "{err}");
+        assert!(err.contains("an integer from 1 to 1000"), "{err}");
+    }
+    let err = parse_str("[terraform]\nparallelism = \"auto\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("/p/deploy.toml:2:"), "{err}");
+    assert!(err.contains("[terraform]"), "{err}");
+}

@@ -57,4 +57,4 @@ series() {
   printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%d %d %d", a[1], a[int((NR+1)/2)], a[NR]}'
 }
 
-row() { printf '| %-44s | %5s | %8s | %8s | %8s |\n' "$1" "$2" "$3" "$4" "$5"; }
+row() { printf '| %-58s | %5s | %8s | %8s | %8s |\n' "$1" "$2" "$3" "$4" "$5"; }

@@ -40,6 +40,11 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         .transpose()?;
     let mut run = super::open_run(session, "deploy all").await?;
     run.opened.env.consent = args.change.consent(!args.auto_approve);
+    // A stale plan is refused first, whatever else would stop the run: what to do about it is
+    // to plan again, and that plan meets every other check.
+    if let (Some(path), Some(a)) = (&args.plan, &reviewed) {
+        crate::reviewed::check(session, &mut run, path, a).await?;
+    }
     super::contracts::gate(session, run.opened.ledger.state())?;
     for (other, location) in crate::store::siblings(session).await {
         session.printer.warn(&format!(
@@ -69,9 +74,6 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     } else {
         &StepPrompter
     };
-    if let (Some(path), Some(a)) = (&args.plan, &reviewed) {
-        crate::reviewed::check(session, &mut run, path, a).await?;
-    }
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, prompter).await?;
     let code = super::finish(session, &outcome)?;
     // Every run moves the state's serial, even one that changed nothing: a plan made before it

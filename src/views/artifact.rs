@@ -27,6 +27,11 @@ pub fn text(m: &Manifest, id: &str) -> String {
     for line in m.change.lines() {
         t.push_str(&format!("  change {line}\n"));
     }
+    for (step, lines) in &m.findings {
+        for line in lines {
+            t.push_str(&format!("  found by {step}'s live check: {line}\n"));
+        }
+    }
     for line in &m.contracts {
         t.push_str(&format!("  contract {line}\n"));
     }

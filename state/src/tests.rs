@@ -294,6 +294,60 @@ async fn inventory_and_destroy() {
     assert!(rebuilt.inventory.is_empty() && rebuilt.destroyed_at.is_some());
 }
 
+#[tokio::test]
+async fn many_resources_are_recorded_and_forgotten_with_one_write_each_and_audited_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = locked(dir.path()).await;
+    let target = |rule: &str| {
+        Resource::new(ResourceKind::Target, "inbox", "infrastructure").with(|a| {
+            a.rule = Some(rule.to_string());
+        })
+    };
+    let queues: Vec<Resource> = (0..100)
+        .map(|i| {
+            Resource::new(
+                ResourceKind::ConsumerQueue,
+                &format!("q{i}"),
+                "infrastructure",
+            )
+        })
+        .collect();
+    let serial = l.state().serial;
+    let mut all = queues.clone();
+    all.extend([target("r1"), target("r2")]);
+    l.record_resources(all).await.unwrap();
+    assert_eq!(l.state().serial, serial + 1, "one write of the state");
+    assert_eq!(l.state().inventory.len(), 102);
+    let mut gone = queues[..60].to_vec();
+    gone.push(target("r1"));
+    gone.push(Resource::new(
+        ResourceKind::Rule,
+        "never-recorded",
+        "infrastructure",
+    ));
+    l.forget_all(&gone).await.unwrap();
+    assert_eq!(l.state().serial, serial + 2);
+    assert_eq!(l.state().inventory.len(), 41, "the target on r2 stays");
+    assert!(
+        l.state()
+            .inventory
+            .iter()
+            .any(|r| r.attributes.rule.as_deref() == Some("r2"))
+    );
+    l.forget_all(&gone).await.unwrap();
+    assert_eq!(
+        l.state().serial,
+        serial + 2,
+        "nothing to forget: nothing written"
+    );
+    l.record_resources(Vec::new()).await.unwrap();
+    assert_eq!(l.state().serial, serial + 2);
+    let (entries, _) = audit_entries(dir.path()).await;
+    assert_eq!(entries.len(), 102 + 61, "an audit entry per resource");
+    let rebuilt = audit::replay(&entries);
+    assert_eq!(rebuilt.inventory.len(), 41);
+}
+
 #[test]
 fn pid_liveness() {
     assert!(pid_alive(std::process::id()));

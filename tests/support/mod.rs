@@ -224,6 +224,12 @@ impl TestContext {
         self
     }
 
+    /// The value this context gives `key` in every command's environment.
+    pub fn env_value(&self, key: &str) -> String {
+        let found = self.env.iter().find(|(k, _)| k == key);
+        found.map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
     pub fn remove_env(mut self, key: &str) -> Self {
         self.env.retain(|(k, _)| k != key);
         self

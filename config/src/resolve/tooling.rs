@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use super::Resolver;
 use crate::error::ConfigError;
-use crate::model::{Aws, DEFAULT_LOCAL_ENDPOINT, IamMode, Retry, Terraform};
+use crate::model::{
+    Aws, DEFAULT_LOCAL_ENDPOINT, DEFAULT_PARALLELISM, IamMode, MAX_PARALLELISM, Retry, Terraform,
+};
 use crate::raw::{RawAws, RawIam, RawRetry, RawTerraform};
 use crate::validate as v;
 
@@ -23,6 +25,13 @@ impl Resolver<'_> {
             binary,
             dir: self.path_or(raw.dir.as_deref(), "terraform"),
             plugin_mirror: mirror,
+            parallelism: self.int_in(
+                "terraform.parallelism",
+                &raw.parallelism,
+                DEFAULT_PARALLELISM,
+                1,
+                MAX_PARALLELISM,
+            )?,
         })
     }
 

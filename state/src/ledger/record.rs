@@ -55,6 +55,53 @@ impl Ledger {
         .await
     }
 
+    /// Records several resources with one write of the state (an audit entry each): a stack of
+    /// hundreds of resources is not written hundreds of times.
+    pub async fn record_resources(&mut self, resources: Vec<Resource>) -> Result<(), LedgerError> {
+        if resources.is_empty() {
+            return Ok(());
+        }
+        for r in &resources {
+            self.state.record_resource(r.clone());
+            self.state.retired.retain(|x| !x.same_identity(r));
+        }
+        self.state.destroyed_at = None;
+        self.state.destroyed_by = None;
+        self.save().await?;
+        for resource in resources {
+            self.audit(AuditEvent::ResourceRecorded { resource })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets each of `resources` exactly (as [`Ledger::forget`]) with one write of the state
+    /// (an audit entry each); nothing is written when none was in the inventory.
+    pub async fn forget_all(&mut self, resources: &[Resource]) -> Result<(), LedgerError> {
+        let mut events = Vec::new();
+        for r in resources {
+            let rule = match r.kind {
+                ResourceKind::Target => r.attributes.rule.as_deref(),
+                _ => None,
+            };
+            if self.state.forget_on(r.kind, &r.name, rule) {
+                events.push(AuditEvent::ResourceForgotten {
+                    kind: r.kind,
+                    name: r.name.clone(),
+                    rule: rule.map(str::to_string),
+                });
+            }
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.save().await?;
+        for event in events {
+            self.audit(event).await?;
+        }
+        Ok(())
+    }
+
     /// Drops a resource from the inventory because it was deleted; it is remembered as retired.
     pub async fn forget_resource(
         &mut self,

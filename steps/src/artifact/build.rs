@@ -14,7 +14,8 @@ use crate::terraform::classify::classify;
 use crate::terraform::planned::Planned;
 use crate::terraform::prepared::Prepared;
 
-/// Terraform's part of a plan: its saved plan and what it changes.
+/// Terraform's part of a plan: its saved plan (whenever the infrastructure step runs) and what
+/// it changes.
 struct TerraformPlan {
     tfplan: Option<Vec<u8>>,
     planned: Planned,
@@ -45,7 +46,9 @@ pub async fn make(
             planned: Planned::default(),
         }
     };
-    let touched: Vec<Touched> = tf.planned.touched.iter().map(Touched::of).collect();
+    let created = tf.planned.creates.iter().map(Touched::created);
+    let touched = tf.planned.touched.iter().map(Touched::of);
+    let touched: Vec<Touched> = touched.chain(created).collect();
     let live = super::live::fingerprints(env.aws().await?, &touched).await;
     let manifest = Manifest {
         format: FORMAT,
@@ -65,6 +68,7 @@ pub async fn make(
             .collect(),
         touched,
         live,
+        findings: super::live::findings(env, state).await,
         change: change::pending(env).await,
         contracts: contract_lines(env, ledger),
     };
@@ -127,13 +131,10 @@ async fn terraform_plan(env: &Env) -> Result<TerraformPlan, StepError> {
             "-out=tfplan",
         ],
     ] {
+        // A plan without changes is kept too: applied, it changes nothing (not even what
+        // drifted since, which a plan made at apply time would repair unreviewed), and
+        // Terraform still refuses it if its state moved.
         let out = run.tf.run_quiet(args).await?;
-        if out.code == Some(0) && args[0] == "plan" {
-            return Ok(TerraformPlan {
-                tfplan: None,
-                planned: Planned::default(),
-            });
-        }
         if !matches!(out.code, Some(0 | 2)) {
             return Err(run.error(&classify(&out.combined()), args[0], &out));
         }

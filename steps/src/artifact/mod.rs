@@ -65,6 +65,11 @@ pub struct Touched {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bus: Option<String>,
+    /// The plan creates it: its fingerprint is of its absence, so that one made meanwhile (which
+    /// Terraform's create would take over: EventBridge's `PutRule` and SQS's `CreateQueue`
+    /// answer an existing one as if they made it) makes the plan stale.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
 }
 
 impl Touched {
@@ -73,6 +78,15 @@ impl Touched {
             kind: r.kind,
             name: r.name.clone(),
             bus: r.attributes.bus.clone(),
+            created: false,
+        }
+    }
+
+    /// A resource the plan creates.
+    pub fn created(r: &Resource) -> Touched {
+        Touched {
+            created: true,
+            ..Touched::of(r)
         }
     }
 
@@ -92,12 +106,17 @@ pub struct Manifest {
     /// Input name (`config`, `schemas/<file>`, `lambda/<key>`, `terraform/<file>`) → SHA-256.
     pub inputs: BTreeMap<String, String>,
     pub steps: Vec<PlannedStep>,
-    /// Terraform's changes in the saved plan (empty: no saved plan, nothing to apply).
+    /// Terraform's changes in the saved plan (empty: nothing to apply; the saved plan is there
+    /// whenever the infrastructure step runs).
     pub changes: Vec<ResourceChange>,
-    /// Every resource the plan changes, replaces or deletes, and a digest of its live
-    /// attributes when the plan was made (`kind name` → digest).
+    /// Every resource the plan creates, changes, replaces or deletes, and a digest of its live
+    /// attributes when the plan was made (`kind name` → digest; of its absence for a create).
     pub touched: Vec<Touched>,
     pub live: BTreeMap<String, String>,
+    /// What each step's live check found wrong when the plan was made (step → lines): one
+    /// found since makes the plan stale.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub findings: BTreeMap<String, Vec<String>>,
     /// What a change expands and retires.
     pub change: Pending,
     /// Contract versions this deploy would ship, with their compatibility verdict.
@@ -108,6 +127,11 @@ impl Manifest {
     /// Whether applying it would do nothing.
     pub fn is_noop(&self) -> bool {
         self.changes.is_empty() && self.steps.iter().all(|s| !s.run)
+    }
+
+    /// Whether the plan runs `step`.
+    pub fn runs(&self, step: &str) -> bool {
+        self.steps.iter().any(|s| s.step == step && s.run)
     }
 
     /// The summary counts of Terraform's changes: added, changed, replaced, destroyed.

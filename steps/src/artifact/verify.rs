@@ -31,10 +31,15 @@ pub async fn differences(
         out.extend(state(m, ledger).await);
     }
     out.extend(inputs::changed(&m.inputs, &super::inputs(env)?));
+    if m.runs("infrastructure") && artifact.tfplan.is_none() {
+        out.push("the plan runs the infrastructure step but holds no saved Terraform plan".into());
+    }
     if out.is_empty() {
         out.extend(decisions(m, env, ledger).await);
         let now = live::fingerprints(env.aws().await?, &m.touched).await;
-        out.extend(live::drifted(&m.live, &now));
+        out.extend(live::drifted(&m.touched, &m.live, &now));
+        let found = live::findings(env, ledger.state()).await;
+        out.extend(live::found_since(&m.findings, &found));
     }
     Ok(out)
 }

@@ -38,7 +38,7 @@ pub use health::{Health, state_in};
 pub use log_group::{function_log_group, tagged_log_group};
 pub use lookups::{Lookups, Miss, sdk};
 pub use permission::remove_permission;
-pub use queue::{Depth, depth as queue_depth, queue_url};
+pub use queue::{Depth, depth as queue_depth, depth_at as queue_depth_at, queue_url};
 pub use target::{Emptied, remove_all_targets};
 
 use crate::aws::{AwsClients, AwsError, is_not_found, sdk_error};

@@ -88,6 +88,36 @@ impl Kind for Queue {
         h
     }
 
+    /// Whether it exists, and its settings: not how many messages it holds or how old they are
+    /// (which change as messages flow, while nobody changed the queue).
+    async fn describe(&self, cx: &Cx<'_>, r: &Resource) -> serde_json::Value {
+        let url = match cx.aws.sqs.get_queue_url().queue_name(&r.name).send().await {
+            Ok(o) => o.queue_url().unwrap_or_default().to_string(),
+            Err(e) => return serde_json::json!({"missing": format!("{:?}", sdk::<(), _>(Err(e)))}),
+        };
+        let got = cx
+            .aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(QueueAttributeName::All)
+            .send()
+            .await;
+        match sdk(got) {
+            Ok(o) => {
+                let settings: std::collections::BTreeMap<&str, &str> = o
+                    .attributes()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| is_setting(k))
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                serde_json::json!({"url": url, "settings": settings})
+            }
+            Err(miss) => serde_json::json!({"missing": format!("{miss:?}")}),
+        }
+    }
+
     /// Keeps messages as long as applied.
     async fn drift(
         &self,
@@ -217,6 +247,12 @@ async fn oldest_age(aws: &AwsClients, url: &str) -> Option<u64> {
         .map(|sent| u64::try_from((now_ms - sent).max(0) / 1000).unwrap_or(0))
 }
 
+/// Whether an attribute is one of the queue's settings, not a count of what it holds or the
+/// time its settings last changed.
+fn is_setting(name: &QueueAttributeName) -> bool {
+    !name.as_str().starts_with("Approximate") && *name != QueueAttributeName::LastModifiedTimestamp
+}
+
 /// How many messages a queue holds: waiting, and received but not yet deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Depth {
@@ -247,6 +283,11 @@ pub async fn depth(aws: &AwsClients, name: &str) -> Result<Option<Depth>, StepEr
     let Some(url) = queue_url(aws, name).await? else {
         return Ok(None);
     };
+    depth_at(aws, &url).await
+}
+
+/// The depth of the queue at `url`; `None` when there is no such queue.
+pub async fn depth_at(aws: &AwsClients, url: &str) -> Result<Option<Depth>, StepError> {
     let attrs = aws
         .sqs
         .get_queue_attributes()
@@ -265,4 +306,30 @@ pub async fn depth(aws: &AwsClients, name: &str) -> Result<Option<Depth>, StepEr
         visible: read(QueueAttributeName::ApproximateNumberOfMessages),
         in_flight: read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_queue_holds_is_not_one_of_its_settings() {
+        use QueueAttributeName as A;
+        for held in [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+            A::ApproximateNumberOfMessagesDelayed,
+            A::LastModifiedTimestamp,
+        ] {
+            assert!(!is_setting(&held), "{held:?}");
+        }
+        for setting in [
+            A::MessageRetentionPeriod,
+            A::Policy,
+            A::QueueArn,
+            A::CreatedTimestamp,
+        ] {
+            assert!(is_setting(&setting), "{setting:?}");
+        }
+    }
 }

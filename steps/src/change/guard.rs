@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use tokio::task::JoinSet;
+
 use crate::catalog::{Depth, queue_depth};
 use crate::engine::{Poller, StepContext, StepError};
 
@@ -64,18 +66,29 @@ pub async fn queues_empty(ctx: &mut StepContext<'_>, names: &[String]) -> Result
     ))
 }
 
-/// The queues of `names` that exist and hold messages, with their depth.
+/// The queues of `names` that exist and hold messages, with their depth (all asked at once, as
+/// the live checks do).
 async fn holding_messages(
     ctx: &mut StepContext<'_>,
     names: &[String],
 ) -> Result<Vec<(String, Depth)>, StepError> {
-    let aws = ctx.env.aws().await?;
+    let aws = ctx.env.aws().await?.clone();
+    let mut set = JoinSet::new();
+    for (i, name) in names.iter().cloned().enumerate() {
+        let aws = aws.clone();
+        set.spawn(async move {
+            let depth = queue_depth(&aws, &name).await;
+            (i, name, depth)
+        });
+    }
+    let mut answers = set.join_all().await;
+    answers.sort_by_key(|(i, ..)| *i);
     let mut out = Vec::new();
-    for name in names {
-        if let Some(d) = queue_depth(aws, name).await?
+    for (_, name, depth) in answers {
+        if let Some(d) = depth?
             && d.total() > 0
         {
-            out.push((name.clone(), d));
+            out.push((name, d));
         }
     }
     Ok(out)

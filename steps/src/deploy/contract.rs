@@ -18,6 +18,7 @@ use crate::change::{self, AppliedHub, queues_empty};
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::terraform::TfVars;
+use crate::terraform::parallelism;
 use crate::terraform::planned::Planned;
 use crate::terraform::prepared::Prepared;
 use crate::terraform::workdir::PLAN_FILE;
@@ -78,14 +79,14 @@ impl Step for Contract {
         let current = TfVars::from_config(ctx.config());
         let run = Prepared::new(ctx, &current).await?;
         run.init_if_needed(ctx).await?;
-        let planned = plan(ctx, &run).await?;
+        let (planned, waiting) = plan(ctx, &run).await?;
         let queues = planned.deleted_queues();
         // Nothing is deleted before every queue that goes is known to be empty, or consented.
         // The verification's own events, delivered by a retiring route, are not anyone's.
         remove_own_test_events(ctx, &queues).await?;
         queues_empty(ctx, &queues).await?;
         unwire_functions(ctx).await?;
-        apply(ctx, &run).await?;
+        apply(ctx, &run, waiting).await?;
         let outputs = run.outputs(ctx).await?;
         forget_gone(ctx, &outputs.owned_resources("infrastructure")).await?;
         let stack = &ctx.config().terraform.dir;
@@ -174,8 +175,11 @@ pub(crate) async fn remove_own_test_events(
 /// How many receives look for test-events' own events in a retiring queue.
 const OWN_EVENT_RECEIVES: usize = 5;
 
-/// The contraction's saved plan, and what it would do.
-pub(crate) async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Planned, StepError> {
+/// The contraction's saved plan: what it would do, and how many of its changes wait (queues).
+pub(crate) async fn plan(
+    ctx: &mut StepContext<'_>,
+    run: &Prepared,
+) -> Result<(Planned, usize), StepError> {
     let out = format!("-out={PLAN_FILE}");
     let args = ["plan", "-input=false", "-no-color", "-json", &out];
     let plan = run.exec(ctx, "plan", &args).await?;
@@ -186,11 +190,24 @@ pub(crate) async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<Pl
     if !show.success() {
         return Err(run.error(&classify(&show.combined()), "show", &show));
     }
-    Planned::parse(&show.stdout).map_err(StepError::permanent)
+    let planned = Planned::parse(&show.stdout).map_err(StepError::permanent)?;
+    Ok((planned, parallelism::waiting_in_plan(&plan.stdout)))
 }
 
-pub(crate) async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), StepError> {
-    let args = ["apply", "-input=false", "-no-color", "-json", PLAN_FILE];
+pub(crate) async fn apply(
+    ctx: &mut StepContext<'_>,
+    run: &Prepared,
+    waiting: usize,
+) -> Result<(), StepError> {
+    let parallelism = parallelism::for_run(ctx, waiting);
+    let args = [
+        "apply",
+        "-input=false",
+        "-no-color",
+        "-json",
+        &parallelism,
+        PLAN_FILE,
+    ];
     let apply = run.exec(ctx, "apply", &args).await?;
     let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
     if !apply.success() {
@@ -201,10 +218,12 @@ pub(crate) async fn apply(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(
 
 /// Removes the function targets and invoke permissions the `lambdas` step made that the
 /// configuration no longer has (on a retiring rule, or moved to another route): before
-/// Terraform deletes a rule, since AWS refuses to delete a rule that still has targets.
+/// Terraform deletes a rule, since AWS refuses to delete a rule that still has targets. Every
+/// target goes before any permission: a rule whose target stays a moment after its permission
+/// went still sends it events, which AWS may not deliver (they fail, and are dead-lettered).
 async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
     let (targets, permissions) = wired(ctx.config());
-    let stale: Vec<Resource> = ctx
+    let mut stale: Vec<Resource> = ctx
         .state()
         .inventory
         .iter()
@@ -222,6 +241,7 @@ async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         })
         .cloned()
         .collect();
+    targets_first(&mut stale);
     let aws = ctx.env.aws().await?.clone();
     for r in stale {
         let gone = catalog::delete(&aws, &r).await?;
@@ -233,6 +253,11 @@ async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         ctx.forget_exactly(&r).await?;
     }
     Ok(())
+}
+
+/// Targets before permissions (otherwise in the order given).
+fn targets_first(resources: &mut [Resource]) {
+    resources.sort_by_key(|r| r.kind != ResourceKind::Target);
 }
 
 /// Pairs of names: (rule, target id) or (function, statement id).
@@ -255,4 +280,31 @@ fn wired(config: &Config) -> (Pairs, Pairs) {
         }
     }
     (targets, permissions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_removed_before_the_permission_that_lets_its_rule_invoke() {
+        let of = |kind, name: &str| Resource::new(kind, name, super::super::lambdas::STEP);
+        let mut stale = vec![
+            of(ResourceKind::Permission, "deploy-events-dev-a"),
+            of(ResourceKind::Target, "event-logger"),
+            of(ResourceKind::Permission, "deploy-events-dev-b"),
+            of(ResourceKind::Target, "other"),
+        ];
+        targets_first(&mut stale);
+        let names: Vec<&str> = stale.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "event-logger",
+                "other",
+                "deploy-events-dev-a",
+                "deploy-events-dev-b"
+            ]
+        );
+    }
 }

@@ -38,6 +38,22 @@ use crate::outputs::Infrastructure;
 
 pub struct TestEvents;
 
+/// The functions as this step depends on them: their settings, not where their sources are on
+/// this machine (every checkout, every CI runner, has its own; the sources are the `lambdas`
+/// step's input).
+fn functions(c: &Config) -> Vec<serde_json::Value> {
+    c.lambdas
+        .iter()
+        .map(|l| {
+            let mut v = serde_json::to_value(l).expect("a function's settings serialize");
+            if let Some(o) = v.as_object_mut() {
+                o.remove("source");
+            }
+            v
+        })
+        .collect()
+}
+
 /// Extra time allowed to clean up the probe.
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -70,7 +86,7 @@ impl Step for TestEvents {
             .files("examples", &c.schemas.examples_dir, &[".json"])
             .map_err(|e| io("examples", e))?
             .json("routes", &c.routes)
-            .json("lambdas", &c.lambdas))
+            .json("lambdas", &functions(c)))
     }
 
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
@@ -414,4 +430,40 @@ async fn finish(
     );
     ctx.output("checks_failed", results.failed().len().to_string());
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The project as `base/deploy.toml` names it, with its functions' sources beside it.
+    fn env_in(base: &Path) -> Env {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let text = format!(
+            "[schemas]\ndir = \"{0}/schemas\"\nexamples_dir = \"{0}/examples\"\n\n\
+             [lambdas.event-logger]\nsource = \"lambdas/event-logger\"\n\n{1}",
+            root.display(),
+            deploy_config::starter_hub()
+        );
+        let path = base.join("deploy.toml");
+        let overrides = deploy_config::Overrides::default();
+        let config = deploy_config::parse(&path, &text, &overrides).unwrap();
+        let backend = deploy_state::TerraformBackend::Local;
+        let cancel = crate::engine::Cancel::new();
+        Env::new(config, base.join("state"), backend, "aws".into(), cancel)
+    }
+
+    #[tokio::test]
+    async fn the_fingerprint_is_the_same_in_every_checkout_of_the_project() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let state = LedgerState::default();
+        let of = async |dir: &Path| {
+            let env = env_in(dir);
+            assert!(env.config.lambdas[0].source.starts_with(dir));
+            TestEvents.fingerprint(&env, &state).await.unwrap().digest()
+        };
+        assert_eq!(of(a.path()).await, of(b.path()).await);
+    }
 }

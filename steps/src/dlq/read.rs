@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, QueueAttributeName,
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
 };
 use serde::Serialize;
 
@@ -23,41 +23,13 @@ const SHOW_HIDE_SECONDS: i32 = 15;
 /// Receives in a row that brought only messages seen before, after which a reader stops.
 const ALL_SEEN_RECEIVES: usize = 3;
 
-/// Messages in the queue (approximate on AWS).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Depth {
-    /// Available to receive.
-    pub visible: u64,
-    /// Received by someone and not yet deleted or visible again.
-    pub in_flight: u64,
-}
+pub use crate::catalog::Depth;
 
-impl Depth {
-    pub fn total(&self) -> u64 {
-        self.visible + self.in_flight
-    }
-}
-
+/// The dead-letter queue's depth (approximate on AWS; a queue that is gone holds nothing).
 pub async fn depth(aws: &AwsClients, url: &str) -> Result<Depth, StepError> {
-    let out = aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .map_err(|e| sdk_error("sqs:GetQueueAttributes of the dead-letter queue", e))?;
-    let count = |name| {
-        out.attributes()
-            .and_then(|a| a.get(&name))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok(Depth {
-        visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-        in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    })
+    Ok(crate::catalog::queue_depth_at(aws, url)
+        .await?
+        .unwrap_or_default())
 }
 
 /// Receives a queue's messages, each once, hidden for `hide_seconds`; remembers the ones it holds

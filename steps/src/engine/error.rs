@@ -107,6 +107,9 @@ pub const TRANSIENT_MARKERS: &[&str] = &[
     "temporarily unavailable",
     "eof while",
     "dispatch failure",
+    // The AWS SDK for Go (terraform's provider) ran out of its client-side retry quota: the
+    // service was throttling or failing more requests than it would retry at once.
+    "retry quota exceeded",
 ];
 
 /// Classifies free text (an SDK error's display, terraform's stderr).

@@ -175,6 +175,23 @@ impl<'a> StepContext<'a> {
         Ok(self.ledger.record_resource(resource).await?)
     }
 
+    /// Records several resources with one write of the ledger.
+    pub async fn record_all(&mut self, resources: Vec<Resource>) -> Result<(), StepError> {
+        let mut mine = Vec::with_capacity(resources.len());
+        for mut r in resources {
+            r.created_by = self.step.to_string();
+            self.detail(&format!("owned: {} {}", r.kind, r.name));
+            mine.push(r);
+        }
+        Ok(self.ledger.record_resources(mine).await?)
+    }
+
+    /// Forgets each of `resources` exactly (a target on its rule only) with one write of the
+    /// ledger.
+    pub async fn forget_all(&mut self, resources: &[Resource]) -> Result<(), StepError> {
+        Ok(self.ledger.forget_all(resources).await?)
+    }
+
     pub async fn forget(&mut self, kind: ResourceKind, name: &str) -> Result<(), StepError> {
         Ok(self.ledger.forget_resource(kind, name).await?)
     }

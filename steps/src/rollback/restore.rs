@@ -143,7 +143,7 @@ pub struct Applied {
 pub async fn terraform(ctx: &mut StepContext<'_>, target: &LastGood) -> Result<Applied, StepError> {
     let run = Prepared::new(ctx, &target.tfvars).await?;
     run.init_if_needed(ctx).await?;
-    let planned = plan(ctx, &run).await?;
+    let (planned, waiting) = plan(ctx, &run).await?;
     let mut out = Applied::default();
     if planned.changes.is_empty() {
         ctx.info("terraform: the stack is as the last good deployment applied it");
@@ -153,7 +153,7 @@ pub async fn terraform(ctx: &mut StepContext<'_>, target: &LastGood) -> Result<A
         remove_own_test_events(ctx, &queues).await?;
         queues_empty(ctx, &queues).await?;
         ctx.summary = None;
-        apply(ctx, &run).await?;
+        apply(ctx, &run, waiting).await?;
         out.summary = ctx.summary.take();
         out.deleted = planned.deletes.iter().map(Resource::label).collect();
     }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
+use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind, TERRAFORM_STATE};
 
 use crate::catalog::{self, Gone};
 use crate::change::queues_empty;
@@ -14,6 +14,7 @@ use crate::env::Env;
 use crate::live;
 use crate::terraform::TfVars;
 use crate::terraform::classify::classify;
+use crate::terraform::parallelism;
 use crate::terraform::prepared::Prepared;
 use crate::terraform::wait_for_stopped;
 use crate::terraform::workdir::PLAN_FILE;
@@ -73,6 +74,12 @@ async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         ctx.info("no terraform state in the ledger: nothing for terraform to destroy");
         return Ok(());
     }
+    let state = ctx
+        .ledger
+        .document(TERRAFORM_STATE)
+        .await?
+        .unwrap_or_default();
+    let parallelism = parallelism::for_run(ctx, parallelism::waiting_in_state(&state));
     let vars = TfVars::from_config(ctx.config());
     let run = Prepared::new(ctx, &vars).await?;
     run.init(ctx).await?;
@@ -82,6 +89,7 @@ async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         "-input=false",
         "-no-color",
         "-json",
+        &parallelism,
     ];
     let destroy = run.exec(ctx, "destroy", &args).await?;
     if !destroy.success() {
@@ -115,10 +123,7 @@ async fn verify_gone(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
             .collect();
         if still.is_empty() {
             ctx.info(&format!("verified: {} resources gone", infra.len()));
-            for r in &infra {
-                ctx.forget(r.kind, &r.name).await?;
-            }
-            return Ok(());
+            return ctx.forget_all(&infra).await;
         }
         ctx.detail(&format!(
             "waiting for deletion to show: {}",

@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
+use tokio::task::JoinSet;
 
 use crate::aws::AwsClients;
 use crate::catalog::{self, Emptied, function_log_group};
@@ -55,23 +56,35 @@ fn rules(ctx: &StepContext<'_>) -> Result<Vec<Resource>, StepError> {
     Ok(out)
 }
 
-/// Removes every target of every rule; returns how many.
+/// How many rules are emptied at once: terraform's default parallelism, a pace the EventBridge
+/// control-plane quotas (tens of requests a second) are used to.
+const RULES_AT_ONCE: usize = 10;
+
+/// Removes every target of every rule, a few rules at once; returns how many.
 async fn empty_rules(ctx: &mut StepContext<'_>, aws: &AwsClients) -> Result<usize, StepError> {
     let mut removed = 0;
-    for rule in rules(ctx)? {
-        match catalog::remove_all_targets(aws, &rule.name, rule.bus()).await? {
-            Emptied::Managed(by) => {
-                let why = format!("rule {} is managed by {by}: left alone", rule.name);
-                ctx.warn(&why).await;
-            }
-            Emptied::Removed(ids) if ids.is_empty() => {}
-            Emptied::Removed(ids) => {
-                ctx.detail(&format!(
-                    "removed targets {} from {}",
-                    ids.join(", "),
-                    rule.name
-                ));
-                removed += ids.len();
+    for chunk in rules(ctx)?.chunks(RULES_AT_ONCE) {
+        let mut set = JoinSet::new();
+        for (i, rule) in chunk.iter().cloned().enumerate() {
+            let aws = aws.clone();
+            set.spawn(async move {
+                let emptied = catalog::remove_all_targets(&aws, &rule.name, rule.bus()).await;
+                (i, rule.name, emptied)
+            });
+        }
+        let mut answers = set.join_all().await;
+        answers.sort_by_key(|(i, ..)| *i);
+        for (_, rule, emptied) in answers {
+            match emptied? {
+                Emptied::Managed(by) => {
+                    ctx.warn(&format!("rule {rule} is managed by {by}: left alone"))
+                        .await;
+                }
+                Emptied::Removed(ids) if ids.is_empty() => {}
+                Emptied::Removed(ids) => {
+                    ctx.detail(&format!("removed targets {} from {rule}", ids.join(", ")));
+                    removed += ids.len();
+                }
             }
         }
     }
@@ -141,15 +154,19 @@ impl Step for PreDestroy {
         let removed = empty_rules(ctx, &aws).await?;
         ctx.info(&format!("removed {removed} target(s)"));
         for &kind in REMOVES {
-            for r in owned(ctx, kind) {
-                remove(ctx, &aws, &r).await?;
+            let owned = owned(ctx, kind);
+            for r in &owned {
+                remove(ctx, &aws, r).await?;
             }
+            // One write of the ledger for the kind: what was deleted before a failure stays
+            // recorded, and is found already gone by the next run.
+            ctx.forget_all(&owned).await?;
         }
         Ok(())
     }
 }
 
-/// Deletes one owned resource (a function with its log group) and forgets it.
+/// Deletes one owned resource (a function with its log group); the caller forgets it.
 async fn remove(
     ctx: &mut StepContext<'_>,
     aws: &AwsClients,
@@ -166,5 +183,5 @@ async fn remove(
             ctx.info(&format!("function {} {}", r.name, gone.describe()));
         }
     }
-    ctx.forget(r.kind, &r.name).await
+    Ok(())
 }

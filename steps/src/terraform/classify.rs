@@ -235,6 +235,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // Many throttled requests at once: the provider's SDK gives up on its retry quota.
+        let quota = "Error: creating EventBridge Target (r-q): operation error EventBridge: PutTargets, failed to get rate limit token, retry quota exceeded, 0 available, 5 requested\n\n  with aws_cloudwatch_event_target.this[\"r/q\"],";
+        assert!(matches!(classify(quota), Failure::Transient(_)));
         let plan_then_error = "  + visibility_timeout_seconds = 30\n  + arn = \"arn:aws:sqs:us-east-1:000000000000:dlq-503\"\n\nError: Invalid value for variable\n\n  on variables.tf line 3:\nregion must look like an AWS region.";
         match classify(plan_then_error) {
             Failure::Other(b) => assert_eq!(b.summary, "Invalid value for variable"),

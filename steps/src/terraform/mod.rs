@@ -10,6 +10,7 @@
 //! - [`cli_config`]: the CLI configuration with a `filesystem_mirror` block for offline machines;
 //! - [`errors`]: from a classified failure to the step error, with what to do about it;
 //! - [`outputs`]: `terraform output -json`, as step outputs and owned resources;
+//! - [`parallelism`]: how many operations `apply` and `destroy` run at once;
 //! - [`planned`]: what a saved plan would create, delete and replace;
 //! - [`workdir`]: the working directory inside the ledger holding copies of the stack.
 
@@ -18,6 +19,7 @@ pub mod cli_config;
 pub mod errors;
 pub mod json_stream;
 pub mod outputs;
+pub mod parallelism;
 pub mod planned;
 pub mod prepared;
 pub mod runner;

@@ -20,6 +20,7 @@ use crate::change::{self, AppliedHub, Change};
 use crate::terraform::Planned;
 use crate::terraform::json_stream::{self, TfEvent};
 use crate::terraform::outputs::Outputs;
+use crate::terraform::parallelism;
 use crate::terraform::prepared::{Prepared, binary};
 use crate::terraform::workdir::{PLAN_FILE, STACK_EXTENSIONS};
 use crate::terraform::{TfVars, wait_for_stopped};
@@ -176,13 +177,16 @@ async fn plan_and_apply(
             if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
                 return Ok(true);
             }
-            let apply = run
-                .exec(
-                    ctx,
-                    "apply",
-                    &["apply", "-input=false", "-no-color", "-json", PLAN_FILE],
-                )
-                .await?;
+            let parallelism = parallelism::for_run(ctx, parallelism::waiting_in_plan(&plan.stdout));
+            let args = [
+                "apply",
+                "-input=false",
+                "-no-color",
+                "-json",
+                &parallelism,
+                PLAN_FILE,
+            ];
+            let apply = run.exec(ctx, "apply", &args).await?;
             if !apply.success() {
                 // A create whose answer was lost (a dropped response): what it made carries
                 // this deployment's tags and is adopted; anything else stops.
@@ -220,9 +224,7 @@ async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Res
         count(ResourceKind::Queue),
         count(ResourceKind::Role),
     );
-    for r in owned {
-        ctx.record(r).await?;
-    }
+    ctx.record_all(owned).await?;
     ctx.info(&summary);
     Ok(())
 }
@@ -239,11 +241,10 @@ pub(crate) async fn forget_gone(
         .filter(|r| r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
         .cloned()
         .collect();
-    for r in gone {
+    for r in &gone {
         ctx.detail(&format!("no longer in the stack: {}", r.label()));
-        ctx.forget_exactly(&r).await?;
     }
-    Ok(())
+    ctx.forget_all(&gone).await
 }
 
 /// Says what the change expands and what it keeps until the contraction.
