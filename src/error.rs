@@ -20,6 +20,9 @@ pub const CHANGES: u8 = 8;
 pub const QUEUE_NOT_EMPTY: u8 = 9;
 /// `all --plan`: the plan artifact no longer holds (named differences); nothing was changed.
 pub const PLAN_STALE: u8 = 10;
+/// `all`: the change's verification failed, and the last good deployment was restored and
+/// verified (the message names the checks that failed).
+pub const ROLLED_BACK: u8 = 11;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]
@@ -127,7 +130,7 @@ impl From<deploy_steps::dlq::DlqError> for CliError {
 
 /// Every exit code, for the documentation check.
 #[cfg(test)]
-const ALL: [u8; 12] = [
+const ALL: [u8; 13] = [
     OK,
     STEP_FAILED,
     USAGE,
@@ -139,6 +142,7 @@ const ALL: [u8; 12] = [
     CHANGES,
     QUEUE_NOT_EMPTY,
     PLAN_STALE,
+    ROLLED_BACK,
     INTERRUPTED,
 ];
 

@@ -9,9 +9,11 @@
 //!   (`deploy rollback`), a rollback is decided ([`Pending`], a document written first) and the
 //!   [`Rollback`] step returns to it: aliases back, what the change added removed in the
 //!   contract order, the last good Terraform variables applied again, the last good function
-//!   targets put back; then the live checks verify it, the deploy steps are marked to run again,
-//!   and what it did is recorded ([`Done`]).
+//!   targets put back, checked by the live checks; `test-events` verifies it (with the last good
+//!   routes); then [`conclude`] marks the deploy steps to run again and records what it did
+//!   ([`Done`]).
 
+mod conclude;
 mod last_good;
 mod pending;
 mod restore;
@@ -20,5 +22,6 @@ mod step;
 pub use last_good::{
     FunctionTarget, LAST_GOOD_DOCUMENT, LastGood, Recorded, proven_routes, record, verified, wiring,
 };
+pub use conclude::{conclude, verification_config};
 pub use pending::{DONE_DOCUMENT, Done, PENDING_DOCUMENT, Pending, Why};
 pub use step::{Rollback, STEP};

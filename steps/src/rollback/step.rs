@@ -1,13 +1,14 @@
 //! The `rollback` step: returns the deployment to the last good one that a pending rollback
-//! names ([`Pending`]), verifies it with the live checks, marks the deploy steps to run again
-//! (the configuration still asks for the change), and records what it did ([`Done`]). Its own
-//! pipeline, run by `deploy all` after a failed verification and by `deploy rollback`; a run
-//! killed in it leaves the pending document, and the next one finishes it.
+//! names ([`Pending`]) and checks it with the live checks (what it owns present and as the last
+//! good deployment applied it). The rollback pipeline runs `test-events` after it (against the
+//! last good routes, see [`super::verification_config`]); [`super::conclude`] then records what
+//! it did. A run killed anywhere in it leaves the pending document, and the next one finishes
+//! it.
 
 use async_trait::async_trait;
-use deploy_state::{Fingerprint, LedgerState, StepStatus};
+use deploy_state::{Fingerprint, LedgerState};
 
-use super::pending::{Done, Pending};
+use super::pending::Pending;
 use super::restore;
 use crate::engine::{Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
@@ -55,28 +56,32 @@ impl Step for Rollback {
             target.describe(),
             pending.why.describe()
         ));
+        // A rollback run again after a kill keeps what the first attempt removed.
+        let earlier = ctx.outputs_of(STEP);
+        let mut removed: Vec<String> = match earlier.get("pending") {
+            Some(at) if *at == pending.started_at.to_string() => earlier
+                .get("removed")
+                .and_then(|r| serde_json::from_str(r).ok())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         let aws = ctx.env.aws().await?.clone();
         restore::aliases(ctx, &aws, target).await?;
-        let mut removed = restore::unwire_added(ctx, &aws, target).await?;
+        removed.extend(restore::unwire_added(ctx, &aws, target).await?);
         let applied = restore::terraform(ctx, target).await?;
         removed.extend(applied.deleted);
         restore::rewire(ctx, &aws, target).await?;
         verify(ctx).await?;
-        mark_to_run_again(ctx, target).await?;
-        let done = Done {
-            finished_at: jiff::Timestamp::now(),
-            why: pending.why.clone(),
-            returned_to: target.recorded_at,
-            aliases: pending.moved_aliases(),
-            removed,
-            terraform: applied.summary,
-        };
-        done.finish(ctx.ledger).await?;
-        ctx.output(
-            "rolled_back",
-            serde_json::to_string(&done).unwrap_or_default(),
-        );
-        ctx.summary(format!("rolled back: {}", done.describe()));
+        let terraform = applied.summary.or_else(|| earlier.get("terraform").cloned());
+        ctx.output("pending", pending.started_at.to_string());
+        ctx.output("removed", serde_json::to_string(&removed).unwrap_or_default());
+        if let Some(t) = terraform {
+            ctx.output("terraform", t);
+        }
+        ctx.summary(format!(
+            "restored the last good deployment {}",
+            target.describe()
+        ));
         Ok(())
     }
 
@@ -124,31 +129,6 @@ async fn verify(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
     if !degraded.is_empty() {
         ctx.warn(&format!("degraded: {}", degraded.join(", ")))
             .await;
-    }
-    Ok(())
-}
-
-/// The configuration still asks for the change that was rolled back: the steps that apply and
-/// verify it run again with the next `deploy all` (which rolls back again should it fail again).
-async fn mark_to_run_again(
-    ctx: &mut StepContext<'_>,
-    target: &super::LastGood,
-) -> Result<(), StepError> {
-    let note = "rolled back to the last good deployment: run again to apply the configuration";
-    let versions = serde_json::to_string(&target.aliases).unwrap_or_default();
-    for step in ["lambdas", "test-events", "contract"] {
-        if ctx.state().step(step).status == StepStatus::NotStarted {
-            continue;
-        }
-        let versions = versions.clone();
-        ctx.ledger_mut()
-            .transition(step, StepStatus::Stale, |r| {
-                r.note = Some(note.into());
-                if step == "lambdas" {
-                    r.outputs.insert("versions".into(), versions);
-                }
-            })
-            .await?;
     }
     Ok(())
 }
