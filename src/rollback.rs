@@ -172,7 +172,10 @@ pub fn rolled_back_error(done: &Done) -> CliError {
     let what = if failed.is_empty() {
         "the verification of the change failed".to_string()
     } else {
-        format!("the verification of the change failed: {}", failed.join("; "))
+        format!(
+            "the verification of the change failed: {}",
+            failed.join("; ")
+        )
     };
     CliError::new(
         error::ROLLED_BACK,

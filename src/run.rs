@@ -16,6 +16,9 @@ pub struct Run {
     handle: CancelHandle,
     /// `deploy all`, `deploy destroy`...
     command: String,
+    /// A `rollback` object the `--json` stream announces after `run_started` (`deploy all`: the
+    /// run may roll back).
+    pub announce: Option<serde_json::Value>,
 }
 
 pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError> {
@@ -25,6 +28,7 @@ pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError>
         opened,
         handle,
         command: command.to_string(),
+        announce: None,
     })
 }
 
@@ -59,6 +63,9 @@ pub async fn run_pipeline(
         )
         .expect("json");
         j.run_started(&run.command, &deployment, planned);
+        if let Some(a) = run.announce.take() {
+            j.emit("rollback", a);
+        }
     }
     let signals = tokio::spawn(async move {
         wait_for_signal().await;

@@ -87,6 +87,14 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
     } else {
         &StepPrompter
     };
+    if session.printer.json().is_some()
+        && !args.no_rollback
+        && let Some(good) = rollback::last_good(&run).await
+    {
+        run.announce = Some(serde_json::json!({"phase": "possible",
+            "last_good": good.recorded_at.to_string(),
+            "reason": "should test-events fail, the run returns to the last good deployment"}));
+    }
     let outcome = super::run_pipeline(session, &mut run, &steps, &selection, prompter).await?;
     let code = super::finish(session, &outcome)?;
     // Every run moves the state's serial, even one that changed nothing: a plan made before it

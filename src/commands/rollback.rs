@@ -52,7 +52,10 @@ fn confirm(target: &str, auto_approve: bool) -> Result<(), CliError> {
         .map_err(|e| {
             if crate::prompt::interrupted(&e) {
                 crate::prompt::restore_terminal();
-                CliError::new(error::INTERRUPTED, "interrupted at the prompt: nothing changed")
+                CliError::new(
+                    error::INTERRUPTED,
+                    "interrupted at the prompt: nothing changed",
+                )
             } else {
                 CliError::usage(format!("no confirmation: {e}"))
             }

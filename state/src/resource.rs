@@ -109,6 +109,12 @@ pub struct Attributes {
     /// Where an alias's failed asynchronous invocations go (its on-failure destination).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
+    /// An alias's asynchronous retry attempts (0-2), as deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_retry_attempts: Option<u32>,
+    /// An alias's asynchronous maximum event age (seconds), as deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_max_event_age_seconds: Option<u32>,
     /// Terraform's address of a resource a plan would create (never stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,

@@ -50,7 +50,8 @@ impl Kind for Alias {
 
     /// Pointing at another version than the one deployed (a hand-made switch, or a rollback
     /// or deploy that did not finish), or its failed asynchronous invocations going elsewhere
-    /// than the recorded on-failure destination (or nowhere: lost once Lambda gives up).
+    /// than the recorded on-failure destination (or nowhere: lost once Lambda gives up), or
+    /// retried more or less often, or for longer or shorter, than deployed.
     async fn drift(
         &self,
         cx: &Cx<'_>,
@@ -69,30 +70,56 @@ impl Kind for Alias {
                 _ => {}
             }
         }
-        if let Some(want) = r.attributes.destination.as_deref() {
-            let config = cx
-                .aws
-                .lambda
-                .get_function_event_invoke_config()
-                .function_name(f)
-                .qualifier(name)
-                .send()
-                .await;
-            let found = match config {
-                Ok(c) => c
-                    .destination_config()
-                    .and_then(|d| d.on_failure())
-                    .and_then(|o| o.destination())
-                    .map(str::to_string),
-                Err(e) if crate::aws::is_not_found(&e) => None,
-                Err(_) => return out,
-            };
-            if found.as_deref() != Some(want) {
-                out.push(format!(
-                    "{f}:{name}: failed asynchronous invocations go to {}, not {want}",
-                    found.unwrap_or_else(|| "nowhere (no on-failure destination)".into())
-                ));
-            }
+        let Some(want) = r.attributes.destination.as_deref() else {
+            return out;
+        };
+        let config = cx
+            .aws
+            .lambda
+            .get_function_event_invoke_config()
+            .function_name(f)
+            .qualifier(name)
+            .send()
+            .await;
+        let config = match config {
+            Ok(c) => Some(c),
+            Err(e) if crate::aws::is_not_found(&e) => None,
+            Err(_) => return out,
+        };
+        let found = config
+            .as_ref()
+            .and_then(|c| c.destination_config())
+            .and_then(|d| d.on_failure())
+            .and_then(|o| o.destination())
+            .map(str::to_string);
+        if found.as_deref() != Some(want) {
+            out.push(format!(
+                "{f}:{name}: failed asynchronous invocations go to {}, not {want}",
+                found.unwrap_or_else(|| "nowhere (no on-failure destination)".into())
+            ));
+        }
+        let Some(c) = config else { return out };
+        let retries = c.maximum_retry_attempts().map(|n| n as u32);
+        if let Some(want) = r
+            .attributes
+            .async_retry_attempts
+            .filter(|w| retries != Some(*w))
+        {
+            out.push(format!(
+                "{f}:{name}: asynchronous retry attempts {}, not the deployed {want}",
+                retries.map_or("unset".into(), |n| n.to_string())
+            ));
+        }
+        let age = c.maximum_event_age_in_seconds().map(|n| n as u32);
+        if let Some(want) = r
+            .attributes
+            .async_max_event_age_seconds
+            .filter(|w| age != Some(*w))
+        {
+            out.push(format!(
+                "{f}:{name}: asynchronous maximum event age {}s, not the deployed {want}s",
+                age.map_or("unset".into(), |n| n.to_string())
+            ));
         }
         out
     }

@@ -250,6 +250,7 @@ async fn publish_and_point(
     }
     let arn = version::alias_arn(&deployed.arn);
     let (v, destination) = (version.clone(), on_failure.destination.clone());
+    let (retries, age) = (on_failure.retry_attempts, on_failure.max_event_age_seconds);
     ctx.record(
         Resource::new(ResourceKind::Alias, ALIAS, STEP)
             .with_arn(arn)
@@ -257,6 +258,8 @@ async fn publish_and_point(
                 a.function = Some(name.to_string());
                 a.version = Some(v);
                 a.destination = Some(destination);
+                a.async_retry_attempts = Some(retries);
+                a.async_max_event_age_seconds = Some(age);
             }),
     )
     .await?;

@@ -14,7 +14,8 @@ use crate::engine::StepError;
 /// the change removed is not proven, its rule is checked by the live checks).
 pub fn verification_config(config: &Config, target: &LastGood) -> Config {
     let mut c = config.clone();
-    c.routes.retain(|r| target.tfvars.routes.contains_key(&r.key));
+    c.routes
+        .retain(|r| target.tfvars.routes.contains_key(&r.key));
     for r in &mut c.routes {
         if let Some(good) = target.tfvars.routes.get(&r.key) {
             r.pattern = good.pattern.clone();

@@ -19,9 +19,9 @@ mod pending;
 mod restore;
 mod step;
 
+pub use conclude::{conclude, verification_config};
 pub use last_good::{
     FunctionTarget, LAST_GOOD_DOCUMENT, LastGood, Recorded, proven_routes, record, verified, wiring,
 };
-pub use conclude::{conclude, verification_config};
 pub use pending::{DONE_DOCUMENT, Done, PENDING_DOCUMENT, Pending, Why};
 pub use step::{Rollback, STEP};

@@ -72,9 +72,14 @@ impl Step for Rollback {
         removed.extend(applied.deleted);
         restore::rewire(ctx, &aws, target).await?;
         verify(ctx).await?;
-        let terraform = applied.summary.or_else(|| earlier.get("terraform").cloned());
+        let terraform = applied
+            .summary
+            .or_else(|| earlier.get("terraform").cloned());
         ctx.output("pending", pending.started_at.to_string());
-        ctx.output("removed", serde_json::to_string(&removed).unwrap_or_default());
+        ctx.output(
+            "removed",
+            serde_json::to_string(&removed).unwrap_or_default(),
+        );
         if let Some(t) = terraform {
             ctx.output("terraform", t);
         }
