@@ -26,7 +26,10 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 async fn alias_version(stack: &Stack) -> String {
     let lambda = aws_sdk_lambda::Client::new(&stack.ctx.sdk().await);
-    let alias = lambda.get_alias().function_name(stack.logger()).name("live");
+    let alias = lambda
+        .get_alias()
+        .function_name(stack.logger())
+        .name("live");
     let out = alias.send().await.unwrap();
     out.function_version().unwrap().to_string()
 }
@@ -36,7 +39,12 @@ async fn logger_pattern(stack: &Stack) -> String {
     let rule = format!("{}-all-events-to-logger", stack.env());
     let bus = format!("{}-application-events", stack.env());
     let out = events.describe_rule().name(rule).event_bus_name(bus);
-    out.send().await.unwrap().event_pattern().unwrap().to_string()
+    out.send()
+        .await
+        .unwrap()
+        .event_pattern()
+        .unwrap()
+        .to_string()
 }
 
 /// Same JSON, whatever the spacing.
@@ -50,7 +58,7 @@ fn assert_healthy(stack: &Stack) {
     assert_eq!(code, Some(0), "status --live: {text}");
 }
 
-/// Publishes `n` events 5 a second, each with a unique marker; returns the markers.
+/// Publishes `n` events 5 a second; returns their ids (what the logger logs of each).
 async fn publish(stack: &Stack, n: usize) -> Vec<String> {
     let events = aws_sdk_eventbridge::Client::new(&stack.ctx.sdk().await);
     let bus = format!("{}-application-events", stack.env());
@@ -67,21 +75,33 @@ async fn publish(stack: &Stack, n: usize) -> Vec<String> {
             .build();
         let out = events.put_events().entries(entry).send().await.unwrap();
         assert_eq!(out.failed_entry_count(), 0);
-        markers.push(marker);
+        markers.push(out.entries()[0].event_id().unwrap().to_string());
     }
     markers
 }
 
-/// Polls the logger's log group until every marker is logged (or the deadline passes).
-async fn wait_logged(stack: &Stack, markers: &[String]) {
+/// Everything the logger logged since `since` (milliseconds), every page.
+async fn logged(stack: &Stack, since: i64) -> String {
     let logs = aws_sdk_cloudwatchlogs::Client::new(&stack.ctx.sdk().await);
     let group = format!("/aws/lambda/{}", stack.logger());
+    let (mut text, mut token) = (String::new(), None);
+    loop {
+        let page = logs.filter_log_events().log_group_name(&group);
+        let page = page.start_time(since).set_next_token(token).send().await;
+        let Ok(page) = page else { return text };
+        text.extend(page.events().iter().filter_map(|e| e.message()));
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return text;
+        }
+    }
+}
+
+/// Polls the logger's log group until every event id is logged (or the deadline passes).
+async fn wait_logged(stack: &Stack, markers: &[String], since: i64) {
     let start = Instant::now();
     loop {
-        let out = logs.filter_log_events().log_group_name(&group).send().await;
-        let text: String = out
-            .map(|o| o.events().iter().filter_map(|e| e.message()).collect())
-            .unwrap_or_default();
+        let text = logged(stack, since).await;
         let missing: Vec<&String> = markers.iter().filter(|m| !text.contains(*m)).collect();
         if missing.is_empty() {
             return;
@@ -99,7 +119,10 @@ async fn take_from_dlq(stack: &Stack, marker: &str) -> String {
     let url = url.queue_url().unwrap().to_string();
     let start = Instant::now();
     loop {
-        let got = sqs.receive_message().queue_url(&url).max_number_of_messages(10);
+        let got = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10);
         let got = got.visibility_timeout(0).wait_time_seconds(1).send().await;
         for m in got.unwrap().messages() {
             let body = m.body().unwrap_or_default();
@@ -131,8 +154,9 @@ async fn a_throwing_logger_is_rolled_back_and_its_async_failures_reach_the_dlq()
     );
     assert_eq!(alias_version(&stack).await, good, "the alias is back");
     // Every event published once the rollback finished is logged (by the good version).
-    let markers = publish(&stack, 10).await;
-    wait_logged(&stack, &markers).await;
+    let since = jiff::Timestamp::now().as_millisecond() - 60_000;
+    let ids = publish(&stack, 10).await;
+    wait_logged(&stack, &ids, since).await;
     let (code, text) = stack.run(&["run", "test-events"]);
     assert_eq!(code, Some(0), "test-events after the rollback: {text}");
 
@@ -140,7 +164,8 @@ async fn a_throwing_logger_is_rolled_back_and_its_async_failures_reach_the_dlq()
     // invocation of it fails, and Lambda hands the event to its on-failure destination.
     let lambda = aws_sdk_lambda::Client::new(&stack.ctx.sdk().await);
     let marker = format!("async-{}", std::process::id());
-    let payload = format!("{{\"source\":\"custom.rollback-test\",\"detail\":{{\"marker\":\"{marker}\"}}}}");
+    let payload =
+        format!("{{\"source\":\"custom.rollback-test\",\"detail\":{{\"marker\":\"{marker}\"}}}}");
     let invoke = lambda
         .invoke()
         .function_name(stack.logger())
@@ -247,7 +272,10 @@ async fn a_deploy_after_a_rollback_is_the_new_last_good_one() {
     let live = alias_version(&stack).await;
     assert_eq!(after["aliases"][stack.logger()], live, "{after}");
     let lambda = aws_sdk_lambda::Client::new(&stack.ctx.sdk().await);
-    for f in [stack.logger(), format!("{}-dead-letter-processor", stack.env())] {
+    for f in [
+        stack.logger(),
+        format!("{}-dead-letter-processor", stack.env()),
+    ] {
         let out = lambda.list_versions_by_function().function_name(&f);
         let out = out.send().await.unwrap();
         let numbered: Vec<&str> = out

@@ -132,13 +132,15 @@ async fn failed_verification(session: &Session, run: &mut Run, no_rollback: bool
     let printer = &session.printer;
     if no_rollback {
         printer.warn(
-            "--no-rollback: the failed change stays deployed; `deploy status --live` shows what              is wrong, `deploy rollback` returns to the last good deployment",
+            "--no-rollback: the failed change stays deployed; `deploy status --live` shows what \
+             is wrong, `deploy rollback` returns to the last good deployment",
         );
         return Ok(STEP_FAILED);
     }
     let Some(target) = rollback::last_good(run).await else {
         printer.warn(
-            "no last good deployment is recorded (none passed its verification yet): nothing to              roll back to; the failed change stays deployed",
+            "no last good deployment is recorded (none passed its verification yet): nothing to \
+             roll back to; the failed change stays deployed",
         );
         return Ok(STEP_FAILED);
     };

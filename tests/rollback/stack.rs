@@ -41,7 +41,7 @@ impl Fixture for Stack {
         let mut base = text.replace(&from, &format!("{}/", lambdas.display()));
         assert!(base.contains(&logger), "{base}");
         base = base.replace(&logger, &format!("{logger}async_retry_attempts = 0\n"));
-        base.push_str("\n[tests]\ndelivery_timeout_seconds = 10\n");
+        base.push_str("\n[tests]\ndelivery_timeout_seconds = 25\n");
         let stack = Stack { ctx, lambdas, base };
         stack.repair();
         stack
