@@ -164,6 +164,14 @@ mod tests {
             .collect()
     }
 
+    /// The codes of `--help`'s list: lines `  N    meaning`.
+    fn help(text: &str) -> BTreeSet<u8> {
+        text.lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect()
+    }
+
     /// Every number that follows "exit", "exits" or "exit code" in prose: `exit 2`,
     /// `exits 0 when ..., 8 when ...`, `exit 0 healthy, 7 drifted or degraded, 4 ...`.
     fn named_in_prose(text: &str) -> BTreeSet<u8> {
@@ -198,6 +206,7 @@ mod tests {
         let all: BTreeSet<u8> = ALL.into_iter().collect();
         assert_eq!(table(&doc("README.md")), all, "README.md's exit code table");
         assert_eq!(table(&doc("docs/EXIT_CODES.md")), all, "docs/EXIT_CODES.md");
+        assert_eq!(help(crate::cli::EXIT_CODES), all, "the exit codes of `--help`");
         let named = named_in_prose(&doc("README.md"));
         assert!(
             named.is_subset(&all),
