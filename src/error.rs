@@ -206,7 +206,11 @@ mod tests {
         let all: BTreeSet<u8> = ALL.into_iter().collect();
         assert_eq!(table(&doc("README.md")), all, "README.md's exit code table");
         assert_eq!(table(&doc("docs/EXIT_CODES.md")), all, "docs/EXIT_CODES.md");
-        assert_eq!(help(crate::cli::EXIT_CODES), all, "the exit codes of `--help`");
+        assert_eq!(
+            help(crate::cli::EXIT_CODES),
+            all,
+            "the exit codes of `--help`"
+        );
         let named = named_in_prose(&doc("README.md"));
         assert!(
             named.is_subset(&all),

@@ -111,25 +111,36 @@ async fn wait_logged(stack: &Stack, markers: &[String], since: i64) {
     }
 }
 
-/// Polls the dead-letter queue for a message containing `marker`; returns its body, deleted.
-async fn take_from_dlq(stack: &Stack, marker: &str) -> String {
-    let sqs = aws_sdk_sqs::Client::new(&stack.ctx.sdk().await);
-    let name = format!("{}-eventbridge-dlq", stack.env());
-    let url = sqs.get_queue_url().queue_name(name).send().await.unwrap();
-    let url = url.queue_url().unwrap().to_string();
+/// Messages in the queue at `url`: visible and in flight.
+async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let got = sqs.get_queue_attributes().queue_url(url);
+    let got = got.attribute_names(A::ApproximateNumberOfMessages);
+    let got = got.attribute_names(A::ApproximateNumberOfMessagesNotVisible);
+    let got = got.send().await.unwrap();
+    let attrs = got.attributes().unwrap();
+    let n = |k: A| {
+        attrs
+            .get(&k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    n(A::ApproximateNumberOfMessages) + n(A::ApproximateNumberOfMessagesNotVisible)
+}
+
+/// Polls the dead-letter queue for a message containing `marker`; returns its body (the
+/// message stays in the queue).
+async fn find_in_dlq(sqs: &aws_sdk_sqs::Client, url: &str, marker: &str) -> String {
     let start = Instant::now();
     loop {
         let got = sqs
             .receive_message()
-            .queue_url(&url)
+            .queue_url(url)
             .max_number_of_messages(10);
         let got = got.visibility_timeout(0).wait_time_seconds(1).send().await;
         for m in got.unwrap().messages() {
             let body = m.body().unwrap_or_default();
             if body.contains(marker) {
-                let handle = m.receipt_handle().unwrap();
-                let delete = sqs.delete_message().queue_url(&url).receipt_handle(handle);
-                delete.send().await.unwrap();
                 return body.to_string();
             }
         }
@@ -172,8 +183,30 @@ async fn a_throwing_logger_is_rolled_back_and_its_async_failures_reach_the_dlq()
         .invocation_type(InvocationType::Event)
         .payload(Blob::new(payload));
     assert_eq!(invoke.send().await.unwrap().status_code(), 202);
-    let record = take_from_dlq(&stack, &marker).await;
+    let sqs = aws_sdk_sqs::Client::new(&stack.ctx.sdk().await);
+    let dlq = format!("{}-eventbridge-dlq", stack.env());
+    let url = sqs.get_queue_url().queue_name(dlq).send().await.unwrap();
+    let url = url.queue_url().unwrap().to_string();
+    let record = find_in_dlq(&sqs, &url, &marker).await;
     assert!(record.contains(BROKEN), "the error is recorded: {record}");
+    // Visible or held in flight by the dead-letter processor (which leaves such records).
+    let (code, text) = stack.run(&["status", "--live"]);
+    assert_eq!(
+        code,
+        Some(7),
+        "a dead-letter queue holding it is degraded: {text}"
+    );
+    assert!(text.contains("1 message(s) waiting"), "{text}");
+    // The queue emptied for the next test (a purge takes what is in flight too).
+    sqs.purge_queue().queue_url(&url).send().await.unwrap();
+    let start = Instant::now();
+    while depth(&sqs, &url).await > 0 {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the dead-letter queue stays non-empty"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     drop(broken);
 }
 
