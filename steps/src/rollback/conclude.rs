@@ -56,3 +56,60 @@ pub async fn conclude(ledger: &mut Ledger, pending: &Pending) -> Result<Done, St
     done.finish(ledger).await?;
     Ok(done)
 }
+
+#[cfg(test)]
+mod tests {
+    use deploy_state::LedgerState;
+
+    use super::*;
+    use crate::change::AppliedHub;
+
+    fn config(text: &str) -> Config {
+        let path = std::path::Path::new("/p/deploy.toml");
+        deploy_config::parse(path, text, &deploy_config::Overrides::default()).unwrap()
+    }
+
+    const GOOD: &str = "[routes.a]\npattern = '{\"source\":[\"x\"]}'\n\
+                        [routes.b]\npattern = '{\"source\":[\"y\"]}'\n";
+
+    #[test]
+    fn the_verification_uses_the_last_good_routes() {
+        let good = LastGood::of(
+            &config(GOOD),
+            &LedgerState::default(),
+            AppliedHub::default(),
+            None,
+        );
+        let changed = config(
+            "[routes.a]\npattern = '{\"source\":[\"z\"]}'\n\
+             [routes.b]\npattern = '{\"source\":[\"y\"]}'\n\
+             [routes.new]\npattern = '{\"source\":[\"n\"]}'\n",
+        );
+        let verified = verification_config(&changed, &good);
+        let keys: Vec<&str> = verified.routes.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["a", "b"], "the added route is left out");
+        let a = verified.routes.iter().find(|r| r.key == "a").unwrap();
+        assert_eq!(
+            a.pattern, good.tfvars.routes["a"].pattern,
+            "the old pattern"
+        );
+        assert_ne!(a.pattern, changed.routes[0].pattern);
+    }
+
+    #[test]
+    fn a_pending_rollback_names_the_aliases_it_moves_back() {
+        let mut good = LastGood::of(
+            &config(GOOD),
+            &LedgerState::default(),
+            AppliedHub::default(),
+            None,
+        );
+        good.aliases.insert("f".into(), "1".into());
+        good.aliases.insert("g".into(), "4".into());
+        let why = super::super::Why::Requested;
+        let mut pending = Pending::new("deploy rollback", why, good, &LedgerState::default());
+        pending.from.insert("f".into(), "2".into());
+        pending.from.insert("g".into(), "4".into());
+        assert_eq!(pending.moved_aliases(), ["f: version 2 -> 1"]);
+    }
+}
