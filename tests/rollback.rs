@@ -151,6 +151,22 @@ async fn find_in_dlq(sqs: &aws_sdk_sqs::Client, url: &str, marker: &str) -> Stri
     }
 }
 
+/// Every line of a `--json` stream, each valid against docs/events.schema.json.
+fn valid_stream(stdout: &[u8]) -> Vec<serde_json::Value> {
+    let schema = std::fs::read(support::repo_root().join("docs/events.schema.json")).unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&schema).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for l in &lines {
+        let errors: Vec<String> = validator.iter_errors(l).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{l}\n{errors:?}");
+    }
+    lines
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_throwing_logger_is_rolled_back_and_its_async_failures_reach_the_dlq() {
     let stack = STACK.write().await;
@@ -240,15 +256,31 @@ async fn a_pattern_no_example_matches_is_rolled_back_even_when_the_rollback_is_k
         "killed during the rollback: {}",
         seen.join("\n")
     );
-    let (code, text) = stack.run(&["all", "--auto-approve", "--json"]);
-    assert_eq!(code, Some(ROLLED_BACK), "{text}");
+    let killed = valid_stream(seen.join("\n").as_bytes());
+    let phases: Vec<&str> = killed
+        .iter()
+        .filter(|v| v["type"] == "rollback")
+        .filter_map(|v| v["phase"].as_str())
+        .collect();
+    assert_eq!(
+        phases,
+        ["possible", "started"],
+        "the stream says it may roll back, then does"
+    );
+    let mut again = stack.ctx.deploy();
+    again.args(["all", "--auto-approve", "--json"]);
+    let out = again.timeout(Duration::from_secs(600)).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(ROLLED_BACK), "{text}");
     assert!(text.contains("a rollback did not finish"), "{text}");
     assert!(text.contains("all-events-to-logger"), "{text}");
-    let finished = text.lines().any(|l| {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_default();
-        v["type"] == "rollback" && v["phase"] == "finished"
-    });
-    assert!(finished, "the stream says what it rolled back: {text}");
+    let lines = valid_stream(&out.stdout);
+    let finished = lines
+        .iter()
+        .find(|v| v["type"] == "rollback" && v["phase"] == "finished");
+    let finished = finished.expect("the stream says what it rolled back");
+    let checks = finished["failed_checks"].to_string();
+    assert!(checks.contains("all-events-to-logger"), "{finished}");
     assert!(stack.document("rollback/pending.json").is_none());
     assert!(same_json(&logger_pattern(&stack).await, LOGGER_PATTERN));
     assert_healthy(&stack);
