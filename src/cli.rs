@@ -58,7 +58,8 @@ pub struct Cli {
 pub enum Command {
     /// Write deploy.toml: interactively, or with --defaults.
     Init(InitArgs),
-    /// Run the deploy pipeline: preflight, iam, infrastructure, lambdas, test-events.
+    /// Run the deploy pipeline: preflight, iam, infrastructure, lambdas, test-events, contract; a
+    /// change that fails its verification is rolled back to the last good deployment (exit 11).
     All(AllArgs),
     /// Run one step (by name or old number), honouring the ledger unless --force.
     Run(RunArgs),
