@@ -29,13 +29,15 @@ Exit codes:
   1    a step failed (`dlq`: an event not re-published, a message not deleted)
   2    usage or configuration error
   3    the deployment is locked by another run
-  4    nothing is deployed (`status --live`, `outputs`, `logs`, `dlq`)
+  4    nothing is deployed (`status --live`, `outputs`, `logs`, `dlq`, `rollback`)
   5    no state for this deployment here, but resources with its names exist
   6    some live checks could not be made (`status --live`: unknown)
   7    drifted or degraded (`status --live`)
   8    changes pending (`plan --detailed-exitcode`)
   9    a queue that would be deleted holds messages (nothing of that phase deleted)
   10   the plan artifact is stale (`all --plan`): nothing was changed
+  11   rolled back (`all`): the change failed its verification (the checks are named); the
+       last good deployment is live again and verified
   130  interrupted (Ctrl-C / SIGTERM)";
 
 #[derive(Debug, Parser)]
@@ -56,7 +58,8 @@ pub struct Cli {
 pub enum Command {
     /// Write deploy.toml: interactively, or with --defaults.
     Init(InitArgs),
-    /// Run the deploy pipeline: preflight, iam, infrastructure, lambdas, test-events.
+    /// Run the deploy pipeline: preflight, iam, infrastructure, lambdas, test-events, contract; a
+    /// change that fails its verification is rolled back to the last good deployment (exit 11).
     All(AllArgs),
     /// Run one step (by name or old number), honouring the ledger unless --force.
     Run(RunArgs),
@@ -93,6 +96,9 @@ pub enum Command {
     /// The dead-letter queue: look at it without consuming it, export it to a file, or
     /// re-publish its events to their bus.
     Dlq(DlqArgs),
+    /// Return to the last good deployment (the last `deploy all` whose verification passed):
+    /// aliases back, Terraform's inputs applied again, what was added since removed; verified.
+    Rollback(RollbackArgs),
     /// Remove the run lock whoever holds it (a runner that died, when its lease is too long to
     /// wait for). Refused without --force.
     Unlock(UnlockArgs),
@@ -211,6 +217,7 @@ impl Command {
             Command::Run(a) => a.json,
             Command::Destroy(a) => a.json,
             Command::Adopt(a) => a.json,
+            Command::Rollback(a) => a.json,
             _ => false,
         }
     }
@@ -231,6 +238,7 @@ impl Command {
             Command::Emulator(_) => "emulator",
             Command::State(_) => "state",
             Command::Unlock(_) => "unlock",
+            Command::Rollback(_) => "rollback",
             Command::Outputs(_) => "outputs",
             Command::Completions(_) => "completions",
             Command::Contracts(_) => "contracts check",
@@ -286,6 +294,10 @@ pub struct AllArgs {
     /// JSON.
     #[arg(long, value_name = "PATH")]
     pub outputs_file: Option<PathBuf>,
+    /// When the change fails its verification (`test-events`), keep the failed state for
+    /// debugging (exit 1) instead of returning to the last good deployment (exit 11).
+    #[arg(long)]
+    pub no_rollback: bool,
     /// Apply exactly the plan artifact FILE (`deploy plan --out FILE`), or refuse with exit 10
     /// naming what changed since it was made.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "only", "fresh_start"])]
@@ -393,6 +405,20 @@ pub struct DestroyArgs {
     /// nothing else), in the order AWS enforces.
     #[arg(long)]
     pub discover: bool,
+    /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub queues: QueueConsentArgs,
+    #[command(flatten)]
+    pub _global: Global,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long, short = 'y')]
+    pub auto_approve: bool,
     /// Stream machine-readable events (NDJSON) on stdout; human text goes to stderr.
     #[arg(long)]
     pub json: bool,

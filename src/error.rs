@@ -20,6 +20,9 @@ pub const CHANGES: u8 = 8;
 pub const QUEUE_NOT_EMPTY: u8 = 9;
 /// `all --plan`: the plan artifact no longer holds (named differences); nothing was changed.
 pub const PLAN_STALE: u8 = 10;
+/// `all`: the change's verification failed, and the last good deployment was restored and
+/// verified (the message names the checks that failed).
+pub const ROLLED_BACK: u8 = 11;
 pub const INTERRUPTED: u8 = 130;
 
 #[derive(Debug)]
@@ -127,7 +130,7 @@ impl From<deploy_steps::dlq::DlqError> for CliError {
 
 /// Every exit code, for the documentation check.
 #[cfg(test)]
-const ALL: [u8; 12] = [
+const ALL: [u8; 13] = [
     OK,
     STEP_FAILED,
     USAGE,
@@ -139,6 +142,7 @@ const ALL: [u8; 12] = [
     CHANGES,
     QUEUE_NOT_EMPTY,
     PLAN_STALE,
+    ROLLED_BACK,
     INTERRUPTED,
 ];
 
@@ -157,6 +161,14 @@ mod tests {
     fn table(text: &str) -> BTreeSet<u8> {
         text.lines()
             .filter_map(|l| l.strip_prefix("| ")?.split(" |").next()?.parse().ok())
+            .collect()
+    }
+
+    /// The codes of `--help`'s list: lines `  N    meaning`.
+    fn help(text: &str) -> BTreeSet<u8> {
+        text.lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
             .collect()
     }
 
@@ -194,6 +206,11 @@ mod tests {
         let all: BTreeSet<u8> = ALL.into_iter().collect();
         assert_eq!(table(&doc("README.md")), all, "README.md's exit code table");
         assert_eq!(table(&doc("docs/EXIT_CODES.md")), all, "docs/EXIT_CODES.md");
+        assert_eq!(
+            help(crate::cli::EXIT_CODES),
+            all,
+            "the exit codes of `--help`"
+        );
         let named = named_in_prose(&doc("README.md"));
         assert!(
             named.is_subset(&all),

@@ -9,6 +9,7 @@ mod ndjson;
 mod printer;
 mod prompt;
 mod reviewed;
+mod rollback;
 mod run;
 mod session;
 mod store;
@@ -83,6 +84,7 @@ async fn dispatch(cli: &Cli, printer: Arc<Printer>) -> CliResult {
         Command::Emulator(a) => commands::emulator::exec(&session, a),
         Command::State(a) => commands::state::exec(&session, a).await,
         Command::Unlock(a) => commands::state::unlock(&session, a).await,
+        Command::Rollback(a) => commands::rollback::exec(&session, a).await,
         Command::Outputs(a) => commands::outputs::exec(&session, a).await,
         Command::Contracts(a) => commands::contracts::exec(&session, a).await,
         Command::Replay(a) => commands::replay::exec(&session, a).await,

@@ -12,9 +12,13 @@ use crate::session::{Opened, Session};
 /// that a signal uses to interrupt it.
 pub struct Run {
     pub opened: Opened,
-    handle: Option<CancelHandle>,
+    /// What a signal cancels (every pipeline the run runs: a rollback after the deploy).
+    handle: CancelHandle,
     /// `deploy all`, `deploy destroy`...
     command: String,
+    /// A `rollback` object the `--json` stream announces after `run_started` (`deploy all`: the
+    /// run may roll back).
+    pub announce: Option<serde_json::Value>,
 }
 
 pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError> {
@@ -22,8 +26,9 @@ pub async fn open_run(session: &Session, command: &str) -> Result<Run, CliError>
     let opened = session.open(command, cancel).await?;
     Ok(Run {
         opened,
-        handle: Some(handle),
+        handle,
         command: command.to_string(),
+        announce: None,
     })
 }
 
@@ -35,7 +40,7 @@ pub async fn run_pipeline(
     selection: &Selection,
     prompter: &dyn Prompter,
 ) -> Result<Outcome, CliError> {
-    let handle = run.handle.take().expect("a run is run once");
+    let handle = run.handle.clone();
     let Opened { env, ledger } = &mut run.opened;
     // The `--json` stream announces the plan first; the engine then uses the same decisions
     // instead of checking every step's resources a second time.
@@ -58,6 +63,9 @@ pub async fn run_pipeline(
         )
         .expect("json");
         j.run_started(&run.command, &deployment, planned);
+        if let Some(a) = run.announce.take() {
+            j.emit("rollback", a);
+        }
     }
     let signals = tokio::spawn(async move {
         wait_for_signal().await;

@@ -81,6 +81,14 @@ data "aws_iam_policy_document" "processor" {
   }
 
   statement {
+    # The on-failure destination of the functions' asynchronous invocations: Lambda sends a
+    # failed invocation's record to the queue with the function's own role.
+    sid       = "AsyncFailuresToDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [local.dlq_arn]
+  }
+
+  statement {
     sid = "ConsumeDeadLetterQueue"
     actions = [
       "sqs:ReceiveMessage",

@@ -105,6 +105,7 @@ async fn removed_invoke_permission_is_reported_and_restored() {
         .lambda
         .get_policy()
         .function_name(&logger)
+        .qualifier("live")
         .send()
         .await
         .unwrap();
@@ -117,6 +118,7 @@ async fn removed_invoke_permission_is_reported_and_restored() {
     c.lambda
         .remove_permission()
         .function_name(&logger)
+        .qualifier("live")
         .statement_id(&sid)
         .send()
         .await
@@ -323,4 +325,43 @@ async fn a_pre_destroy_followed_by_a_deploy_never_makes_destroy_skip_work() {
             "after {first:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alias_pointed_elsewhere_is_reported_and_pointed_back() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    c.lambda
+        .update_alias()
+        .function_name(s.logger())
+        .name("live")
+        .function_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    s.diagnose_and_repair(
+        "alias moved",
+        "points at version $LATEST, not the deployed version",
+        "lambdas",
+        "drifted",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_on_failure_destination_is_reported_and_restored() {
+    let s = STACK.write().await;
+    let c = s.clients().await;
+    c.lambda
+        .delete_function_event_invoke_config()
+        .function_name(s.logger())
+        .qualifier("live")
+        .send()
+        .await
+        .unwrap();
+    s.diagnose_and_repair(
+        "on-failure destination removed",
+        "failed asynchronous invocations go to nowhere",
+        "lambdas",
+        "drifted",
+    );
 }

@@ -52,7 +52,13 @@ async fn the_logger_is_its_rules_only_target_with_the_dead_letter_queue_as_its_d
         .iter()
         .find(|t| t.id() == "event-logger")
         .expect("logger target");
-    assert!(target.arn().ends_with(&format!(":function:{}", s.logger)));
+    assert!(
+        target
+            .arn()
+            .ends_with(&format!(":function:{}:live", s.logger)),
+        "the rule invokes the logger's alias: {}",
+        target.arn()
+    );
     assert_eq!(
         target.dead_letter_config().and_then(|d| d.arn()),
         Some(s.dlq_arn.as_str())
@@ -88,6 +94,11 @@ async fn the_dead_letter_queue_feeds_the_processor_reporting_batch_item_failures
     let m = mappings.event_source_mappings();
     assert_eq!(m.len(), 1);
     assert_eq!(m[0].event_source_arn(), Some(s.dlq_arn.as_str()));
+    assert!(
+        m[0].function_arn().unwrap().ends_with(":live"),
+        "the queue feeds the processor's alias: {:?}",
+        m[0].function_arn()
+    );
     assert!(
         m[0].function_response_types()
             .contains(&FunctionResponseType::ReportBatchItemFailures)
@@ -130,6 +141,52 @@ async fn functions_permission_target_and_mapping_are_in_the_owned_resource_inven
             "{want:?} not in {owned:?}"
         );
     }
+}
+
+/// Each function is invoked through its alias `live`, at the version the inventory records,
+/// and its asynchronous invocations (alias and `$LATEST`) fail over to the dead-letter queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_function_has_an_alias_at_its_recorded_version_with_the_dlq_on_failure() {
+    let s = STACK.read().await;
+    let (lambda, _) = s.clients().await;
+    let state = s.ctx.state_json();
+    for name in [&s.logger, &s.processor] {
+        let alias = lambda
+            .get_alias()
+            .function_name(name)
+            .name("live")
+            .send()
+            .await
+            .unwrap();
+        let version = alias.function_version().unwrap();
+        assert_ne!(
+            version, "$LATEST",
+            "{name}: the alias names a published version"
+        );
+        let recorded = state["inventory"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "alias" && r["attributes"]["function"] == name.as_str())
+            .unwrap_or_else(|| panic!("no alias of {name} in the inventory"));
+        assert_eq!(recorded["attributes"]["version"], version, "{name}");
+        assert_eq!(recorded["attributes"]["destination"], s.dlq_arn.as_str());
+        for qualifier in [Some("live"), None] {
+            let c = lambda
+                .get_function_event_invoke_config()
+                .function_name(name)
+                .set_qualifier(qualifier.map(str::to_string))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(c.maximum_retry_attempts(), Some(2), "{name} {qualifier:?}");
+            assert_eq!(c.maximum_event_age_in_seconds(), Some(21_600));
+            let on_failure = c.destination_config().unwrap().on_failure().unwrap();
+            assert_eq!(on_failure.destination(), Some(s.dlq_arn.as_str()));
+        }
+    }
+    let versions = s.ctx.state_json()["steps"]["lambdas"]["outputs"]["versions"].clone();
+    assert!(versions.as_str().unwrap().contains(&s.logger), "{versions}");
 }
 
 /// Nothing changed since the last run, so nothing runs.
@@ -180,6 +237,7 @@ async fn editing_one_functions_code_updates_only_that_function() {
     let (lambda, _) = s.clients().await;
     let logger = function(&lambda, &s.logger).await;
     let processor = function(&lambda, &s.processor).await;
+    let live_before = stack::alias_version(&lambda, &s.logger).await;
     let index = s.lambdas.join("event-logger/index.mjs");
     {
         let _edit =
@@ -198,6 +256,18 @@ async fn editing_one_functions_code_updates_only_that_function() {
         let now_processor = function(&lambda, &s.processor).await;
         assert_eq!(now_processor.sha, processor.sha);
         assert_eq!(now_processor.revision, processor.revision);
+        // A new version, the alias on it, the one before it kept.
+        let live = stack::alias_version(&lambda, &s.logger).await;
+        assert_ne!(live, live_before);
+        let versions = stack::versions(&lambda, &s.logger).await;
+        assert!(versions.contains(&live_before), "{versions:?}");
+        assert!(versions.contains(&live), "{versions:?}");
+        assert!(
+            log.contains(&format!(
+                "alias live moved from version {live_before} to {live}"
+            )),
+            "{log}"
+        );
     }
     // The code as it was: deployed again, as it was.
     s.ctx.deploy().args(["run", "lambdas"]).assert().success();
@@ -218,6 +288,7 @@ async fn a_permission_for_another_source_is_replaced_by_one_scoped_to_the_rule()
     lambda
         .remove_permission()
         .function_name(&s.logger)
+        .qualifier("live")
         .statement_id(&s.sid)
         .send()
         .await
@@ -225,6 +296,7 @@ async fn a_permission_for_another_source_is_replaced_by_one_scoped_to_the_rule()
     lambda
         .add_permission()
         .function_name(&s.logger)
+        .qualifier("live")
         .statement_id(&s.sid)
         .action("lambda:InvokeFunction")
         .principal("events.amazonaws.com")

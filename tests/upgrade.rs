@@ -1,7 +1,8 @@
 //! Upgrade: a deployment made by the previous release (built by
 //! `scripts/ensure-previous-release`, its own stack and functions), then `deploy all` with this
 //! one: nothing is replaced (every rule, queue, function, role and the bus keep their ARNs and
-//! ids) and `status --live` reports it healthy.
+//! ids; the function targets, which invoked the functions unqualified, now invoke their alias
+//! `live`) and `status --live` reports it healthy.
 
 mod support;
 
@@ -124,7 +125,26 @@ async fn a_deployment_of_the_previous_release_upgrades_with_nothing_replaced() {
         .args(["all", "--auto-approve"])
         .assert()
         .success();
-    let after = inventory(&ctx).await;
+    let mut after = inventory(&ctx).await;
+    // The functions' targets moved to their alias (the same target, its ARN qualified).
+    let mut moved = Vec::new();
+    for (key, arn) in after.iter_mut().filter(|(k, _)| k.starts_with("target ")) {
+        if let Some(function) = arn.strip_suffix(":live") {
+            *arn = function.to_string();
+            moved.push(key.clone());
+        }
+    }
+    let function_targets: Vec<&String> = before
+        .iter()
+        .filter(|(k, a)| k.starts_with("target ") && a.contains(":function:"))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!function_targets.is_empty(), "{before:#?}");
+    assert_eq!(
+        function_targets,
+        moved.iter().collect::<Vec<_>>(),
+        "every function target moved to the alias"
+    );
     assert_eq!(after, before, "no resource replaced, none added or removed");
     let note = ctx.state_json()["steps"]["infrastructure"]["note"]
         .as_str()

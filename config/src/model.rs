@@ -78,6 +78,11 @@ pub struct Lambda {
     pub timeout_seconds: u32,
     /// Whether this function consumes the dead-letter queue.
     pub dead_letter_queue: bool,
+    /// How often Lambda retries a failed asynchronous invocation (0-2) before it goes to the
+    /// on-failure destination (the dead-letter queue).
+    pub async_retry_attempts: u32,
+    /// How long an asynchronous invocation may wait to be run, in seconds (60-21600).
+    pub async_max_event_age_seconds: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

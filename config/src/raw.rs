@@ -127,6 +127,8 @@ pub struct RawLambda {
     pub timeout: S<i64>,
     pub rule: S<String>,
     pub dead_letter_queue: Option<bool>,
+    pub async_retry_attempts: S<i64>,
+    pub async_max_event_age_seconds: S<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

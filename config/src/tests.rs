@@ -73,6 +73,32 @@ fn sizes_must_be_in_range() {
 }
 
 #[test]
+fn asynchronous_invocation_settings_default_to_lambdas_and_are_bounded() {
+    let c = parse_str("").unwrap();
+    assert_eq!(c.lambdas[0].async_retry_attempts, 2);
+    assert_eq!(c.lambdas[0].async_max_event_age_seconds, 21_600);
+    let c = parse_str(
+        "[lambdas.event-logger]\nasync_retry_attempts = 0\nasync_max_event_age_seconds = 60\n",
+    )
+    .unwrap();
+    assert_eq!(c.lambdas[0].async_retry_attempts, 0);
+    assert_eq!(c.lambdas[0].async_max_event_age_seconds, 60);
+    let err = parse_str("[lambdas.event-logger]\nasync_retry_attempts = 3\n").unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("/p/deploy.toml:2:"), "{msg}");
+    assert!(
+        msg.contains("lambdas.event-logger.async_retry_attempts"),
+        "{msg}"
+    );
+    assert!(msg.contains("0 to 2"), "{msg}");
+    let err = parse_str("[lambdas.dead-letter-processor]\nasync_max_event_age_seconds = 59\n")
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("/p/deploy.toml:2:"), "{msg}");
+    assert!(msg.contains("60 to 21600"), "{msg}");
+}
+
+#[test]
 fn wrong_type_is_reported_with_position() {
     let err = parse_str("[lambdas.event-logger]\ntimeout = \"thirty\"\n").unwrap_err();
     let msg = err.to_string();

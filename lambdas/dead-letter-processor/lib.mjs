@@ -215,6 +215,14 @@ export function chunkEntries(items, maxEntries = PUT_EVENTS_MAX_ENTRIES, maxByte
   return chunks;
 }
 
+// A function's failed asynchronous invocation, as Lambda sends it to its on-failure
+// destination: { requestContext: { functionArn, condition, ... }, requestPayload, responseContext,
+// responsePayload }. Re-publishing it would hand the event to every route again, and the
+// function fails it until it is fixed: it is kept in the queue for `deploy dlq`.
+export function isLambdaFailureRecord(body) {
+  return isPlainObject(body) && isPlainObject(body.requestContext) && typeof body.requestContext.functionArn === "string" && "requestPayload" in body;
+}
+
 // Analyses one SQS record. Returns
 // { messageId, eventId, classification, reason, errorCode, attempt, entry? }
 // where entry (a PutEvents entry) is present only for retryable records.
@@ -232,6 +240,19 @@ export function analyseRecord(record, config, now = new Date()) {
     return drop("malformed JSON body");
   }
   if (!isPlainObject(event)) return drop("body is not a JSON object");
+
+  if (isLambdaFailureRecord(event)) {
+    const payload = isPlainObject(event.requestPayload) ? event.requestPayload : {};
+    const functionArn = event.requestContext.functionArn;
+    return {
+      ...base,
+      eventId: typeof payload.id === "string" ? payload.id : null,
+      errorCode: typeof event.requestContext.condition === "string" ? event.requestContext.condition : null,
+      functionArn,
+      classification: "kept",
+      reason: `failed asynchronous invocation of ${functionArn}: kept in the queue for deploy dlq (export, or redrive once the function is fixed)`,
+    };
+  }
 
   const eventId = typeof event.id === "string" ? event.id : null;
   const attrs = record.messageAttributes;

@@ -50,6 +50,7 @@ export function createHandler({ publish, loadPublisher, env = () => process.env,
       try {
         const analysis = analyseRecord(record, config, at);
         if (analysis.classification === "not_retryable") return { ...analysis, action: "dropped" };
+        if (analysis.classification === "kept") return { ...analysis, action: "kept" };
         if (analysis.busError) return { ...analysis, action: "failed", error: analysis.busError };
         return { ...analysis, action: null };
       } catch (err) {
@@ -91,10 +92,10 @@ export function createHandler({ publish, loadPublisher, env = () => process.env,
     }
 
     const batchItemFailures = [];
-    const counts = { republished: 0, dropped: 0, failed: 0 };
+    const counts = { republished: 0, dropped: 0, failed: 0, kept: 0 };
     for (const o of outcomes) {
       counts[o.action] += 1;
-      if (o.action === "failed" && o.messageId) batchItemFailures.push({ itemIdentifier: o.messageId });
+      if ((o.action === "failed" || o.action === "kept") && o.messageId) batchItemFailures.push({ itemIdentifier: o.messageId });
       const line = {
         logType: "DLQ_RECORD",
         messageId: o.messageId,
@@ -106,6 +107,7 @@ export function createHandler({ publish, loadPublisher, env = () => process.env,
         attempt: o.attempt ?? null,
       };
       if (o.entry) line.eventBusName = o.entry.EventBusName;
+      if (o.functionArn) line.functionArn = o.functionArn;
       if (o.republishedEventId) line.republishedEventId = o.republishedEventId;
       if (o.error) line.error = o.error;
       log(line);

@@ -5,7 +5,11 @@ use crate::error::{self, CliError, CliResult};
 use crate::session::Session;
 
 pub async fn exec(session: &Session, args: &LogsArgs) -> CliResult {
-    let step = super::step_name(&args.step)?;
+    // The rollback's step is in no pipeline a command names, but it has a log.
+    let step = match args.step.as_str() {
+        deploy_steps::rollback::STEP => args.step.clone(),
+        other => super::step_name(other)?,
+    };
     let ledger = session.read_ledger().await?;
     let Some((location, bytes)) = ledger.step_log(&step).await? else {
         return Err(CliError::new(

@@ -13,6 +13,7 @@ pub mod outputs;
 pub mod plan;
 pub mod replay;
 pub mod reset;
+pub mod rollback;
 pub mod run;
 pub mod show_plan;
 pub mod state;

@@ -52,12 +52,15 @@ pub async fn exec(session: &Session, args: &PlanArgs) -> CliResult {
     .map(|r| r.label())
     .collect();
     let pending = deploy_steps::change::pending(env).await;
+    let verifies = rows.iter().any(|(n, run, _)| *n == "test-events" && *run);
+    let rollback = views::rollback::Rollback::read(env.state.as_deref(), verifies).await;
     let plan = views::plan::Plan {
         target: &env.target,
         rows: &rows,
         diff: &diff,
         pending: &pending,
         orphans: &orphans,
+        rollback: &rollback,
     };
     let text = if args.json {
         serde_json::to_string_pretty(&views::plan::json(&plan)).expect("json")

@@ -51,6 +51,7 @@ pub fn show_text(p: &Peek) -> String {
         ("detail type", &p.by_detail_type),
         ("rule", &p.by_rule),
         ("error code", &p.by_error_code),
+        ("function that failed", &p.by_function),
     ] {
         t.push_str(&counted(title, counts));
     }
@@ -59,12 +60,16 @@ pub fn show_text(p: &Peek) -> String {
         let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         let _ = writeln!(
             t,
-            "  {}  {} / {}  {}: {}{}",
+            "  {}  {} / {}  {}: {}{}{}",
             or_none(&m.event_id),
             or_none(&m.source),
             or_none(&m.detail_type),
             or_none(&m.error_code),
             or_none(&m.error_message),
+            m.function_arn
+                .as_ref()
+                .map(|f| format!(" (function {f})"))
+                .unwrap_or_default(),
             if m.attempt > 0 {
                 format!(" (re-published {} times)", m.attempt)
             } else {

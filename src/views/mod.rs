@@ -5,5 +5,6 @@ pub mod artifact;
 pub mod dlq;
 pub mod live;
 pub mod plan;
+pub mod rollback;
 pub mod status;
 pub mod unowned;

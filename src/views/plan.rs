@@ -13,6 +13,7 @@ pub struct Plan<'a> {
     pub diff: &'a [(&'static str, Vec<String>)],
     pub pending: &'a Pending,
     pub orphans: &'a [String],
+    pub rollback: &'a super::rollback::Rollback,
 }
 
 pub fn json(p: &Plan<'_>) -> Value {
@@ -27,7 +28,7 @@ pub fn json(p: &Plan<'_>) -> Value {
         .map(|(s, l)| (s.to_string(), json!(l)))
         .collect();
     json!({"target": p.target, "steps": steps, "orphans": p.orphans,
-           "changes": changes, "change": p.pending})
+           "changes": changes, "change": p.pending, "rollback": p.rollback.json()})
 }
 
 pub fn text(p: &Plan<'_>) -> String {
@@ -43,6 +44,9 @@ pub fn text(p: &Plan<'_>) -> String {
     }
     for line in p.pending.lines() {
         text.push_str(&format!("  change {line}\n"));
+    }
+    for line in p.rollback.lines() {
+        text.push_str(&format!("  rollback {line}\n"));
     }
     for o in p.orphans {
         text.push_str(&format!(

@@ -100,6 +100,21 @@ pub struct Attributes {
     /// The queue an event-source mapping reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_source_arn: Option<String>,
+    /// The alias a permission is granted on (`live`); none: the unqualified function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
+    /// The version an alias points at (what it points at, not what identifies it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where an alias's failed asynchronous invocations go (its on-failure destination).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// An alias's asynchronous retry attempts (0-2), as deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_retry_attempts: Option<u32>,
+    /// An alias's asynchronous maximum event age (seconds), as deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_max_event_age_seconds: Option<u32>,
     /// Terraform's address of a resource a plan would create (never stored).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
@@ -157,8 +172,17 @@ impl Resource {
         self.attributes.bus.as_deref().unwrap_or_default()
     }
 
+    /// Whether `other` is the same resource: kind, name and the attributes that identify it
+    /// (an alias's version and destination say what it points at, not which alias it is).
     pub fn same_identity(&self, other: &Resource) -> bool {
-        self.kind == other.kind && self.name == other.name && self.attributes == other.attributes
+        let identifying = |a: &Attributes| Attributes {
+            version: None,
+            destination: None,
+            ..a.clone()
+        };
+        self.kind == other.kind
+            && self.name == other.name
+            && identifying(&self.attributes) == identifying(&other.attributes)
     }
 
     /// `kind name`, as the output names a resource.
@@ -178,6 +202,19 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.name()));
             assert_eq!(serde_json::from_str::<ResourceKind>(&json).unwrap(), kind);
         }
+    }
+
+    #[test]
+    fn an_alias_pointed_elsewhere_is_the_same_alias() {
+        let alias = |v: &str| {
+            Resource::new(ResourceKind::Alias, "live", "lambdas").with(|a| {
+                a.function = Some("f".into());
+                a.version = Some(v.into());
+            })
+        };
+        assert!(alias("1").same_identity(&alias("2")));
+        let other = alias("1").with(|a| a.function = Some("g".into()));
+        assert!(!alias("1").same_identity(&other));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod ownership;
 pub mod package;
 pub mod pipeline;
 pub mod replay;
+pub mod rollback;
 pub mod teardown;
 pub mod terraform;
 pub mod tools;

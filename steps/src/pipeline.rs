@@ -32,6 +32,16 @@ pub fn teardown() -> Vec<Arc<dyn Step>> {
     ]
 }
 
+/// A rollback to the last good deployment (`deploy all` after a failed verification, `deploy
+/// rollback`): restored, then verified by `test-events` (run with
+/// [`crate::rollback::verification_config`]).
+pub fn rollback() -> Vec<Arc<dyn Step>> {
+    vec![
+        Arc::new(crate::rollback::Rollback),
+        Arc::new(test_events::TestEvents),
+    ]
+}
+
 /// `destroy --discover`: a deployment without state, removed by its tags.
 pub fn discovered() -> Vec<Arc<dyn Step>> {
     vec![Arc::new(crate::teardown::discovered::DestroyDiscovered)]

@@ -21,7 +21,7 @@ pub struct Stack {
     pub dlq_arn: String,
     pub logger_rule: String,
     pub logger_rule_arn: String,
-    /// The statement id of the logger's invoke permission.
+    /// The statement id of the logger's invoke permission (on its alias `live`).
     pub sid: String,
 }
 
@@ -43,7 +43,7 @@ impl Fixture for Stack {
             bus: output(&ctx, "infrastructure", "event_bus_name"),
             dlq_arn: output(&ctx, "infrastructure", "dlq_arn"),
             logger_rule_arn: rule_arns[&logger_rule].clone(),
-            sid: format!("deploy-events-{logger_rule}"),
+            sid: format!("deploy-live-{logger_rule}"),
             logger_rule,
             lambdas,
             ctx,
@@ -163,7 +163,8 @@ pub async fn function(client: &aws_sdk_lambda::Client, name: &str) -> Function {
     }
 }
 
-/// The source ARN of the invoke permission `sid` of `function`, checking whom it lets in.
+/// The source ARN of the invoke permission `sid` of `function`'s alias `live`, checking whom it
+/// lets in.
 pub async fn permission_source(
     client: &aws_sdk_lambda::Client,
     function: &str,
@@ -172,6 +173,7 @@ pub async fn permission_source(
     let policy = client
         .get_policy()
         .function_name(function)
+        .qualifier("live")
         .send()
         .await
         .unwrap()
@@ -190,4 +192,32 @@ pub async fn permission_source(
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// The version the alias `live` of `function` points at.
+pub async fn alias_version(client: &aws_sdk_lambda::Client, function: &str) -> String {
+    client
+        .get_alias()
+        .function_name(function)
+        .name("live")
+        .send()
+        .await
+        .unwrap()
+        .function_version()
+        .unwrap()
+        .to_string()
+}
+
+/// The published versions of `function` (not `$LATEST`).
+pub async fn versions(client: &aws_sdk_lambda::Client, function: &str) -> Vec<String> {
+    client
+        .list_versions_by_function()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .iter()
+        .filter_map(|v| v.version().filter(|v| *v != "$LATEST").map(str::to_string))
+        .collect()
 }

@@ -10,6 +10,10 @@ use crate::model::Lambda;
 use crate::raw::{RawConfig, RawLambda};
 use crate::validate as v;
 
+/// Lambda's own defaults for asynchronous invocations: two retries, six hours.
+pub const ASYNC_RETRY_ATTEMPTS: u32 = 2;
+pub const ASYNC_MAX_EVENT_AGE_SECONDS: u32 = 21_600;
+
 impl Resolver<'_> {
     pub(super) fn lambdas(&self, raw: &RawConfig, env: &str) -> Result<Vec<Lambda>, ConfigError> {
         let mut keys: Vec<&str> = vec!["event-logger", "dead-letter-processor"];
@@ -53,6 +57,20 @@ impl Resolver<'_> {
                 dead_letter_queue: l
                     .dead_letter_queue
                     .unwrap_or(key == "dead-letter-processor"),
+                async_retry_attempts: self.int_in(
+                    &k("async_retry_attempts"),
+                    &l.async_retry_attempts,
+                    ASYNC_RETRY_ATTEMPTS,
+                    0,
+                    2,
+                )?,
+                async_max_event_age_seconds: self.int_in(
+                    &k("async_max_event_age_seconds"),
+                    &l.async_max_event_age_seconds,
+                    ASYNC_MAX_EVENT_AGE_SECONDS,
+                    60,
+                    21_600,
+                )?,
             });
         }
         Ok(out)

@@ -403,6 +403,29 @@ test("not-retryable records are consumed: never in batchItemFailures, logged as 
   assert.deepEqual({ records: summary.records, dropped: summary.dropped, republished: summary.republished, failed: summary.failed }, { records: 4, dropped: 4, republished: 0, failed: 0 });
 });
 
+test("a function's failed asynchronous invocation is kept in the queue, never re-published", async () => {
+  const fake = fakePublisher();
+  const { handler, records, logs } = harness({ publish: fake.publish });
+  const failure = {
+    version: "1.0",
+    requestContext: { requestId: "r", functionArn: "arn:aws:lambda:us-east-1:000000000000:function:dev-event-logger:live", condition: "RetriesExhausted", approximateInvokeCount: 3 },
+    requestPayload: baseEvent,
+    responseContext: { statusCode: 200, executedVersion: "2", functionError: "Unhandled" },
+    responsePayload: { errorType: "Error", errorMessage: "boom" },
+  };
+  const result = await handler({ Records: [record({ messageId: "lambda", body: failure, errorCode: null })] });
+  assert.deepEqual(result, { batchItemFailures: [{ itemIdentifier: "lambda" }] });
+  assert.equal(fake.calls.length, 0);
+  const [line] = records();
+  assert.equal(line.classification, "kept");
+  assert.equal(line.action, "kept");
+  assert.equal(line.eventId, baseEvent.id);
+  assert.equal(line.errorCode, "RetriesExhausted");
+  assert.match(line.functionArn, /dev-event-logger:live$/);
+  const summary = logs.find((l) => l.logType === "DLQ_BATCH");
+  assert.equal(summary.kept, 1);
+});
+
 test("mixed batch: one PutEvents call for all retryable records, failures only for failed ones", async () => {
   const fake = fakePublisher();
   const { handler, records } = harness({ publish: fake.publish });

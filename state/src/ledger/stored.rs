@@ -47,6 +47,11 @@ impl Ledger {
         Ok(self.backend.read(name).await?.map(|o| o.bytes))
     }
 
+    /// Removes a document stored with the state (nothing to remove is not an error).
+    pub async fn delete_document(&self, name: &str) -> Result<(), LedgerError> {
+        self.backend.delete(name).await
+    }
+
     /// How many resources Terraform's state for this deployment holds (0 when there is none).
     pub async fn terraform_resource_count(&self) -> Result<usize, LedgerError> {
         let Some(obj) = self.backend.read(TERRAFORM_STATE).await? else {

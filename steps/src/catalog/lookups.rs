@@ -66,8 +66,8 @@ pub struct Lookups {
     rules: Memo<String, HashMap<String, RuleInfo>>,
     /// Per (rule, bus): the ids of its targets.
     targets: Memo<(String, String), Vec<String>>,
-    /// Per function: its resource policy (empty when it has none).
-    policies: Memo<String, String>,
+    /// Per function (and alias): its resource policy (empty when it has none).
+    policies: Memo<(String, Option<String>), String>,
 }
 
 impl Lookups {
@@ -95,11 +95,24 @@ impl Lookups {
         .clone()
     }
 
-    pub async fn policy(&self, aws: &AwsClients, function: &str) -> Result<String, Miss> {
-        let policy = cell(&self.policies, function.to_string());
+    /// The resource policy of `function` (of its alias `qualifier`).
+    pub async fn policy(
+        &self,
+        aws: &AwsClients,
+        function: &str,
+        qualifier: Option<&str>,
+    ) -> Result<String, Miss> {
+        let key = (function.to_string(), qualifier.map(str::to_string));
+        let policy = cell(&self.policies, key);
         policy
             .get_or_init(|| async {
-                let got = aws.lambda.get_policy().function_name(function).send().await;
+                let got = aws
+                    .lambda
+                    .get_policy()
+                    .function_name(function)
+                    .set_qualifier(qualifier.map(str::to_string))
+                    .send()
+                    .await;
                 sdk(got).map(|o| o.policy().unwrap_or_default().to_string())
             })
             .await

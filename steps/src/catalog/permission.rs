@@ -1,6 +1,8 @@
 //! A statement in a function's resource policy letting a rule invoke it
-//! (`AWS::Lambda::Permission`): identified by its statement id (the name) and its function
-//! (`attributes.function`). Read from the function's one policy per pass.
+//! (`AWS::Lambda::Permission`): identified by its statement id (the name), its function
+//! (`attributes.function`) and the alias it is granted on (`attributes.qualifier`; none: the
+//! unqualified function, as releases before aliases granted). Read from the one policy of the
+//! function (or alias) per pass.
 
 use async_trait::async_trait;
 use deploy_state::Resource;
@@ -22,20 +24,24 @@ impl Kind for Permission {
     }
 
     async fn look_up(&self, cx: &Cx<'_>, r: &Resource) -> Health {
-        let policy = cx.lookups.policy(cx.aws, function(r)).await;
+        let qualifier = r.attributes.qualifier.as_deref();
+        let policy = cx.lookups.policy(cx.aws, function(r), qualifier).await;
         let quoted = format!("\"{}\"", r.name);
         Health::listed(r, policy.map(|p| p.contains(&quoted)), "granted")
     }
 
     async fn delete(&self, aws: &AwsClients, r: &Resource) -> Result<Gone, StepError> {
-        remove_permission(aws, function(r), &r.name).await
+        let qualifier = r.attributes.qualifier.as_deref();
+        remove_permission(aws, function(r), qualifier, &r.name).await
     }
 }
 
-/// Removes the statement `sid` from `function`'s resource policy.
+/// Removes the statement `sid` from the resource policy of `function` (of its alias
+/// `qualifier`).
 pub async fn remove_permission(
     aws: &AwsClients,
     function: &str,
+    qualifier: Option<&str>,
     sid: &str,
 ) -> Result<Gone, StepError> {
     gone(
@@ -43,6 +49,7 @@ pub async fn remove_permission(
         aws.lambda
             .remove_permission()
             .function_name(function)
+            .set_qualifier(qualifier.map(str::to_string))
             .statement_id(sid)
             .send()
             .await,

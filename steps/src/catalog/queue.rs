@@ -54,20 +54,28 @@ impl Kind for Queue {
             .get_queue_attributes()
             .queue_url(&url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
             .send()
             .await;
-        let mut depth = None;
+        // Visible, and in flight: a consumer that keeps failing a message (the dead-letter
+        // processor leaves Lambda's on-failure records in the queue) holds it in flight.
+        let (mut depth, mut in_flight) = (None, 0);
         let mut h = Health::from_result(r, sdk(res), |o| {
             depth = attribute(
                 o.attributes(),
                 QueueAttributeName::ApproximateNumberOfMessages,
             );
+            in_flight = attribute(
+                o.attributes(),
+                QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+            )
+            .unwrap_or(0);
             (true, String::new())
         });
         if h.exists != Some(true) {
             return h;
         }
-        let Some(n) = depth else {
+        let Some(n) = depth.map(|d| d + in_flight) else {
             h.healthy = false;
             h.detail = "depth unknown".into();
             return h;
@@ -79,8 +87,13 @@ impl Kind for Queue {
         }
         h.oldest_age_seconds = oldest_age(cx.aws, &url).await;
         h.healthy = false;
+        let flight = if in_flight > 0 {
+            format!(" ({in_flight} in flight)")
+        } else {
+            String::new()
+        };
         h.detail = format!(
-            "{n} message(s) waiting{}: events are being lost",
+            "{n} message(s) waiting{flight}{}: events are being lost",
             h.oldest_age_seconds
                 .map(|a| format!(", the oldest {a}s old"))
                 .unwrap_or_default()

@@ -11,7 +11,7 @@ use deploy_config::{Config, TargetKind};
 use deploy_state::{Fingerprint, LedgerState, RESULTS_FILE, Resource, ResourceKind, StepStatus};
 
 use super::infrastructure::forget_gone;
-use super::lambdas::wiring::statement_id;
+use super::lambdas::wiring::alias_statement_id;
 use crate::aws::{sdk_error, take_messages};
 use crate::catalog;
 use crate::change::{self, AppliedHub, queues_empty};
@@ -128,7 +128,7 @@ fn verified(state: &LedgerState) -> Result<(), StepError> {
 
 /// Takes the events `test-events` published (its results name them) out of `queues`: a route
 /// that retires still delivered them, and nobody else will read them. Anything else stays.
-async fn remove_own_test_events(
+pub(crate) async fn remove_own_test_events(
     ctx: &mut StepContext<'_>,
     queues: &[String],
 ) -> Result<(), StepError> {
@@ -176,7 +176,10 @@ async fn remove_own_test_events(
 const OWN_EVENT_RECEIVES: usize = 5;
 
 /// The contraction's saved plan: what it would do, and how many of its changes wait (queues).
-async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(Planned, usize), StepError> {
+pub(crate) async fn plan(
+    ctx: &mut StepContext<'_>,
+    run: &Prepared,
+) -> Result<(Planned, usize), StepError> {
     let out = format!("-out={PLAN_FILE}");
     let args = ["plan", "-input=false", "-no-color", "-json", &out];
     let plan = run.exec(ctx, "plan", &args).await?;
@@ -191,7 +194,11 @@ async fn plan(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(Planned, usi
     Ok((planned, parallelism::waiting_in_plan(&plan.stdout)))
 }
 
-async fn apply(ctx: &mut StepContext<'_>, run: &Prepared, waiting: usize) -> Result<(), StepError> {
+pub(crate) async fn apply(
+    ctx: &mut StepContext<'_>,
+    run: &Prepared,
+    waiting: usize,
+) -> Result<(), StepError> {
     let apply = run.apply_saved(ctx, waiting).await?;
     let _ = std::fs::remove_file(run.dir.join(PLAN_FILE));
     if !apply.success() {
@@ -259,7 +266,7 @@ fn wired(config: &Config) -> (Pairs, Pairs) {
                     targets.insert((route.rule_name.clone(), t.id.clone()));
                 }
             }
-            let sid = statement_id(&route.rule_name);
+            let sid = alias_statement_id(&route.rule_name);
             permissions.insert((lambda.function_name.clone(), sid));
         }
     }

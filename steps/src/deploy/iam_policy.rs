@@ -122,6 +122,15 @@ fn statements(c: &Config, account: &str) -> Vec<Statement> {
                 "lambda:GetPolicy",
                 "lambda:TagResource",
                 "lambda:ListTags",
+                "lambda:PublishVersion",
+                "lambda:ListVersionsByFunction",
+                "lambda:CreateAlias",
+                "lambda:UpdateAlias",
+                "lambda:GetAlias",
+                "lambda:DeleteAlias",
+                "lambda:PutFunctionEventInvokeConfig",
+                "lambda:GetFunctionEventInvokeConfig",
+                "lambda:DeleteFunctionEventInvokeConfig",
             ],
             resources: vec![format!(
                 "arn:aws:lambda:{region}:{account}:function:{env}-*"

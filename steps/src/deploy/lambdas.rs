@@ -2,11 +2,16 @@
 //!
 //! For each configured function: build a deterministic zip, create the function or update its
 //! code only when the deployed `CodeSha256` differs (and its configuration only when it
-//! differs), wait until it is `Active`/`Successful`, then let its rule invoke it, make it the
-//! rule's target (with the DLQ as dead-letter config), and map the DLQ to the DLQ consumer.
+//! differs), wait until it is `Active`/`Successful`, publish what it holds as a version and
+//! point its alias (`live`) at it, give its asynchronous invocations the DLQ as on-failure
+//! destination, then let each of its rules invoke the alias, make the alias the rule's target
+//! (with the DLQ as dead-letter config), and map the DLQ to the DLQ consumer's alias.
 
 pub mod function;
+pub mod on_failure;
 mod ready;
+pub mod version;
+mod wire;
 pub mod wiring;
 
 use std::collections::BTreeMap;
@@ -16,7 +21,8 @@ use deploy_config::Lambda;
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
 
 use self::function::{CodeAction, Desired};
-use self::wiring::Wired;
+use self::version::{ALIAS, Pointed};
+use self::wire::{Wire, map_dead_letter_queue, wire_rule};
 use crate::catalog;
 use crate::engine::{Live, RetryPolicy, Step, StepContext, StepError};
 use crate::env::Env;
@@ -88,13 +94,19 @@ impl Step for Lambdas {
         let aws = env.aws().await?;
         let policy = RetryPolicy::from(&env.config.retry);
         let mut names = BTreeMap::new();
+        let mut versions = BTreeMap::new();
         for lambda in &env.config.lambdas {
-            deploy_one(ctx, aws, &policy, &infra, lambda).await?;
+            let version = deploy_one(ctx, aws, &policy, &infra, lambda).await?;
             names.insert(lambda.key.clone(), lambda.function_name.clone());
+            versions.insert(lambda.function_name.clone(), version);
         }
         ctx.output(
             "functions",
             serde_json::to_string(&names).unwrap_or_default(),
+        );
+        ctx.output(
+            "versions",
+            serde_json::to_string(&versions).unwrap_or_default(),
         );
         Ok(())
     }
@@ -117,6 +129,8 @@ struct FunctionSettings<'a> {
     /// The routes that deliver to it: rule, target id, dead-letter and retry settings.
     routes: Vec<(&'a str, &'a deploy_config::Target)>,
     dead_letter_queue: bool,
+    async_retry_attempts: u32,
+    async_max_event_age_seconds: u32,
 }
 
 impl<'a> FunctionSettings<'a> {
@@ -138,17 +152,20 @@ impl<'a> FunctionSettings<'a> {
                 })
                 .collect(),
             dead_letter_queue: l.dead_letter_queue,
+            async_retry_attempts: l.async_retry_attempts,
+            async_max_event_age_seconds: l.async_max_event_age_seconds,
         }
     }
 }
 
+/// Deploys one function and wires its alias; returns the version the alias points at.
 async fn deploy_one(
     ctx: &mut StepContext<'_>,
     aws: &crate::aws::AwsClients,
     policy: &RetryPolicy,
     infra: &Infrastructure,
     lambda: &Lambda,
-) -> Result<(), StepError> {
+) -> Result<String, StepError> {
     let name = lambda.function_name.as_str();
     let package = build_package(lambda)?;
     ctx.detail(&format!(
@@ -173,6 +190,13 @@ async fn deploy_one(
     let deployed = function::deploy(&aws.lambda, policy, &want).await?;
     report(ctx, name, &deployed);
     record_and_tag(ctx, aws, lambda, &deployed.arn).await?;
+    let on_failure = on_failure::OnFailureConfig {
+        retry_attempts: lambda.async_retry_attempts,
+        max_event_age_seconds: lambda.async_max_event_age_seconds,
+        destination: infra.dlq_arn.clone(),
+    };
+    let version = publish_and_point(ctx, aws, policy, name, &deployed, &on_failure).await?;
+    let alias_arn = version::alias_arn(&deployed.arn);
     let config = ctx.config().clone();
     for route in config.lambda_routes(&lambda.key) {
         for target in route.targets.iter().filter(
@@ -182,7 +206,7 @@ async fn deploy_one(
                 lambda,
                 rule: &route.rule_name,
                 target,
-                function_arn: &deployed.arn,
+                alias_arn: &alias_arn,
             };
             wire_rule(ctx, aws, infra, wire).await?;
         }
@@ -190,7 +214,56 @@ async fn deploy_one(
     if lambda.dead_letter_queue {
         map_dead_letter_queue(ctx, aws, infra, name).await?;
     }
-    Ok(())
+    Ok(version)
+}
+
+/// Publishes what the function holds now as a version (Lambda answers with the last version
+/// when nothing changed since it), points the alias at it, and gives the alias's (and
+/// `$LATEST`'s) asynchronous invocations their on-failure destination; the alias goes into the
+/// inventory with its version and destination.
+async fn publish_and_point(
+    ctx: &mut StepContext<'_>,
+    aws: &crate::aws::AwsClients,
+    policy: &RetryPolicy,
+    name: &str,
+    deployed: &function::Deployed,
+    on_failure: &on_failure::OnFailureConfig,
+) -> Result<String, StepError> {
+    let version = version::publish(&aws.lambda, policy, name, &deployed.code_sha256).await?;
+    match version::point(&aws.lambda, policy, name, &version).await? {
+        Pointed::Created => ctx.info(&format!(
+            "{name}: alias {ALIAS} created at version {version}"
+        )),
+        Pointed::Moved(from) => ctx.info(&format!(
+            "{name}: alias {ALIAS} moved from version {from} to {version}"
+        )),
+        Pointed::Kept => ctx.detail(&format!("{name}: alias {ALIAS} at version {version}")),
+    }
+    for qualifier in [Some(ALIAS), None] {
+        if on_failure::ensure(&aws.lambda, policy, name, qualifier, on_failure).await? {
+            ctx.info(&format!(
+                "{name}{}: asynchronous invocations: {}",
+                qualifier.map(|q| format!(":{q}")).unwrap_or_default(),
+                on_failure.describe()
+            ));
+        }
+    }
+    let arn = version::alias_arn(&deployed.arn);
+    let (v, destination) = (version.clone(), on_failure.destination.clone());
+    let (retries, age) = (on_failure.retry_attempts, on_failure.max_event_age_seconds);
+    ctx.record(
+        Resource::new(ResourceKind::Alias, ALIAS, STEP)
+            .with_arn(arn)
+            .with(|a| {
+                a.function = Some(name.to_string());
+                a.version = Some(v);
+                a.destination = Some(destination);
+                a.async_retry_attempts = Some(retries);
+                a.async_max_event_age_seconds = Some(age);
+            }),
+    )
+    .await?;
+    Ok(version)
 }
 
 /// What the deploy did to the function's code and configuration.
@@ -235,116 +308,4 @@ async fn record_and_tag(
         .tag(aws, &recorded, &tags)
         .await?;
     catalog::tagged_log_group(aws, &catalog::function_log_group(name), &tags).await
-}
-
-/// The dead-letter queue read by the function `name`; a mapping made again (the old one was
-/// deleted) replaces the old one's record.
-async fn map_dead_letter_queue(
-    ctx: &mut StepContext<'_>,
-    aws: &crate::aws::AwsClients,
-    infra: &Infrastructure,
-    name: &str,
-) -> Result<(), StepError> {
-    let tags = crate::ownership::ownership_tags(ctx.config());
-    let (uuid, wired) =
-        wiring::ensure_queue_mapping(&aws.lambda, name, &infra.dlq_arn, &tags).await?;
-    ctx.info(&format!(
-        "{name}: dead-letter queue mapping {uuid} {}",
-        describe(wired)
-    ));
-    let stale: Vec<String> = ctx
-        .state()
-        .resources(ResourceKind::EventSourceMapping)
-        .filter(|m| m.name != uuid && m.attributes.function.as_deref() == Some(name))
-        .map(|m| m.name.clone())
-        .collect();
-    for old in stale {
-        ctx.forget(ResourceKind::EventSourceMapping, &old).await?;
-    }
-    let source = infra.dlq_arn.clone();
-    ctx.record(
-        Resource::new(ResourceKind::EventSourceMapping, &uuid, STEP).with(|a| {
-            a.function = Some(name.to_string());
-            a.event_source_arn = Some(source);
-        }),
-    )
-    .await
-}
-
-/// A function as one route's target.
-struct Wire<'a> {
-    lambda: &'a Lambda,
-    rule: &'a str,
-    target: &'a deploy_config::Target,
-    function_arn: &'a str,
-}
-
-async fn wire_rule(
-    ctx: &mut StepContext<'_>,
-    aws: &crate::aws::AwsClients,
-    infra: &Infrastructure,
-    wire: Wire<'_>,
-) -> Result<(), StepError> {
-    let Wire {
-        lambda,
-        rule,
-        target,
-        function_arn,
-    } = wire;
-    let name = lambda.function_name.as_str();
-    let rule_arn = infra.rule_arn(rule).ok_or_else(|| {
-        StepError::permanent(format!(
-            "[lambdas.{}] rule `{rule}` is not a rule of this stack (known: {})",
-            lambda.key,
-            infra.rule_names.join(", ")
-        ))
-    })?;
-    let sid = wiring::statement_id(rule);
-    let wired = wiring::ensure_permission(aws, name, &sid, rule_arn).await?;
-    ctx.detail(&format!(
-        "{name}: invoke permission for {rule} {}",
-        describe(wired)
-    ));
-    ctx.record(
-        Resource::new(ResourceKind::Permission, &sid, STEP).with(|a| {
-            a.function = Some(name.to_string());
-            a.source_arn = Some(rule_arn.to_string());
-        }),
-    )
-    .await?;
-    let dlq = target.dead_letter.then_some(infra.dlq_arn.as_str());
-    let wired = wiring::ensure_target(
-        &aws.events,
-        &infra.event_bus_name,
-        rule,
-        &wiring::Wanted {
-            id: &target.id,
-            arn: function_arn,
-            dlq_arn: dlq,
-            retry_attempts: target.retry_attempts,
-            max_event_age_seconds: target.max_event_age_seconds,
-        },
-    )
-    .await?;
-    ctx.info(&format!(
-        "{name}: target `{}` of rule {rule} {} (dead-letter queue {})",
-        target.id,
-        describe(wired),
-        dlq.unwrap_or("none")
-    ));
-    ctx.record(
-        Resource::new(ResourceKind::Target, &target.id, STEP)
-            .with_arn(function_arn)
-            .on_bus(&infra.event_bus_name)
-            .with(|a| a.rule = Some(rule.to_string())),
-    )
-    .await
-}
-
-fn describe(w: Wired) -> &'static str {
-    match w {
-        Wired::Kept => "already in place",
-        Wired::Created => "created",
-        Wired::Replaced => "updated",
-    }
 }

@@ -301,11 +301,19 @@ impl Run<'_> {
     ) -> Result<Vec<EventRecord>, StepError> {
         let mut sent = outgoing.to_vec();
         sent.push(exercised.probe.event());
+        let proven_before = match &ctx.env.state {
+            Some(objects) => crate::rollback::LastGood::load(objects.as_ref())
+                .await
+                .map(|g| g.proven_routes)
+                .unwrap_or_default(),
+            None => Default::default(),
+        };
         let sent_to = routes::Sent {
             outgoing: &sent,
             published: &exercised.published,
             probes: &exercised.bus_probes,
             since_ms: self.since_ms,
+            proven_before: &proven_before,
         };
         let records = routes::prove(ctx, self.aws, self.config, &sent_to, &mut self.checks).await;
         for p in exercised.bus_probes.values() {

@@ -30,16 +30,23 @@ pub struct DeadLetter {
     pub error_message: Option<String>,
     /// When SQS accepted it, in milliseconds since the epoch.
     pub sent_at_ms: Option<i64>,
+    /// The function whose asynchronous invocation failed, when the message is Lambda's
+    /// on-failure record (then `event` is the event it was invoked with).
+    pub function_arn: Option<String>,
 }
 
 impl DeadLetter {
     /// The message as received (`None` for one without an id or a receipt handle).
     pub fn from_message(m: &Message) -> Option<DeadLetter> {
         let body = m.body().unwrap_or_default().to_string();
-        let event = match serde_json::from_str(&body) {
+        let mut event = match serde_json::from_str(&body) {
             Ok(Value::Object(map)) => Some(map),
             _ => None,
         };
+        let envelope = event.as_ref().and_then(super::envelope::parse);
+        if let Some(e) = &envelope {
+            event = e.event.clone();
+        }
         let attrs = m.message_attributes();
         let sent_at_ms = m
             .attributes()
@@ -52,9 +59,12 @@ impl DeadLetter {
             event,
             rule_arn: attribute(attrs, "RULE_ARN"),
             target_arn: attribute(attrs, "TARGET_ARN"),
-            error_code: attribute(attrs, "ERROR_CODE"),
-            error_message: attribute(attrs, "ERROR_MESSAGE"),
+            error_code: attribute(attrs, "ERROR_CODE")
+                .or_else(|| envelope.as_ref().and_then(|e| e.condition.clone())),
+            error_message: attribute(attrs, "ERROR_MESSAGE")
+                .or_else(|| envelope.as_ref().and_then(|e| e.error.clone())),
             sent_at_ms,
+            function_arn: envelope.map(|e| e.function_arn),
         })
     }
 
@@ -257,6 +267,7 @@ mod tests {
             error_code: Some("THROTTLING".into()),
             error_message: None,
             sent_at_ms: Some(1_000),
+            function_arn: None,
         }
     }
 

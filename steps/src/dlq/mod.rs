@@ -1,6 +1,12 @@
 //! Operations on the deployment's dead-letter queue: look at it without consuming it
 //! ([`show`]), export it as JSONL ([`export`]), and send its events again ([`redrive`]).
 //!
+//! The queue holds two kinds of message: an event an EventBridge target could not take (the
+//! event as the body, `RULE_ARN` and the error as attributes), and a function's failed
+//! asynchronous invocation, which Lambda sends to its on-failure destination as a record
+//! naming the function, the event and the error ([`envelope`]); both are read as the event
+//! they hold.
+//!
 //! SQS's own redrive (`StartMessageMoveTask`) cannot move messages whose source is not an SQS
 //! queue, on AWS as well: an EventBridge target's DLQ is redriven by re-publishing each original
 //! event with `PutEvents` to the bus it was meant for, with the loop guard the
@@ -11,6 +17,7 @@
 //! elsewhere (a line written and flushed to the export file, an entry `PutEvents` accepted), so
 //! a run killed at any instant loses nothing, and the same command run again finishes the work.
 
+mod envelope;
 pub mod event;
 mod export;
 mod publish;

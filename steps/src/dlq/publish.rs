@@ -192,6 +192,7 @@ mod tests {
             error_code: None,
             error_message: None,
             sent_at_ms: None,
+            function_arn: None,
         };
         let small: Vec<_> = (0..23).map(|_| (planned(10), &letter)).collect();
         let sizes: Vec<usize> = chunks(small).iter().map(Vec::len).collect();

@@ -239,8 +239,11 @@ pub struct Peek {
     pub by_detail_type: BTreeMap<String, usize>,
     /// By the `RULE_ARN` attribute.
     pub by_rule: BTreeMap<String, usize>,
-    /// By the `ERROR_CODE` attribute.
+    /// By the `ERROR_CODE` attribute (or why Lambda gave up on an invocation).
     pub by_error_code: BTreeMap<String, usize>,
+    /// By the function whose asynchronous invocation failed (`(none)`: an EventBridge target's
+    /// failure).
+    pub by_function: BTreeMap<String, usize>,
     pub messages: Vec<Sample>,
     pub warnings: Vec<String>,
 }
@@ -258,6 +261,8 @@ pub struct Sample {
     pub age_seconds: Option<u64>,
     /// Re-publishes so far (`detail._replay.attempt`).
     pub attempt: u64,
+    /// The function whose asynchronous invocation failed with it, if one did.
+    pub function_arn: Option<String>,
 }
 
 /// Reads up to [`SHOW_READ`] messages, hidden for a few seconds and made visible again at once.
@@ -309,6 +314,7 @@ fn summarise(
     let by_detail_type = by(&|d| d.detail_type().map(str::to_string));
     let by_rule = by(&|d| d.rule_arn.clone());
     let by_error_code = by(&|d| d.error_code.clone());
+    let by_function = by(&|d| d.function_arn.clone());
     let messages = read
         .iter()
         .take(SHOW_SAMPLE)
@@ -322,6 +328,7 @@ fn summarise(
             error_message: d.error_message.clone(),
             age_seconds: d.age_seconds(now_ms),
             attempt: d.attempt(),
+            function_arn: d.function_arn.clone(),
         })
         .collect();
     Peek {
@@ -335,6 +342,7 @@ fn summarise(
         by_detail_type,
         by_rule,
         by_error_code,
+        by_function,
         messages,
         warnings,
     }

@@ -306,6 +306,7 @@ mod tests {
             error_code: Some("TIMEOUT".into()),
             error_message: None,
             sent_at_ms: None,
+            function_arn: None,
         }
     }
 

@@ -42,8 +42,13 @@ pub async fn decide(step: &dyn Step, env: &Env, state: &LedgerState, force: bool
         StepStatus::Interrupted => return Decision::run("was interrupted", fp_ok),
         StepStatus::InProgress => return Decision::run("was left in progress", fp_ok),
         StepStatus::Stale => {
+            // What it makes changes again, so what verified it must run again too (a step run
+            // on its own since it went stale, `deploy run test-events` after a rollback, did not
+            // see this change).
             let why = record.note.as_deref().unwrap_or("an earlier step re-ran");
-            return Decision::run(format!("stale: {why}"), fp_ok);
+            let mut d = Decision::run(format!("stale: {why}"), fp_ok);
+            d.invalidates_later = true;
+            return d;
         }
         StepStatus::Skipped => return Decision::run("was skipped last time", fp_ok),
         StepStatus::Completed => {}

@@ -1,6 +1,6 @@
 //! The `pre-destroy` step: before Terraform can delete rules and the bus, remove every target
 //! from every rule this deployment owns, the event source mappings, the Lambda functions (their
-//! permissions go with them) with their log groups, and any probe left by an interrupted test.
+//! permissions, versions and aliases go with them) with their log groups, and any probe left by an interrupted test.
 //! Only what the ledger's inventory or the Terraform outputs name is touched; "not found" counts
 //! as done. Every deletion goes through the resource catalog.
 
@@ -24,6 +24,7 @@ const REMOVES: &[ResourceKind] = &[
     ResourceKind::EventSourceMapping,
     ResourceKind::Function,
     ResourceKind::Permission,
+    ResourceKind::Alias,
     ResourceKind::ProbeRule,
     ResourceKind::ProbeQueue,
 ];
@@ -171,8 +172,11 @@ async fn remove(
     aws: &AwsClients,
     r: &Resource,
 ) -> Result<(), StepError> {
-    // Targets were removed with their rules; a function's permissions go with it.
-    if !matches!(r.kind, ResourceKind::Target | ResourceKind::Permission) {
+    // Targets were removed with their rules; a function's permissions and aliases go with it.
+    if !matches!(
+        r.kind,
+        ResourceKind::Target | ResourceKind::Permission | ResourceKind::Alias
+    ) {
         let gone = catalog::delete(aws, r).await?;
         if r.kind == ResourceKind::Function {
             catalog::delete(aws, &function_log_group(&r.name)).await?;

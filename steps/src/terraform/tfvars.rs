@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use deploy_config::{Config, Route, TargetKind};
 use serde::{Deserialize, Serialize};
 
-/// Every variable `deploy` writes; the field names are the HCL variable names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Every variable `deploy` writes; the field names are the HCL variable names (read back from
+/// the last good deployment's record by a rollback).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TfVars {
     pub project_name: String,
     pub environment: String,
@@ -28,7 +29,7 @@ pub struct TfVars {
 }
 
 /// An event type in the registry: its schema name and its versions (number → absolute path).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TfSchema {
     pub name: String,
     pub versions: BTreeMap<String, String>,

@@ -1,11 +1,12 @@
 //! What connects the functions to the stack: the invoke permission for EventBridge, the rule
-//! target (with the DLQ as its dead-letter config), and the DLQ event source mapping. Each is
-//! idempotent: an existing, matching piece is kept as it is.
+//! target (with the DLQ as its dead-letter config), and the DLQ event source mapping, each on the
+//! function's alias (`version::ALIAS`). Each is idempotent: an existing, matching piece is kept
+//! as it is.
 
 use std::time::Duration;
 
 use aws_sdk_eventbridge::types::{DeadLetterConfig, RetryPolicy as TargetRetry, Target};
-use aws_sdk_lambda::types::FunctionResponseType;
+use aws_sdk_lambda::types::{EventSourceMappingConfiguration, FunctionResponseType};
 use serde_json::Value;
 
 use crate::aws::{AwsClients, error_code, sdk_error};
@@ -21,9 +22,18 @@ pub const TARGET_MAX_RETRIES: i32 = 8;
 pub const TARGET_MAX_EVENT_AGE_SECONDS: i32 = 3600;
 pub const ESM_BATCH_SIZE: i32 = 10;
 
-/// The stable statement id of the permission letting `rule` invoke a function.
+/// The stable statement id of the permission letting `rule` invoke a function unqualified (what
+/// releases before aliases granted; the next run moves it to the alias).
 pub fn statement_id(rule: &str) -> String {
     let mut sid = format!("deploy-events-{rule}");
+    sid.truncate(100);
+    sid
+}
+
+/// The stable statement id of the permission letting `rule` invoke a function's alias. Another
+/// id than the unqualified one's, so that both exist while a target moves to the alias.
+pub fn alias_statement_id(rule: &str) -> String {
+    let mut sid = format!("deploy-{}-{rule}", super::version::ALIAS);
     sid.truncate(100);
     sid
 }
@@ -41,13 +51,21 @@ pub fn statement_matches(stmt: &Value, rule_arn: &str) -> bool {
         && one_of(&stmt["Condition"]["ArnLike"]["AWS:SourceArn"], rule_arn)
 }
 
-/// The statement with id `sid` in a function's resource policy, if any.
-async fn find_statement(
+/// The statement with id `sid` in the resource policy of a function (of its alias `qualifier`),
+/// if any.
+pub async fn find_statement(
     client: &aws_sdk_lambda::Client,
     function: &str,
+    qualifier: Option<&str>,
     sid: &str,
 ) -> Result<Option<Value>, StepError> {
-    let policy = match client.get_policy().function_name(function).send().await {
+    let asked = client
+        .get_policy()
+        .function_name(function)
+        .set_qualifier(qualifier.map(str::to_string))
+        .send()
+        .await;
+    let policy = match asked {
         Ok(out) => out.policy.unwrap_or_default(),
         Err(e) if error_code(&e) == Some("ResourceNotFoundException") => return Ok(None),
         Err(e) => return Err(sdk_error(&format!("GetPolicy {function}"), e)),
@@ -69,19 +87,20 @@ pub enum Wired {
     Replaced,
 }
 
-/// Lets EventBridge rule `rule_arn` invoke `function`, idempotently.
+/// Lets EventBridge rule `rule_arn` invoke `function`'s alias `qualifier`, idempotently.
 pub async fn ensure_permission(
     aws: &AwsClients,
     function: &str,
+    qualifier: &str,
     sid: &str,
     rule_arn: &str,
 ) -> Result<Wired, StepError> {
     let client = &aws.lambda;
     let mut outcome = Wired::Created;
-    match find_statement(client, function, sid).await? {
+    match find_statement(client, function, Some(qualifier), sid).await? {
         Some(stmt) if statement_matches(&stmt, rule_arn) => return Ok(Wired::Kept),
         Some(_) => {
-            remove_permission(aws, function, sid).await?;
+            remove_permission(aws, function, Some(qualifier), sid).await?;
             outcome = Wired::Replaced;
         }
         None => {}
@@ -89,6 +108,7 @@ pub async fn ensure_permission(
     let added = client
         .add_permission()
         .function_name(function)
+        .qualifier(qualifier)
         .statement_id(sid)
         .action(INVOKE_ACTION)
         .principal(EVENTS_PRINCIPAL)
@@ -100,7 +120,7 @@ pub async fn ensure_permission(
         Err(e) if error_code(&e) == Some("ResourceConflictException") => {
             // The statement id exists (someone added it meanwhile), or the function is being
             // updated. Fine when the statement is the one we want; otherwise try again.
-            match find_statement(client, function, sid).await? {
+            match find_statement(client, function, Some(qualifier), sid).await? {
                 Some(stmt) if statement_matches(&stmt, rule_arn) => Ok(Wired::Kept),
                 _ => Err(sdk_error(&format!("AddPermission {sid} to {function}"), e)),
             }
@@ -195,26 +215,31 @@ pub async fn ensure_target(
     })
 }
 
-/// The event source mapping from `queue_arn` to `function`: reused when one exists (made to
-/// report batch item failures and enabled if it was not), created otherwise. Returns its UUID.
+/// The event source mapping from `queue_arn` to `function`'s alias `qualifier`: reused when one
+/// exists (moved to the alias if it invokes the function unqualified, made to report batch item
+/// failures and enabled if it was not: one update, so the queue is read throughout), created
+/// otherwise. Returns its UUID.
 pub async fn ensure_queue_mapping(
     client: &aws_sdk_lambda::Client,
     function: &str,
+    qualifier: &str,
     queue_arn: &str,
     tags: &std::collections::BTreeMap<String, String>,
 ) -> Result<(String, Wired), StepError> {
-    let what = format!("event source mapping {queue_arn} -> {function}");
+    let qualified = format!("{function}:{qualifier}");
+    let what = format!("event source mapping {queue_arn} -> {qualified}");
     let list = client
         .list_event_source_mappings()
-        .function_name(function)
         .event_source_arn(queue_arn)
         .send()
         .await
-        .map_err(|e| sdk_error(&format!("ListEventSourceMappings {function}"), e))?;
-    let existing = list
-        .event_source_mappings()
-        .iter()
-        .find(|m| m.event_source_arn() == Some(queue_arn));
+        .map_err(|e| sdk_error(&format!("ListEventSourceMappings {queue_arn}"), e))?;
+    let invokes = |m: &&EventSourceMappingConfiguration| {
+        m.event_source_arn() == Some(queue_arn)
+            && m.function_arn()
+                .is_some_and(|a| invoked_function(a) == function)
+    };
+    let existing = list.event_source_mappings().iter().find(invokes);
     let (uuid, wired) = if let Some(m) = existing {
         let uuid = m.uuid().unwrap_or_default().to_string();
         let reports = m
@@ -224,12 +249,16 @@ pub async fn ensure_queue_mapping(
             m.state(),
             Some("Enabled" | "Enabling" | "Creating" | "Updating")
         );
-        if reports && enabled {
+        let on_alias = m
+            .function_arn()
+            .is_some_and(|a| a.ends_with(&format!(":{qualified}")));
+        if reports && enabled && on_alias {
             return Ok((uuid, Wired::Kept));
         }
         client
             .update_event_source_mapping()
             .uuid(&uuid)
+            .function_name(&qualified)
             .enabled(true)
             .function_response_types(FunctionResponseType::ReportBatchItemFailures)
             .send()
@@ -239,7 +268,7 @@ pub async fn ensure_queue_mapping(
     } else {
         let out = client
             .create_event_source_mapping()
-            .function_name(function)
+            .function_name(&qualified)
             .event_source_arn(queue_arn)
             .batch_size(ESM_BATCH_SIZE)
             .enabled(true)
@@ -248,7 +277,7 @@ pub async fn ensure_queue_mapping(
             .send()
             .await
             .map_err(|e| {
-                let err = sdk_error(&format!("CreateEventSourceMapping for {function}"), e);
+                let err = sdk_error(&format!("CreateEventSourceMapping for {qualified}"), e);
                 // A role policy granted moments ago may not be visible to Lambda yet.
                 if err.message.contains("does not have permissions") {
                     StepError::transient(err.message)
@@ -260,6 +289,12 @@ pub async fn ensure_queue_mapping(
     };
     wait_enabled(client, &uuid, &what).await?;
     Ok((uuid, wired))
+}
+
+/// The name of the function a (possibly qualified) function ARN invokes.
+pub fn invoked_function(function_arn: &str) -> &str {
+    let unqualified = super::version::unqualified(function_arn);
+    unqualified.rsplit(':').next().unwrap_or(unqualified)
 }
 
 async fn wait_enabled(
@@ -322,5 +357,20 @@ mod tests {
             "deploy-events-dev-all-events-to-logger"
         );
         assert!(statement_id(&"x".repeat(200)).len() <= 100);
+        assert_eq!(
+            alias_statement_id("dev-all-events-to-logger"),
+            "deploy-live-dev-all-events-to-logger"
+        );
+        assert_ne!(alias_statement_id("r"), statement_id("r"));
+    }
+
+    #[test]
+    fn a_mappings_function_is_read_from_its_arn_with_or_without_alias() {
+        let f = "arn:aws:lambda:us-east-1:1:function:dev-dead-letter-processor";
+        assert_eq!(invoked_function(f), "dev-dead-letter-processor");
+        assert_eq!(
+            invoked_function(&format!("{f}:live")),
+            "dev-dead-letter-processor"
+        );
     }
 }

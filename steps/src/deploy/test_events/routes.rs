@@ -1,7 +1,8 @@
 //! Every route proven: each example a route's pattern matches must arrive at each of its
 //! targets — a function's log, a message received from a queue, an execution of a state
 //! machine, an event on another bus (through a probe on that bus). A route no example matches is
-//! a warning in the report.
+//! a warning in the report, unless the last good deployment proved it: then its pattern changed
+//! so that what it delivered no longer matches it, and that is a failed check.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -66,6 +67,8 @@ pub struct Sent<'a> {
     pub probes: &'a BTreeMap<String, Probe>,
     /// When this run started (ms since the epoch, with a margin): older arrivals are not its.
     pub since_ms: i64,
+    /// The routes the last good deployment proved.
+    pub proven_before: &'a BTreeSet<String>,
 }
 
 /// Checks every route's targets for the published examples it matches.
@@ -84,6 +87,13 @@ pub async fn prove(
     let mut seen: Seen = BTreeMap::new();
     for route in &config.routes {
         let Some(expected) = expected(ctx, route, sent.published, &by_label).await else {
+            if sent.proven_before.contains(&route.key)
+                && !route.targets.is_empty()
+                && let Some(check) = no_longer_matched(route, sent.published, &by_label)
+            {
+                checks.push(check);
+                super::report(ctx, checks.last());
+            }
             continue;
         };
         for target in &route.targets {
@@ -150,6 +160,34 @@ async fn expected<'p>(
         return None;
     }
     Some(expected)
+}
+
+/// A route the last good deployment proved that no published example matches any more (one
+/// whose pattern uses an operator not evaluated here is not judged).
+fn no_longer_matched(
+    route: &Route,
+    published: &[Published],
+    by_label: &BTreeMap<&str, &Outgoing>,
+) -> Option<Check> {
+    let pattern: Value = serde_json::from_str(&route.pattern).unwrap_or_default();
+    let unevaluated = published.iter().any(|p| {
+        by_label
+            .get(p.label.as_str())
+            .is_some_and(|o| pattern::matches(&pattern, &as_event(o)).is_none())
+    });
+    if unevaluated || published.is_empty() {
+        return None;
+    }
+    Some(Check::timed(
+        format!("route {} -> its examples", route.key),
+        Instant::now(),
+        false,
+        format!(
+            "no example matches its pattern any more ({}); the last good deployment proved it \
+             delivers them",
+            route.pattern
+        ),
+    ))
 }
 
 /// The check of one route's target: every `expected` event among those `found` there.
