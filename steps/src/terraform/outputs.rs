@@ -57,6 +57,22 @@ impl Outputs {
         Ok(out)
     }
 
+    /// The outputs an `apply -json` stream printed when it finished (its `outputs` message,
+    /// shaped as `terraform output -json`), when every one of them has its value: `None` when
+    /// there is no such message or one is sensitive (the stream leaves its value out).
+    pub fn from_apply_stream(stream: &str) -> Option<Outputs> {
+        let message = stream
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|m| m["type"] == "outputs")
+            .last()?;
+        let outputs = message.get("outputs")?.as_object()?;
+        if outputs.values().any(|o| o.get("value").is_none()) {
+            return None;
+        }
+        Outputs::parse(&Value::Object(outputs.clone()).to_string()).ok()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -184,6 +200,33 @@ impl Outputs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An `apply -json` stream as Terraform 1.11 prints it: the planned outputs (actions, no
+    /// values) first, the applied ones last, shaped as `terraform output -json`.
+    #[test]
+    fn the_outputs_an_apply_printed_are_read_from_its_stream() {
+        let planned = r#"{"@level":"info","outputs":{"l":{"sensitive":false,"action":"create"}},"type":"outputs"}"#;
+        let applied = r#"{"@level":"info","outputs":{"l":{"sensitive":false,"type":["tuple",["string"]],"value":["a"]},"s":{"sensitive":false,"type":"string","value":"x"}},"type":"outputs"}"#;
+        let stream = format!("{planned}\nnot json\n{applied}\n");
+        let outputs = Outputs::from_apply_stream(&stream).expect("the last message");
+        let expected = Outputs::parse(
+            r#"{"l":{"sensitive":false,"type":["tuple",["string"]],"value":["a"]},"s":{"sensitive":false,"type":"string","value":"x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(outputs, expected);
+        assert_eq!(
+            Outputs::from_apply_stream(planned),
+            None,
+            "no values: ask terraform"
+        );
+        let secret = r#"{"outputs":{"k":{"sensitive":true,"type":"string"}},"type":"outputs"}"#;
+        assert_eq!(
+            Outputs::from_apply_stream(secret),
+            None,
+            "a sensitive value is left out"
+        );
+        assert_eq!(Outputs::from_apply_stream("{}"), None);
+    }
 
     const JSON: &str = r#"{
       "event_bus_name": {"sensitive": false, "type": "string", "value": "dev-application-events"},

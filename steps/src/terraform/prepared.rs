@@ -131,6 +131,8 @@ pub struct Prepared {
     cli_config: Option<PathBuf>,
     /// The schema registry is on and optional: its authorization errors are warnings.
     schemas_optional: bool,
+    /// The outputs the last successful `apply` printed in its stream (saves `terraform output`).
+    applied_outputs: std::sync::Mutex<Option<Outputs>>,
 }
 
 impl Prepared {
@@ -227,6 +229,7 @@ impl Prepared {
                 mirror,
                 cli_config: cli_path,
                 schemas_optional: vars.enable_schema_registry && config.schemas.optional,
+                applied_outputs: Default::default(),
             },
             notes,
         ))
@@ -246,6 +249,12 @@ impl Prepared {
             let mut on_line = |_, line: &str| observe(ctx, phase, line);
             self.tf.run(args, &mut on_line).await?
         };
+        if args.first() == Some(&"apply") {
+            *self.applied_outputs.lock().expect("not poisoned") = run
+                .success()
+                .then(|| Outputs::from_apply_stream(&run.stdout))
+                .flatten();
+        }
         ctx.detail(&format!(
             "terraform {phase} exited with {} after {:.1}s",
             run.code.map_or("a signal".into(), |c| c.to_string()),
@@ -390,12 +399,22 @@ impl Prepared {
         Err(self.error(&failure, command, run))
     }
 
+    /// The stack's outputs: those the last apply printed, or `terraform output`'s.
     pub async fn outputs(&self, ctx: &mut StepContext<'_>) -> Result<Outputs, StepError> {
-        let run = self.exec(ctx, "output", &["output", "-json"]).await?;
-        if !run.success() {
-            return Err(self.error(&classify(&run.combined()), "output", &run));
-        }
-        let outputs = Outputs::parse(&run.stdout)?;
+        let applied = self.applied_outputs.lock().expect("not poisoned").take();
+        let outputs = match applied {
+            Some(outputs) => {
+                ctx.detail("terraform outputs: those the apply printed");
+                outputs
+            }
+            None => {
+                let run = self.exec(ctx, "output", &["output", "-json"]).await?;
+                if !run.success() {
+                    return Err(self.error(&classify(&run.combined()), "output", &run));
+                }
+                Outputs::parse(&run.stdout)?
+            }
+        };
         if outputs.str("event_bus_name").is_none() {
             return Err(StepError::permanent(
                 "terraform finished but the stack has no `event_bus_name` output",
