@@ -64,11 +64,12 @@ async fn queue_exists(stack: &stack::Stack, key: &str) -> bool {
 fn target_unwired_before_permission(stack: &stack::Stack, rule: &str) {
     let log = stack.step_log("contract");
     let target = log.find("target event-logger (no longer configured)");
-    let sid = format!(
-        "permission deploy-events-{}-{rule} (no longer configured)",
-        stack.env()
-    );
-    let permission = log.find(&sid);
+    // The statement id names the alias the permission is on (`deploy-live-…`).
+    let sid = format!("-{}-{rule} (no longer configured)", stack.env());
+    let permission = log
+        .lines()
+        .find(|l| l.contains("permission deploy-") && l.contains(&sid))
+        .and_then(|line| log.find(line));
     assert!(
         target.is_some() && permission.is_some() && target < permission,
         "the target first, then the permission:\n{log}"
