@@ -89,6 +89,19 @@ impl Stack {
         })
     }
 
+    /// The event-logger's code throwing for events of `detail_type` only (one no example
+    /// has, so the verification passes), until the value is dropped.
+    pub fn poison_logger(&self, detail_type: &str) -> FileEdit {
+        let head = "export const handler = async (event) => {\n";
+        FileEdit::new(&self.lambdas.join("event-logger/index.mjs"), |code| {
+            assert!(code.contains(head), "{code}");
+            let throw = format!(
+                "  if (event?.[\"detail-type\"] === \"{detail_type}\") throw new Error(\"{BROKEN}\");\n"
+            );
+            code.replace(head, &format!("{head}{throw}"))
+        })
+    }
+
     /// The event-logger's code changed without breaking it (a new version).
     pub fn touch_logger(&self, note: &str) -> FileEdit {
         FileEdit::new(&self.lambdas.join("event-logger/index.mjs"), |code| {

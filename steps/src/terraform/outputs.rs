@@ -63,9 +63,9 @@ impl Outputs {
     pub fn from_apply_stream(stream: &str) -> Option<Outputs> {
         let message = stream
             .lines()
+            .rev()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|m| m["type"] == "outputs")
-            .last()?;
+            .find(|m| m["type"] == "outputs")?;
         let outputs = message.get("outputs")?.as_object()?;
         if outputs.values().any(|o| o.get("value").is_none()) {
             return None;
