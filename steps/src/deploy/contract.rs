@@ -79,7 +79,7 @@ impl Step for Contract {
         let current = TfVars::from_config(ctx.config());
         let run = Prepared::new(ctx, &current).await?;
         run.init_if_needed(ctx).await?;
-        let (planned, waiting) = plan(ctx, &run).await?;
+        let (planned, waiting) = plan(ctx, &run, Read::DeletedQueues).await?;
         let queues = planned.deleted_queues();
         // Nothing is deleted before every queue that goes is known to be empty, or consented.
         // The verification's own events, delivered by a retiring route, are not anyone's.
@@ -175,10 +175,21 @@ pub(crate) async fn remove_own_test_events(
 /// How many receives look for test-events' own events in a retiring queue.
 const OWN_EVENT_RECEIVES: usize = 5;
 
+/// Which of a saved plan's changes the caller reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// Every change (the rollback reports them).
+    Everything,
+    /// The queues it deletes (the contraction's guard): when its stream shows no queue deleted,
+    /// Terraform is not asked to show the plan (one provider start less).
+    DeletedQueues,
+}
+
 /// The contraction's saved plan: what it would do, and how many of its changes wait (queues).
 pub(crate) async fn plan(
     ctx: &mut StepContext<'_>,
     run: &Prepared,
+    read: Read,
 ) -> Result<(Planned, usize), StepError> {
     let out = format!("-out={PLAN_FILE}");
     let args = ["plan", "-input=false", "-no-color", "-json", &out];
@@ -186,12 +197,16 @@ pub(crate) async fn plan(
     if !plan.success() {
         return Err(run.error(&classify(&plan.combined()), "plan", &plan));
     }
+    let waiting = parallelism::waiting_in_plan(&plan.stdout);
+    if read == Read::DeletedQueues && !parallelism::deletes_a_queue(&plan.stdout) {
+        return Ok((Planned::default(), waiting));
+    }
     let show = run.tf.run_quiet(&["show", "-json", PLAN_FILE]).await?;
     if !show.success() {
         return Err(run.error(&classify(&show.combined()), "show", &show));
     }
     let planned = Planned::parse(&show.stdout).map_err(StepError::permanent)?;
-    Ok((planned, parallelism::waiting_in_plan(&plan.stdout)))
+    Ok((planned, waiting))
 }
 
 pub(crate) async fn apply(
