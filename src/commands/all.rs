@@ -1,6 +1,8 @@
 //! `deploy all`: the deploy pipeline, resumable.
 
-use deploy_steps::engine::{AutoApprove, Prompter, Selection};
+use std::sync::Arc;
+
+use deploy_steps::engine::{AutoApprove, Prompter, Selection, Step};
 use deploy_steps::pipeline;
 
 use crate::cli::AllArgs;
@@ -15,26 +17,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         super::require_terminal_or("--auto-approve")?;
     }
     let steps = pipeline::deploy();
-    let check = |name: &Option<String>| -> Result<Option<String>, CliError> {
-        let Some(n) = name else { return Ok(None) };
-        let n = super::step_name(n)?;
-        if !steps.iter().any(|s| s.name() == n) {
-            return Err(CliError::usage(format!(
-                "`{n}` is a teardown step; use `deploy destroy`"
-            )));
-        }
-        Ok(Some(n))
-    };
-    let selection = Selection {
-        from: check(&args.from)?,
-        only: check(&args.only)?,
-        force: false,
-        skip: if args.skip_preflight {
-            vec!["preflight".into()]
-        } else {
-            vec![]
-        },
-    };
+    let selection = selection(args, &steps)?;
     let reviewed = args
         .plan
         .as_deref()
@@ -59,23 +42,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         crate::reviewed::check(session, &mut run, path, a).await?;
     }
     super::contracts::gate(session, run.opened.ledger.state())?;
-    for (other, location) in crate::store::siblings(session).await {
-        session.printer.warn(&format!(
-            "a deployment of {}/{} also exists in {}{} (state {location}); this run deploys {} \
-             separately. To move it instead, destroy the other one first (DEPLOY_REGION={} \
-             deploy destroy)",
-            other.project,
-            other.environment,
-            other.region,
-            other
-                .account
-                .as_ref()
-                .map(|a| format!(", account {a}"))
-                .unwrap_or_default(),
-            session.identity,
-            other.region,
-        ));
-    }
+    warn_of_siblings(session).await;
     if args.fresh_start {
         run.opened.ledger.reset(None).await?;
         session
@@ -107,21 +74,7 @@ pub async fn exec(session: &Session, args: &AllArgs) -> CliResult {
         run.opened.ledger.note_plan_applied(&a.id()).await?;
     }
     if code == crate::error::OK {
-        // Every version on disk has now shipped: from here on it is immutable.
-        let shipped = deploy_steps::contracts::to_ship(&session.config);
-        run.opened.ledger.ship_contracts(&shipped).await?;
-        crate::rollback::record_last_good(session, &run).await;
-        let outputs = super::outputs::collect(run.opened.ledger.state());
-        if let Some(path) = &args.outputs_file {
-            super::outputs::write_file(path, &outputs)?;
-        }
-        if let Some(g) = session.printer.github() {
-            let flat: Vec<(String, String)> = outputs
-                .iter()
-                .map(|(k, v)| (k.clone(), super::outputs::raw(v)))
-                .collect();
-            g.write_outputs(&flat);
-        }
+        shipped(session, &mut run, args).await?;
     }
     Ok(code)
 }
@@ -151,4 +104,70 @@ async fn failed_verification(session: &Session, run: &mut Run, no_rollback: bool
         RolledBack::Done(done) => Err(rollback::rolled_back_error(&done)),
         RolledBack::Unfinished(code) => Ok(code),
     }
+}
+
+/// The steps `--from`, `--only` and `--skip-preflight` select (deploy steps only).
+fn selection(args: &AllArgs, steps: &[Arc<dyn Step>]) -> Result<Selection, CliError> {
+    let check = |name: &Option<String>| -> Result<Option<String>, CliError> {
+        let Some(n) = name else { return Ok(None) };
+        let n = super::step_name(n)?;
+        if !steps.iter().any(|s| s.name() == n) {
+            return Err(CliError::usage(format!(
+                "`{n}` is a teardown step; use `deploy destroy`"
+            )));
+        }
+        Ok(Some(n))
+    };
+    Ok(Selection {
+        from: check(&args.from)?,
+        only: check(&args.only)?,
+        force: false,
+        skip: if args.skip_preflight {
+            vec!["preflight".into()]
+        } else {
+            vec![]
+        },
+    })
+}
+
+/// Another region (or account) holding a deployment of the same project and environment.
+async fn warn_of_siblings(session: &Session) {
+    for (other, location) in crate::store::siblings(session).await {
+        session.printer.warn(&format!(
+            "a deployment of {}/{} also exists in {}{} (state {location}); this run deploys {} \
+             separately. To move it instead, destroy the other one first (DEPLOY_REGION={} \
+             deploy destroy)",
+            other.project,
+            other.environment,
+            other.region,
+            other
+                .account
+                .as_ref()
+                .map(|a| format!(", account {a}"))
+                .unwrap_or_default(),
+            session.identity,
+            other.region,
+        ));
+    }
+}
+
+/// A run that passed: its contract versions shipped, the last good deployment recorded, the
+/// outputs written where asked.
+async fn shipped(session: &Session, run: &mut Run, args: &AllArgs) -> Result<(), CliError> {
+    // Every version on disk has now shipped: from here on it is immutable.
+    let shipped = deploy_steps::contracts::to_ship(&session.config);
+    run.opened.ledger.ship_contracts(&shipped).await?;
+    crate::rollback::record_last_good(session, run).await;
+    let outputs = super::outputs::collect(run.opened.ledger.state());
+    if let Some(path) = &args.outputs_file {
+        super::outputs::write_file(path, &outputs)?;
+    }
+    if let Some(g) = session.printer.github() {
+        let flat: Vec<(String, String)> = outputs
+            .iter()
+            .map(|(k, v)| (k.clone(), super::outputs::raw(v)))
+            .collect();
+        g.write_outputs(&flat);
+    }
+    Ok(())
 }
