@@ -2,7 +2,7 @@
 //! on a project whose Lambda sources are its own copy (a test edits them), and what the tests
 //! look at it with.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use aws_sdk_lambda::types::{LastUpdateStatus, State};
 
@@ -52,7 +52,7 @@ impl Fixture for Stack {
 
     /// The repository's code again, and a forced run (which puts back permissions and targets).
     fn repair(&self) {
-        copy_dir(&repo_root().join("lambdas"), &self.lambdas);
+        crate::support::copy_dir(&repo_root().join("lambdas"), &self.lambdas);
         self.ctx
             .deploy()
             .args(["run", "lambdas", "--force"])
@@ -102,24 +102,11 @@ impl Stack {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
 /// A project on ministack whose Lambda sources are its own copy (the test edits them).
 fn context_with_own_lambdas() -> (TestContext, PathBuf) {
     let ctx = TestContext::with(Kind::Ministack);
     let lambdas = ctx.path().join("lambdas");
-    copy_dir(&repo_root().join("lambdas"), &lambdas);
+    crate::support::copy_dir(&repo_root().join("lambdas"), &lambdas);
     let text = std::fs::read_to_string(ctx.config_path()).unwrap();
     let from = format!("{}/lambdas/", repo_root().display());
     assert!(text.contains(&from));

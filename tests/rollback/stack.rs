@@ -33,7 +33,7 @@ impl Fixture for Stack {
     fn deploy() -> Stack {
         let ctx = TestContext::with(Kind::Ministack);
         let lambdas = ctx.path().join("lambdas");
-        copy_dir(&repo_root().join("lambdas"), &lambdas);
+        crate::support::copy_dir(&repo_root().join("lambdas"), &lambdas);
         let text = std::fs::read_to_string(ctx.config_path()).unwrap();
         let from = format!("{}/lambdas/", repo_root().display());
         assert!(text.contains(&from));
@@ -122,18 +122,5 @@ impl Stack {
     pub fn document(&self, name: &str) -> Option<serde_json::Value> {
         let bytes = std::fs::read(self.ctx.state_dir().join(name)).ok()?;
         serde_json::from_slice(&bytes).ok()
-    }
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
     }
 }

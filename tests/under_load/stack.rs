@@ -128,7 +128,7 @@ impl Fixture for Stack {
         let ctx = TestContext::with(Kind::Ministack).own_contracts();
         add_contracts(ctx.path());
         let lambdas = ctx.path().join("lambdas");
-        copy_dir(&repo_root().join("lambdas"), &lambdas);
+        crate::support::copy_dir(&repo_root().join("lambdas"), &lambdas);
         let text = std::fs::read_to_string(ctx.config_path()).unwrap();
         let from = format!("{}/lambdas/", repo_root().display());
         assert!(text.contains(&from));
@@ -273,18 +273,5 @@ fn add_contracts(root: &Path) {
             &format!("examples/load-event/v1-{kind}.json"),
             example(EVENT, kind),
         );
-    }
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
     }
 }

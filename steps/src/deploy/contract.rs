@@ -228,23 +228,12 @@ pub(crate) async fn apply(
 /// target goes before any permission: a rule whose target stays a moment after its permission
 /// went still sends it events, which AWS may not deliver (they fail, and are dead-lettered).
 async fn unwire_functions(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-    let (targets, permissions) = wired(ctx.config());
+    let wired = Wired::by(ctx.config());
     let mut stale: Vec<Resource> = ctx
         .state()
         .inventory
         .iter()
-        .filter(|r| r.created_by == super::lambdas::STEP)
-        .filter(|r| match r.kind {
-            ResourceKind::Target => {
-                let rule = r.attributes.rule.clone().unwrap_or_default();
-                !targets.contains(&(rule, r.name.clone()))
-            }
-            ResourceKind::Permission => {
-                let function = r.attributes.function.clone().unwrap_or_default();
-                !permissions.contains(&(function, r.name.clone()))
-            }
-            _ => false,
-        })
+        .filter(|r| r.created_by == super::lambdas::STEP && wired.lacks(r))
         .cloned()
         .collect();
     targets_first(&mut stale);
@@ -267,25 +256,52 @@ fn targets_first(resources: &mut [Resource]) {
 }
 
 /// Pairs of names: (rule, target id) or (function, statement id).
-type Pairs = BTreeSet<(String, String)>;
+pub(crate) type Pairs = BTreeSet<(String, String)>;
 
-/// The function targets (rule, target id) and permissions (function, statement id) the
-/// configuration wires.
-fn wired(config: &Config) -> (Pairs, Pairs) {
-    let mut targets = BTreeSet::new();
-    let mut permissions = BTreeSet::new();
-    for lambda in &config.lambdas {
-        for route in config.lambda_routes(&lambda.key) {
-            for t in &route.targets {
-                if matches!(&t.kind, TargetKind::Lambda { key } if key == &lambda.key) {
-                    targets.insert((route.rule_name.clone(), t.id.clone()));
+/// Function targets (rule, target id) and invoke permissions (function, statement id): those a
+/// configuration, or a deployment, wires.
+#[derive(Default)]
+pub(crate) struct Wired {
+    pub targets: Pairs,
+    pub permissions: Pairs,
+}
+
+impl Wired {
+    /// Those the configuration wires.
+    fn by(config: &Config) -> Wired {
+        let mut wired = Wired::default();
+        for lambda in &config.lambdas {
+            for route in config.lambda_routes(&lambda.key) {
+                for t in &route.targets {
+                    if matches!(&t.kind, TargetKind::Lambda { key } if key == &lambda.key) {
+                        wired
+                            .targets
+                            .insert((route.rule_name.clone(), t.id.clone()));
+                    }
                 }
+                let sid = alias_statement_id(&route.rule_name);
+                wired
+                    .permissions
+                    .insert((lambda.function_name.clone(), sid));
             }
-            let sid = alias_statement_id(&route.rule_name);
-            permissions.insert((lambda.function_name.clone(), sid));
+        }
+        wired
+    }
+
+    /// A function target or invoke permission that is not among these (anything else: no).
+    pub(crate) fn lacks(&self, r: &Resource) -> bool {
+        match r.kind {
+            ResourceKind::Target => {
+                let rule = r.attributes.rule.clone().unwrap_or_default();
+                !self.targets.contains(&(rule, r.name.clone()))
+            }
+            ResourceKind::Permission => {
+                let function = r.attributes.function.clone().unwrap_or_default();
+                !self.permissions.contains(&(function, r.name.clone()))
+            }
+            _ => false,
         }
     }
-    (targets, permissions)
 }
 
 #[cfg(test)]

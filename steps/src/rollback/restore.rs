@@ -6,15 +6,13 @@
 //! then the last good function targets put back. Each phase is idempotent: a rollback killed in
 //! any of them is finished by running it again.
 
-use std::collections::BTreeSet;
-
 use deploy_state::{Resource, ResourceKind};
 
 use super::{FunctionTarget, LastGood};
 use crate::aws::AwsClients;
 use crate::catalog::{self, function_log_group};
 use crate::change::queues_empty;
-use crate::deploy::contract::{Read, apply, plan, remove_own_test_events};
+use crate::deploy::contract::{Read, Wired, apply, plan, remove_own_test_events};
 use crate::deploy::infrastructure::forget_gone;
 use crate::deploy::lambdas::STEP as LAMBDAS;
 use crate::deploy::lambdas::version::{self, ALIAS};
@@ -60,27 +58,21 @@ pub async fn unwire_added(
     aws: &AwsClients,
     target: &LastGood,
 ) -> Result<Vec<String>, StepError> {
-    let targets: BTreeSet<(String, String)> = target
-        .wiring
-        .iter()
-        .map(|w| (w.rule.clone(), w.id.clone()))
-        .collect();
-    let permissions: BTreeSet<(String, String)> = target
-        .wiring
-        .iter()
-        .map(|w| (w.function.clone(), alias_statement_id(&w.rule)))
-        .collect();
+    let wired = Wired {
+        targets: target
+            .wiring
+            .iter()
+            .map(|w| (w.rule.clone(), w.id.clone()))
+            .collect(),
+        permissions: target
+            .wiring
+            .iter()
+            .map(|w| (w.function.clone(), alias_statement_id(&w.rule)))
+            .collect(),
+    };
     let added = |r: &Resource| match r.kind {
-        ResourceKind::Target => {
-            let rule = r.attributes.rule.clone().unwrap_or_default();
-            !targets.contains(&(rule, r.name.clone()))
-        }
-        ResourceKind::Permission => {
-            let function = r.attributes.function.clone().unwrap_or_default();
-            !permissions.contains(&(function, r.name.clone()))
-        }
         ResourceKind::Function => !target.aliases.contains_key(&r.name),
-        _ => false,
+        _ => wired.lacks(r),
     };
     let mut doomed: Vec<Resource> = ctx
         .state()
