@@ -110,7 +110,13 @@ pub async fn point(
     };
     let what = format!("{name}:{ALIAS} -> {version}");
     let send = || async {
-        if pointed == Pointed::Created {
+        // Each attempt looks again: a create whose answer was lost (a dropped connection) made
+        // the alias, and creating it again would be refused as a conflict.
+        let now = alias_version(client, name).await?;
+        if now.as_deref() == Some(version) {
+            return Ok(());
+        }
+        if now.is_none() {
             let create = client.create_alias().function_name(name).name(ALIAS);
             create
                 .function_version(version)
