@@ -66,6 +66,18 @@ pub async fn queues_empty(ctx: &mut StepContext<'_>, names: &[String]) -> Result
     ))
 }
 
+/// The queues of `names` that exist and hold messages (visible or in flight).
+pub async fn holding(
+    ctx: &mut StepContext<'_>,
+    names: &[String],
+) -> Result<Vec<String>, StepError> {
+    Ok(holding_messages(ctx, names)
+        .await?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
 /// The queues of `names` that exist and hold messages, with their depth (all asked at once, as
 /// the live checks do).
 async fn holding_messages(

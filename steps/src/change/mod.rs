@@ -14,7 +14,7 @@
 mod guard;
 mod hub;
 
-pub use guard::{Consent, queues_empty};
+pub use guard::{Consent, holding, queues_empty};
 pub use hub::{AppliedHub, HUB_DOCUMENT};
 
 use std::collections::BTreeMap;

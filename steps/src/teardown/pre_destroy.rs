@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use crate::aws::AwsClients;
 use crate::catalog::{self, Emptied, function_log_group};
 use crate::change::queues_empty;
+use crate::deploy::contract::remove_own_test_events;
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
 use crate::env::Env;
 use crate::outputs::Infrastructure;
@@ -148,6 +149,11 @@ impl Step for PreDestroy {
         // messages without consent. With consent, `destroy` records what went.
         if !ctx.env.consent.discard_messages {
             let queues = owned_queues(ctx.state());
+            // The events test-events published and its routes delivered are the tool's own
+            // (a receive that failed to delete one leaves it): taken out first, as the
+            // contraction does. Anything else in a queue stops the teardown.
+            let holding = crate::change::holding(ctx, &queues).await?;
+            remove_own_test_events(ctx, &holding).await?;
             queues_empty(ctx, &queues).await?;
         }
         let aws = ctx.env.aws().await?.clone();
