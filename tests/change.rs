@@ -293,3 +293,49 @@ async fn destroy_with_messages_in_the_dead_letter_queue_deletes_nothing_until_co
         .success();
     assert_eq!(support::aws::leftovers(&ctx).await, Vec::<String>::new());
 }
+
+/// `test-events`' own events left in a consumer queue (a receive whose delete was lost) are the
+/// tool's: a teardown takes them out before its guard. Anyone else's message still stops it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teardown_takes_out_test_events_own_events_and_stops_for_anyone_elses() {
+    let ctx =
+        TestContext::with(Kind::Ministack).config(&route("orders", "{ sqs = \"orders-inbox\" }"));
+    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    let results = std::fs::read_to_string(ctx.state_dir().join("test-results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&results).unwrap();
+    let own = results["events"][0]["event_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queue = format!("{}-orders-inbox", ctx.environment);
+    let url = queue_url(&ctx, &queue).await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
+    let body = format!("{{\"id\":\"{own}\",\"source\":\"custom.users\",\"detail-type\":\"X\"}}");
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body(body)
+        .send()
+        .await
+        .unwrap();
+    send(&ctx, &queue, 1).await;
+    let out = ctx
+        .deploy()
+        .args(["destroy", "--auto-approve"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(9), "{text}");
+    assert!(
+        text.contains(&format!("{queue} (1 message(s)")),
+        "only the foreign message is counted: {text}"
+    );
+    assert_eq!(depth(&ctx, &queue).await, 1, "the foreign message stays");
+    drain(&ctx, &queue).await;
+    ctx.deploy()
+        .args(["destroy", "--auto-approve"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    assert_eq!(support::aws::leftovers(&ctx).await, Vec::<String>::new());
+}
