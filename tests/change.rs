@@ -46,17 +46,35 @@ async fn queue_url(ctx: &TestContext, name: &str) -> Option<String> {
 }
 
 async fn send(ctx: &TestContext, queue: &str, n: usize) {
+    for i in 0..n {
+        send_event(ctx, queue, &format!("m{i}")).await;
+    }
+}
+
+/// One message in `queue`, an event with the id `id`.
+async fn send_event(ctx: &TestContext, queue: &str, id: &str) {
     let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
     let url = queue_url(ctx, queue).await.expect("the queue exists");
-    for i in 0..n {
-        let body = format!("{{\"id\":\"m{i}\",\"source\":\"custom.test\",\"detail-type\":\"X\"}}");
-        sqs.send_message()
-            .queue_url(&url)
-            .message_body(body)
-            .send()
-            .await
-            .unwrap();
-    }
+    let body = format!("{{\"id\":\"{id}\",\"source\":\"custom.test\",\"detail-type\":\"X\"}}");
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body(body)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// `destroy --auto-approve` refused (exit 9): its stderr.
+fn destroy_refused(ctx: &TestContext) -> String {
+    let out = ctx
+        .deploy()
+        .args(["destroy", "--auto-approve"])
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(9), "{text}");
+    text
 }
 
 /// Messages in the queue: waiting, and received but not deleted.
@@ -264,14 +282,7 @@ async fn destroy_with_messages_in_the_dead_letter_queue_deletes_nothing_until_co
     }
     let dlq = format!("{}-eventbridge-dlq", ctx.environment);
     send(&ctx, &dlq, 3).await;
-    let out = ctx
-        .deploy()
-        .args(["destroy", "--auto-approve"])
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(9), "{text}");
+    let text = destroy_refused(&ctx);
     assert!(
         text.contains(&dlq) && text.contains("3 message(s)"),
         "{text}"
@@ -308,24 +319,9 @@ async fn a_teardown_takes_out_test_events_own_events_and_stops_for_anyone_elses(
         .unwrap()
         .to_string();
     let queue = format!("{}-orders-inbox", ctx.environment);
-    let url = queue_url(&ctx, &queue).await.unwrap();
-    let sqs = aws_sdk_sqs::Client::new(&ctx.sdk().await);
-    let body = format!("{{\"id\":\"{own}\",\"source\":\"custom.users\",\"detail-type\":\"X\"}}");
-    sqs.send_message()
-        .queue_url(&url)
-        .message_body(body)
-        .send()
-        .await
-        .unwrap();
+    send_event(&ctx, &queue, &own).await;
     send(&ctx, &queue, 1).await;
-    let out = ctx
-        .deploy()
-        .args(["destroy", "--auto-approve"])
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(9), "{text}");
+    let text = destroy_refused(&ctx);
     assert!(
         text.contains(&format!("{queue} (1 message(s)")),
         "only the foreign message is counted: {text}"
