@@ -7,6 +7,15 @@ use serde::Serialize;
 
 use crate::hub::{EventType, Route, TargetKind};
 
+/// The IAM roles the stack creates, by their Terraform resource name (`aws_iam_role.<name>`):
+/// each is named `<environment>-<suffix>` (terraform/iam.tf).
+pub const STACK_ROLES: [(&str, &str); 4] = [
+    ("publisher", "event-publisher-role"),
+    ("processor", "event-processor-role"),
+    ("dlq", "eventbridge-dlq-role"),
+    ("targets", "eventbridge-targets-role"),
+];
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     /// The file this was loaded from (may not exist: then everything is a default).
@@ -235,21 +244,21 @@ impl Config {
         })
     }
 
-    /// The three IAM roles the stack creates.
+    /// The IAM roles the stack creates: three always, and the targets' role when a route
+    /// needs it.
     pub fn role_names(&self) -> Vec<String> {
-        let env = &self.project.environment;
-        [
-            "event-publisher-role",
-            "event-processor-role",
-            "eventbridge-dlq-role",
-        ]
-        .iter()
-        .map(|s| format!("{env}-{s}"))
-        .chain(
-            self.needs_targets_role()
-                .then(|| format!("{env}-eventbridge-targets-role")),
-        )
-        .collect()
+        STACK_ROLES
+            .iter()
+            .filter(|(role, _)| *role != "targets" || self.needs_targets_role())
+            .filter_map(|(role, _)| self.stack_role_name(role))
+            .collect()
+    }
+
+    /// The name the stack gives its role `role` (the Terraform resource name of `aws_iam_role`:
+    /// `publisher`, `processor`, `dlq`, `targets`).
+    pub fn stack_role_name(&self, role: &str) -> Option<String> {
+        let (_, suffix) = STACK_ROLES.iter().find(|(r, _)| *r == role)?;
+        Some(format!("{}-{suffix}", self.project.environment))
     }
 
     /// The inline policy the `iam` step puts on an IAM user.

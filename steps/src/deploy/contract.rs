@@ -79,14 +79,20 @@ impl Step for Contract {
         let current = TfVars::from_config(ctx.config());
         let run = Prepared::new(ctx, &current).await?;
         run.init_if_needed(ctx).await?;
-        let (planned, waiting) = plan(ctx, &run, Read::DeletedQueues).await?;
-        let queues = planned.deleted_queues();
+        // The state is the expanded stack and the variables the configured one: what Terraform
+        // deletes is what retires, and the queues among it are these.
+        let queues: Vec<String> = change.retiring.queues.values().cloned().collect();
         // Nothing is deleted before every queue that goes is known to be empty, or consented.
         // The verification's own events, delivered by a retiring route, are not anyone's.
         remove_own_test_events(ctx, &queues).await?;
         queues_empty(ctx, &queues).await?;
         unwire_functions(ctx).await?;
-        apply(ctx, &run, waiting).await?;
+        // Planned and applied by one terraform process: a plan read back first would only
+        // repeat what `retiring` says (and cost a provider start).
+        let apply = run.apply_unsaved(ctx, queues.len()).await?;
+        if !apply.success() {
+            return Err(run.error(&classify(&apply.combined()), "apply", &apply));
+        }
         let outputs = run.outputs(ctx).await?;
         forget_gone(ctx, &outputs.owned_resources("infrastructure")).await?;
         let stack = &ctx.config().terraform.dir;
@@ -175,21 +181,11 @@ pub(crate) async fn remove_own_test_events(
 /// How many receives look for test-events' own events in a retiring queue.
 const OWN_EVENT_RECEIVES: usize = 5;
 
-/// Which of a saved plan's changes the caller reads.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Read {
-    /// Every change (the rollback reports them).
-    Everything,
-    /// The queues it deletes (the contraction's guard): when its stream shows no queue deleted,
-    /// Terraform is not asked to show the plan (one provider start less).
-    DeletedQueues,
-}
-
-/// The contraction's saved plan: what it would do, and how many of its changes wait (queues).
+/// The contraction's saved plan (a rollback's): what it would do, and how many of its changes
+/// wait (queues).
 pub(crate) async fn plan(
     ctx: &mut StepContext<'_>,
     run: &Prepared,
-    read: Read,
 ) -> Result<(Planned, usize), StepError> {
     let out = format!("-out={PLAN_FILE}");
     let args = ["plan", "-input=false", "-no-color", "-json", &out];
@@ -198,9 +194,6 @@ pub(crate) async fn plan(
         return Err(run.error(&classify(&plan.combined()), "plan", &plan));
     }
     let waiting = parallelism::waiting_in_plan(&plan.stdout);
-    if read == Read::DeletedQueues && !parallelism::deletes_a_queue(&plan.stdout) {
-        return Ok((Planned::default(), waiting));
-    }
     let show = run.tf.run_quiet(&["show", "-json", PLAN_FILE]).await?;
     if !show.success() {
         return Err(run.error(&classify(&show.combined()), "show", &show));

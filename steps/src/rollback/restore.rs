@@ -12,7 +12,7 @@ use super::{FunctionTarget, LastGood};
 use crate::aws::AwsClients;
 use crate::catalog::{self, function_log_group};
 use crate::change::queues_empty;
-use crate::deploy::contract::{Read, Wired, apply, plan, remove_own_test_events};
+use crate::deploy::contract::{Wired, apply, plan, remove_own_test_events};
 use crate::deploy::infrastructure::forget_gone;
 use crate::deploy::lambdas::STEP as LAMBDAS;
 use crate::deploy::lambdas::version::{self, ALIAS};
@@ -135,7 +135,7 @@ pub struct Applied {
 pub async fn terraform(ctx: &mut StepContext<'_>, target: &LastGood) -> Result<Applied, StepError> {
     let run = Prepared::new(ctx, &target.tfvars).await?;
     run.init_if_needed(ctx).await?;
-    let (planned, waiting) = plan(ctx, &run, Read::Everything).await?;
+    let (planned, waiting) = plan(ctx, &run).await?;
     let mut out = Applied::default();
     if planned.changes.is_empty() {
         ctx.info("terraform: the stack is as the last good deployment applied it");

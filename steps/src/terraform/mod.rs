@@ -12,12 +12,14 @@
 //! - [`outputs`]: `terraform output -json`, as step outputs and owned resources;
 //! - [`parallelism`]: how many operations `apply` and `destroy` run at once;
 //! - [`planned`]: what a saved plan would create, delete and replace;
+//! - [`names`]: the names the stack gives what it makes, by Terraform address;
 //! - [`workdir`]: the working directory inside the ledger holding copies of the stack.
 
 pub mod classify;
 pub mod cli_config;
 pub mod errors;
 pub mod json_stream;
+pub mod names;
 pub mod outputs;
 pub mod parallelism;
 pub mod planned;

@@ -35,11 +35,6 @@ pub fn waiting_in_plan(stream: &str) -> usize {
     planned_waiting(stream, &["create", "update", "delete", "replace"])
 }
 
-/// Whether a plan's `-json` stream deletes (or replaces) an SQS queue.
-pub fn deletes_a_queue(stream: &str) -> bool {
-    planned_waiting(stream, &["delete", "replace"]) > 0
-}
-
 /// How many of a plan stream's changes with one of `actions` are of the waiting types.
 fn planned_waiting(stream: &str, actions: &[&str]) -> usize {
     stream
@@ -129,26 +124,6 @@ mod tests {
         .join("\n");
         assert_eq!(waiting_in_plan(&stream), 5);
         assert_eq!(waiting_in_plan(""), 0);
-    }
-
-    #[test]
-    fn a_plan_that_deletes_or_replaces_a_queue_is_told_from_one_that_does_not() {
-        let join = |lines: &[(&str, &str)]| {
-            lines
-                .iter()
-                .map(|(t, a)| planned(t, a))
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        let rename = join(&[
-            ("aws_cloudwatch_event_rule", "delete"),
-            ("aws_cloudwatch_event_target", "delete"),
-            ("aws_sqs_queue", "update"),
-        ]);
-        assert!(!deletes_a_queue(&rename));
-        assert!(deletes_a_queue(&join(&[("aws_sqs_queue", "delete")])));
-        assert!(deletes_a_queue(&join(&[("aws_sqs_queue", "replace")])));
-        assert!(!deletes_a_queue(""));
     }
 
     #[test]

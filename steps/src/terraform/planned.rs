@@ -76,14 +76,18 @@ impl Planned {
 /// and its Terraform type is a kind of the catalog.
 fn resource(rc: &Value, values: &Value) -> Option<Resource> {
     let name = values["name"].as_str().filter(|n| !n.is_empty())?;
-    let ty = rc["type"].as_str().unwrap_or_default();
-    let kind = ResourceKind::all().find(|&k| catalog::of(k).terraform_type() == Some(ty))?;
+    let kind = catalog_kind(rc["type"].as_str().unwrap_or_default())?;
     let address = rc["address"].as_str().map(str::to_string);
     let bus = values["event_bus_name"].as_str().map(str::to_string);
     Some(Resource::new(kind, name, "").with(|a| {
         a.address = address;
         a.bus = bus;
     }))
+}
+
+/// The catalog kind of a Terraform resource type (the first, for a type two kinds share).
+pub(crate) fn catalog_kind(terraform_type: &str) -> Option<ResourceKind> {
+    ResourceKind::all().find(|&k| catalog::of(k).terraform_type() == Some(terraform_type))
 }
 
 #[cfg(test)]

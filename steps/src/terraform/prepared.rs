@@ -270,15 +270,29 @@ impl Prepared {
         ctx: &mut StepContext<'_>,
         waiting: usize,
     ) -> Result<TfRun, StepError> {
+        self.apply(ctx, waiting, Some(workdir::PLAN_FILE)).await
+    }
+
+    /// `terraform apply -auto-approve` of the working directory as it is: planned and applied
+    /// by one process (one provider start), for a caller that knows what the plan holds
+    /// without reading it (the contraction: what retires, and the queues among it).
+    pub async fn apply_unsaved(
+        &self,
+        ctx: &mut StepContext<'_>,
+        waiting: usize,
+    ) -> Result<TfRun, StepError> {
+        self.apply(ctx, waiting, None).await
+    }
+
+    async fn apply(
+        &self,
+        ctx: &mut StepContext<'_>,
+        waiting: usize,
+        plan: Option<&str>,
+    ) -> Result<TfRun, StepError> {
         let parallelism = super::parallelism::for_run(ctx, waiting);
-        let args = [
-            "apply",
-            "-input=false",
-            "-no-color",
-            "-json",
-            &parallelism,
-            workdir::PLAN_FILE,
-        ];
+        let mut args = vec!["apply", "-input=false", "-no-color", "-json", &parallelism];
+        args.push(plan.unwrap_or("-auto-approve"));
         self.exec(ctx, "apply", &args).await
     }
 

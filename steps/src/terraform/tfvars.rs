@@ -144,6 +144,15 @@ impl TfRoute {
 pub const FILE_NAME: &str = "terraform.tfvars.json";
 
 impl TfVars {
+    /// Whether a route delivers through the targets' role (a state machine, another bus):
+    /// the stack then makes it (`local.role_targets` in terraform/rules.tf).
+    pub fn needs_targets_role(&self) -> bool {
+        self.routes
+            .values()
+            .flat_map(|r| &r.targets)
+            .any(|t| t.kind == "state_machine_arn" || t.kind == "bus_arn")
+    }
+
     pub fn from_config(config: &Config) -> Self {
         // The emulators do not serve the Schemas API: off in local mode.
         let registry = config.schemas.registry && !config.local;

@@ -32,17 +32,24 @@ pub async fn planned(run: &Prepared) -> Result<Planned, StepError> {
 }
 
 /// Imports the existing creates that are provably this deployment's, and returns how many
-/// (the plan must then be made again); refuses, naming them, when any is not.
+/// (the plan must then be made again); refuses, naming them, when any is not. A plan's creates
+/// are not in Terraform's state; `after_apply`: an apply of them failed, and those it made are
+/// (they are left out).
 pub async fn adopt_or_refuse(
     ctx: &mut StepContext<'_>,
     run: &Prepared,
     creates: &[Resource],
+    after_apply: bool,
 ) -> Result<usize, StepError> {
     if creates.is_empty() {
         return Ok(0);
     }
     let aws = ctx.env.aws().await?.clone();
-    let managed = managed(run).await?;
+    let managed = if after_apply {
+        managed(run).await?
+    } else {
+        Vec::new()
+    };
     let pending: Vec<Resource> = creates
         .iter()
         .filter(|r| {

@@ -1,10 +1,11 @@
 //! The `infrastructure` step: apply the Terraform stack (bus, rules, archive, queue, roles).
 //!
 //! The stack is copied into `<ledger>/terraform/` with its variables generated from the
-//! configuration; `init`, then `plan -detailed-exitcode`: no changes → done without `apply`;
-//! changes → `apply` of the saved plan. Failures are classified from terraform's error blocks
-//! (see [`crate::terraform::classify`]). The outputs go to the ledger and the resources to the
-//! inventory of what this deployment owns.
+//! configuration; `init`, then a change of configuration is applied by one terraform process
+//! when it deletes nothing ([`at_once`]); otherwise `plan -detailed-exitcode`: no changes → done
+//! without `apply`; changes → `apply` of the saved plan. Failures are classified from
+//! terraform's error blocks (see [`crate::terraform::classify`]). The outputs go to the ledger
+//! and the resources to the inventory of what this deployment owns.
 
 use std::path::Path;
 
@@ -16,9 +17,11 @@ use crate::env::Env;
 use crate::terraform::classify::{Failure, classify};
 
 mod adopt;
+mod at_once;
 use crate::change::{self, AppliedHub, Change};
 use crate::terraform::Planned;
 use crate::terraform::json_stream::{self, TfEvent};
+use crate::terraform::names::StackNames;
 use crate::terraform::outputs::Outputs;
 use crate::terraform::parallelism;
 use crate::terraform::prepared::{Prepared, binary};
@@ -86,12 +89,16 @@ impl Step for Infrastructure {
         ctx.detail(&format!("using {version} in {}", run.dir.display()));
         ctx.output("terraform_version", version);
         run.init_if_needed(ctx).await?;
-        if let Some(plan) = &ctx.env.saved_plan {
-            apply_reviewed(ctx, &run, plan).await?;
-        }
+        let done = match &ctx.env.saved_plan {
+            Some(plan) => {
+                apply_reviewed(ctx, &run, plan).await?;
+                true
+            }
+            None => at_once::apply(ctx, &run, &change).await?,
+        };
         // Adopting what is provably this deployment's changes the plan: plan again, a few times
         // at most (each adoption empties what the next finds).
-        for round in (1..=ADOPTION_ROUNDS).filter(|_| ctx.env.saved_plan.is_none()) {
+        for round in (1..=ADOPTION_ROUNDS).filter(|_| !done) {
             if !plan_and_apply(ctx, &run, &change, round == ADOPTION_ROUNDS).await? {
                 break;
             }
@@ -165,16 +172,23 @@ async fn plan_and_apply(
             ctx.summary("no changes");
         }
         Some(2) => {
-            // Creates (to look up), replacements (to refuse) and deletes need the plan read
-            // back; a plan that only updates in place says so in its own stream.
-            let planned = if reads_back(&plan.stdout) {
-                adopt::planned(run).await?
-            } else {
+            // Creates (to look up), replacements (to refuse) and deletes: a plan that only
+            // updates in place, or also creates what the stack names, says so in its own
+            // stream; anything else is read back from the saved plan.
+            let names = StackNames::of(&change.expanded, ctx.config());
+            let planned = if !reads_back(&plan.stdout) {
                 Planned::default()
+            } else if let Some(creates) = names.creates_in(&plan.stdout) {
+                Planned {
+                    creates,
+                    ..Planned::default()
+                }
+            } else {
+                adopt::planned(run).await?
             };
             refuse_replacements(ctx, change, &planned)?;
             let creates = planned.creates;
-            if !last && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0 {
+            if !last && adopt::adopt_or_refuse(ctx, run, &creates, false).await? > 0 {
                 return Ok(true);
             }
             let waiting = parallelism::waiting_in_plan(&plan.stdout);
@@ -184,7 +198,7 @@ async fn plan_and_apply(
                 // this deployment's tags and is adopted; anything else stops.
                 if let Failure::AlreadyExists(_) = classify(&apply.combined())
                     && !last
-                    && adopt::adopt_or_refuse(ctx, run, &creates).await? > 0
+                    && adopt::adopt_or_refuse(ctx, run, &creates, true).await? > 0
                 {
                     return Ok(true);
                 }
