@@ -5,14 +5,16 @@
 //! operator's consent. Nothing retiring: nothing to do, and no terraform process.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deploy_config::{Config, TargetKind};
 use deploy_state::{Fingerprint, LedgerState, RESULTS_FILE, Resource, ResourceKind, StepStatus};
+use tokio::task::JoinSet;
 
 use super::infrastructure::forget_gone;
 use super::lambdas::wiring::alias_statement_id;
-use crate::aws::{sdk_error, take_messages};
+use crate::aws::{AwsClients, sdk_error, take_messages};
 use crate::catalog;
 use crate::change::{self, AppliedHub, queues_empty};
 use crate::engine::{Live, Step, StepContext, StepError, TARGET_COMPONENT};
@@ -152,30 +154,57 @@ pub(crate) async fn remove_own_test_events(
         return Ok(());
     }
     let aws = ctx.env.aws().await?.clone();
-    for q in queues {
-        let Some(url) = catalog::queue_url(&aws, q).await? else {
-            continue;
-        };
-        let mut removed = 0;
-        // Each receive sees up to 10; a few rounds take what a test run delivered.
-        for _ in 0..OWN_EVENT_RECEIVES {
-            let taken = take_messages(&aws.sqs, &url, |b| {
-                b["id"].as_str().is_some_and(|id| ours.contains(id))
-            })
-            .await
-            .map_err(|e| sdk_error("sqs:ReceiveMessage", e))?;
-            if taken.is_empty() {
-                break;
-            }
-            removed += taken.len();
+    let ours = Arc::new(ours);
+    // Each queue costs a receive that waits for more (a second) once it is clean: a few at once.
+    for chunk in queues.chunks(QUEUES_AT_ONCE) {
+        let mut set = JoinSet::new();
+        for (i, q) in chunk.iter().cloned().enumerate() {
+            let (aws, ours) = (aws.clone(), ours.clone());
+            set.spawn(async move {
+                let removed = take_own_events(&aws, &q, &ours).await;
+                (i, q, removed)
+            });
         }
-        if removed > 0 {
-            ctx.info(&format!(
-                "{q}: removed {removed} event(s) test-events published"
-            ));
+        let mut answers = set.join_all().await;
+        answers.sort_by_key(|(i, ..)| *i);
+        for (_, q, removed) in answers {
+            let removed = removed?;
+            if removed > 0 {
+                ctx.info(&format!(
+                    "{q}: removed {removed} event(s) test-events published"
+                ));
+            }
         }
     }
     Ok(())
+}
+
+/// How many queues are cleared of test-events' own events at once.
+const QUEUES_AT_ONCE: usize = 20;
+
+/// Takes the events whose ids are `ours` out of queue `q`; returns how many.
+async fn take_own_events(
+    aws: &AwsClients,
+    q: &str,
+    ours: &BTreeSet<String>,
+) -> Result<usize, StepError> {
+    let Some(url) = catalog::queue_url(aws, q).await? else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    // Each receive sees up to 10; a few rounds take what a test run delivered.
+    for _ in 0..OWN_EVENT_RECEIVES {
+        let taken = take_messages(&aws.sqs, &url, |b| {
+            b["id"].as_str().is_some_and(|id| ours.contains(id))
+        })
+        .await
+        .map_err(|e| sdk_error("sqs:ReceiveMessage", e))?;
+        if taken.is_empty() {
+            break;
+        }
+        removed += taken.len();
+    }
+    Ok(removed)
 }
 
 /// How many receives look for test-events' own events in a retiring queue.

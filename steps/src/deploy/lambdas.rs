@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use deploy_config::Lambda;
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind};
+use tokio::task::JoinSet;
 
 use self::function::{CodeAction, Desired};
 use self::version::{ALIAS, Pointed};
@@ -95,8 +96,29 @@ impl Step for Lambdas {
         let policy = RetryPolicy::from(&env.config.retry);
         let mut names = BTreeMap::new();
         let mut versions = BTreeMap::new();
-        for lambda in &env.config.lambdas {
-            let version = deploy_one(ctx, aws, &policy, &infra, lambda).await?;
+        // Creating or updating a function waits until it is Active (most of this step's time):
+        // every function at once. Each one made is recorded before a failure of another is
+        // reported; then each is versioned and wired in turn.
+        let mut made = Vec::new();
+        let mut failed = None;
+        for (lambda, package, deployed) in deploy_functions(ctx, aws, &policy, &infra).await? {
+            log_package(ctx, &lambda, &package);
+            match deployed {
+                Ok(deployed) => {
+                    report(ctx, &lambda.function_name, &deployed);
+                    record_and_tag(ctx, aws, &lambda, &deployed.arn).await?;
+                    made.push((lambda, deployed));
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        for (lambda, deployed) in made {
+            let version = finish_one(ctx, aws, &policy, &infra, &lambda, &deployed).await?;
             names.insert(lambda.key.clone(), lambda.function_name.clone());
             versions.insert(lambda.function_name.clone(), version);
         }
@@ -159,43 +181,74 @@ impl<'a> FunctionSettings<'a> {
 }
 
 /// Deploys one function and wires its alias; returns the version the alias points at.
-async fn deploy_one(
-    ctx: &mut StepContext<'_>,
+/// Each configured function's package, and the function created or updated from it (all at
+/// once), in the order of the configuration.
+async fn deploy_functions(
+    ctx: &StepContext<'_>,
     aws: &crate::aws::AwsClients,
     policy: &RetryPolicy,
     infra: &Infrastructure,
-    lambda: &Lambda,
-) -> Result<String, StepError> {
-    let name = lambda.function_name.as_str();
-    let package = build_package(lambda)?;
+) -> Result<Vec<(Lambda, Package, Result<function::Deployed, StepError>)>, StepError> {
+    let mut set = JoinSet::new();
+    for (i, lambda) in ctx.config().lambdas.iter().cloned().enumerate() {
+        let package = build_package(&lambda)?;
+        let owned = ctx
+            .state()
+            .resources(ResourceKind::Function)
+            .any(|r| r.name == lambda.function_name);
+        let (client, policy) = (aws.lambda.clone(), policy.clone());
+        let role_arn = infra.event_processor_role_arn.clone();
+        let env = function_environment(infra);
+        let tags = crate::ownership::ownership_tags(ctx.config());
+        set.spawn(async move {
+            let want = Desired {
+                lambda: &lambda,
+                role_arn: &role_arn,
+                env,
+                package: &package,
+                tags,
+                owned,
+            };
+            let deployed = function::deploy(&client, &policy, &want).await;
+            (i, lambda, package, deployed)
+        });
+    }
+    let mut answers = set.join_all().await;
+    answers.sort_by_key(|(i, ..)| *i);
+    Ok(answers
+        .into_iter()
+        .map(|(_, lambda, package, deployed)| (lambda, package, deployed))
+        .collect())
+}
+
+fn log_package(ctx: &mut StepContext<'_>, lambda: &Lambda, package: &Package) {
     ctx.detail(&format!(
-        "{name}: package of {} ({} bytes, sha256 {}): {}",
+        "{}: package of {} ({} bytes, sha256 {}): {}",
+        lambda.function_name,
         lambda.source.display(),
         package.bytes.len(),
         package.sha256_base64(),
         package.entries.join(", ")
     ));
-    let owned = ctx
-        .state()
-        .resources(ResourceKind::Function)
-        .any(|r| r.name == name);
-    let want = Desired {
-        lambda,
-        role_arn: &infra.event_processor_role_arn,
-        env: function_environment(infra),
-        package: &package,
-        tags: crate::ownership::ownership_tags(ctx.config()),
-        owned,
-    };
-    let deployed = function::deploy(&aws.lambda, policy, &want).await?;
-    report(ctx, name, &deployed);
-    record_and_tag(ctx, aws, lambda, &deployed.arn).await?;
+}
+
+/// A function created or updated (and recorded): published and pointed at by its alias, its
+/// rules' targets wired and its dead-letter mapping made; returns the version.
+async fn finish_one(
+    ctx: &mut StepContext<'_>,
+    aws: &crate::aws::AwsClients,
+    policy: &RetryPolicy,
+    infra: &Infrastructure,
+    lambda: &Lambda,
+    deployed: &function::Deployed,
+) -> Result<String, StepError> {
+    let name = lambda.function_name.as_str();
     let on_failure = on_failure::OnFailureConfig {
         retry_attempts: lambda.async_retry_attempts,
         max_event_age_seconds: lambda.async_max_event_age_seconds,
         destination: infra.dlq_arn.clone(),
     };
-    let version = publish_and_point(ctx, aws, policy, name, &deployed, &on_failure).await?;
+    let version = publish_and_point(ctx, aws, policy, name, deployed, &on_failure).await?;
     let alias_arn = version::alias_arn(&deployed.arn);
     let config = ctx.config().clone();
     for route in config.lambda_routes(&lambda.key) {

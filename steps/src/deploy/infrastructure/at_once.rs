@@ -17,6 +17,8 @@ use deploy_state::{Resource, ResourceKind};
 use crate::change::Change;
 use crate::discover;
 use crate::engine::{StepContext, StepError};
+use crate::terraform::classify::{Failure, classify};
+use crate::terraform::json_stream;
 use crate::terraform::names::StackNames;
 use crate::terraform::prepared::Prepared;
 use crate::terraform::workdir;
@@ -26,8 +28,9 @@ use crate::terraform::workdir;
 pub const OVERRIDE_FILE: &str = "deploy_expand_override.tf.json";
 
 /// Applies the expansion in one process when it is a change of configuration whose creates are
-/// all free. `Ok(true)`: applied; `Ok(false)`: the caller plans it for review (nothing was
-/// changed, or an apply failed part way and the plan takes it from there).
+/// all free. `Ok(true)`: applied; `Ok(false)`: the caller plans it for review (Terraform refused
+/// to delete, or a create met an existing resource, or this path was not taken); an apply that
+/// failed otherwise is the step's error, judged as the reviewed path judges one.
 pub async fn apply(
     ctx: &mut StepContext<'_>,
     run: &Prepared,
@@ -67,12 +70,27 @@ pub async fn apply(
         ));
         return Ok(true);
     }
-    ctx.info(
-        "the one-process apply stopped (it would delete or replace something, or failed): \
-         planning the change for review",
-    );
-    Ok(false)
+    let output = apply.combined();
+    if json_stream::error_blocks(&output)
+        .iter()
+        .any(|b| b.summary == REFUSED)
+    {
+        ctx.info("the change would delete or replace something: planning it for review");
+        return Ok(false);
+    }
+    if let Failure::AlreadyExists(_) = classify(&output) {
+        // A create whose answer was lost: the plan finds what it made, and adopts it.
+        ctx.info("a create met an existing resource: planning the change again");
+        return Ok(false);
+    }
+    // Anything else is judged as any apply is (a timeout is worth another attempt).
+    run.judge_failure(ctx, "apply", &apply).await?;
+    Ok(true)
 }
+
+/// The summary of the error Terraform stops a plan with when it would destroy a resource under
+/// `prevent_destroy`.
+const REFUSED: &str = "Instance cannot be destroyed";
 
 /// The creates that would take an existing resource over: rules and queues whose names are not
 /// among what was applied last (every named resource when that is not known).
