@@ -306,6 +306,12 @@ async fn a_second_run_skips_force_plans_without_apply_and_a_retention_change_rea
     let changed = step_log(ctx);
     assert!(changed.contains("inputs changed in tfvars"), "{changed}");
     assert!(changed.contains("$ terraform apply"), "{changed}");
+    // A change that deletes nothing is planned and applied by one terraform process.
+    assert!(
+        changed.contains("planned and applied by one terraform process"),
+        "{changed}"
+    );
+    assert!(!changed.contains("$ terraform plan"), "{changed}");
     let sdk = ctx.sdk().await;
     let events = aws_sdk_eventbridge::Client::new(&sdk);
     let a = events

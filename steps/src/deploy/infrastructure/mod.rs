@@ -235,16 +235,33 @@ async fn record(ctx: &mut StepContext<'_>, outputs: &Outputs, dir: &Path) -> Res
     Ok(())
 }
 
-/// Forgets what the stack made that it no longer has (`owned` is what it has now).
+/// Forgets what the stack made that it no longer has (`owned` is what it has now), and the
+/// function targets on a bus it no longer has (a bus replaced: its rules went with it).
 pub(crate) async fn forget_gone(
     ctx: &mut StepContext<'_>,
     owned: &[Resource],
 ) -> Result<(), StepError> {
+    let buses: Vec<&str> = owned
+        .iter()
+        .filter(|r| r.kind == ResourceKind::EventBus)
+        .map(|r| r.name.as_str())
+        .collect();
+    let on_gone_bus = |r: &Resource| {
+        r.kind == ResourceKind::Target
+            && r.created_by == super::lambdas::STEP
+            && r.attributes
+                .bus
+                .as_deref()
+                .is_some_and(|b| !buses.contains(&b))
+    };
     let gone: Vec<Resource> = ctx
         .state()
         .inventory
         .iter()
-        .filter(|r| r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
+        .filter(|r| {
+            (r.created_by == STEP && !owned.iter().any(|o| same_place(o, r)))
+                || (!buses.is_empty() && on_gone_bus(r))
+        })
         .cloned()
         .collect();
     for r in &gone {
@@ -304,9 +321,14 @@ fn refuse_replacements(
     ))
 }
 
-/// Whether `a` and `b` are the same resource of the stack: kind and name (and a target's rule).
+/// Whether `a` and `b` are the same resource of the stack: kind and name, a target's rule, and
+/// a rule's bus when both are known (a rule of the same name on a renamed bus is another one).
 fn same_place(a: &Resource, b: &Resource) -> bool {
-    a.kind == b.kind && a.name == b.name && a.attributes.rule == b.attributes.rule
+    let (x, y) = (&a.attributes.bus, &b.attributes.bus);
+    a.kind == b.kind
+        && a.name == b.name
+        && a.attributes.rule == b.attributes.rule
+        && (x.is_none() || y.is_none() || x == y)
 }
 
 /// Whether a plan's `-json` stream has a change other than an update in place.
@@ -317,4 +339,24 @@ fn reads_back(stream: &str) -> bool {
             Some(TfEvent::Planned { action, .. }) if action != "update" && action != "noop"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_on_a_renamed_bus_is_another_one_and_an_unknown_bus_matches_any() {
+        let rule = |bus: Option<&str>| {
+            Resource::new(ResourceKind::Rule, "dev-orders", STEP).with(|a| {
+                a.bus = bus.map(str::to_string);
+            })
+        };
+        assert!(same_place(&rule(Some("a")), &rule(Some("a"))));
+        assert!(!same_place(&rule(Some("a")), &rule(Some("b"))));
+        assert!(
+            same_place(&rule(None), &rule(Some("b"))),
+            "recorded before buses were"
+        );
+    }
 }
