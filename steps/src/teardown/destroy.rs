@@ -120,8 +120,9 @@ async fn delete_consumer_queues(ctx: &mut StepContext<'_>) -> Result<(), StepErr
         return Ok(());
     }
     let aws = ctx.env.aws().await?.clone();
+    let count = queues.len();
     let mut set = JoinSet::new();
-    for q in queues.iter().cloned() {
+    for q in queues {
         let aws = aws.clone();
         set.spawn(async move { catalog::delete(&aws, &q).await });
     }
@@ -129,8 +130,7 @@ async fn delete_consumer_queues(ctx: &mut StepContext<'_>) -> Result<(), StepErr
         gone?;
     }
     ctx.info(&format!(
-        "deleted {} consumer queue(s) through the API, all at once",
-        queues.len()
+        "deleted {count} consumer queue(s) through the API, all at once"
     ));
     Ok(())
 }
