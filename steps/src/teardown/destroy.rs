@@ -1,4 +1,5 @@
-//! The `destroy` step: `terraform destroy` (classified and retried like apply), then proof
+//! The `destroy` step: the routes' rules and queues through the API ([`super::routes`]), then
+//! `terraform destroy` of the rest (classified and retried like apply), then proof
 //! through the API that the stack is gone, then the IAM user policy the `iam` step put, then the
 //! generated local files; the ledger is marked destroyed (the audit log keeps the history).
 
@@ -6,7 +7,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deploy_state::{Fingerprint, LedgerState, Resource, ResourceKind, TERRAFORM_STATE};
-use tokio::task::JoinSet;
 
 use crate::catalog::{self, Gone};
 use crate::change::queues_empty;
@@ -53,7 +53,6 @@ impl Step for Destroy {
     async fn run(&self, ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         let queues = super::pre_destroy::owned_queues(ctx.state());
         queues_empty(ctx, &queues).await?;
-        delete_consumer_queues(ctx).await?;
         terraform_destroy(ctx).await?;
         verify_gone(ctx).await?;
         remove_user_policies(ctx).await?;
@@ -76,15 +75,17 @@ async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
         ctx.info("no terraform state in the ledger: nothing for terraform to destroy");
         return Ok(());
     }
+    let vars = TfVars::from_config(ctx.config());
+    let run = Prepared::new(ctx, &vars).await?;
+    run.init_if_needed(ctx).await?;
+    // Most of a hub's resources are its routes': removed through the API, many at once.
+    super::routes::remove(ctx, &run).await?;
     let state = ctx
         .ledger
         .document(TERRAFORM_STATE)
         .await?
         .unwrap_or_default();
     let parallelism = parallelism::for_run(ctx, parallelism::waiting_in_state(&state));
-    let vars = TfVars::from_config(ctx.config());
-    let run = Prepared::new(ctx, &vars).await?;
-    run.init_if_needed(ctx).await?;
     let args = [
         "destroy",
         "-auto-approve",
@@ -101,36 +102,6 @@ async fn terraform_destroy(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
     ctx.info(&format!(
         "terraform destroy finished in {:.1}s",
         destroy.elapsed.as_secs_f64()
-    ));
-    Ok(())
-}
-
-/// Deletes the routes' consumer queues (just found empty, or their messages consented to)
-/// through the API, all at once. Terraform's refresh then finds them gone: the AWS provider
-/// deletes a queue and polls until it answers "does not exist" several times in a row, one
-/// operation slot each, which makes a hub of many queue consumers slow to tear down. The
-/// verification after `terraform destroy` proves them gone with the rest.
-async fn delete_consumer_queues(ctx: &mut StepContext<'_>) -> Result<(), StepError> {
-    let queues: Vec<Resource> = ctx
-        .state()
-        .resources(ResourceKind::ConsumerQueue)
-        .cloned()
-        .collect();
-    if queues.is_empty() {
-        return Ok(());
-    }
-    let aws = ctx.env.aws().await?.clone();
-    let count = queues.len();
-    let mut set = JoinSet::new();
-    for q in queues {
-        let aws = aws.clone();
-        set.spawn(async move { catalog::delete(&aws, &q).await });
-    }
-    for gone in set.join_all().await {
-        gone?;
-    }
-    ctx.info(&format!(
-        "deleted {count} consumer queue(s) through the API, all at once"
     ));
     Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod destroy;
 pub mod discovered;
 pub mod pre_destroy;
+mod routes;
 
 use deploy_state::{Ledger, LedgerError};
 
