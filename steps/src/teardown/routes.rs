@@ -55,8 +55,8 @@ pub async fn remove(ctx: &mut StepContext<'_>, run: &Prepared) -> Result<(), Ste
     let aws = ctx.env.aws().await?.clone();
     for chunk in owned.chunks(AT_ONCE) {
         let mut set = JoinSet::new();
-        for r in chunk.iter().cloned() {
-            let aws = aws.clone();
+        for r in chunk {
+            let (aws, r) = (aws.clone(), r.clone());
             set.spawn(async move { catalog::delete(&aws, &r).await });
         }
         for gone in set.join_all().await {
