@@ -9,23 +9,12 @@ mod support;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use support::{Kind, TestContext, code_and_text};
+use support::{Kind, TestContext};
 
 const TIMEOUT: Duration = Duration::from_secs(600);
 
 fn route(key: &str, target: &str) -> String {
     format!("[routes.{key}]\nevents = [\"user-registered\"]\ntargets = [{target}]\n")
-}
-
-fn deploy_all(ctx: &TestContext, extra: &[&str]) -> (Option<i32>, String) {
-    let out = ctx
-        .deploy()
-        .args(["all", "--auto-approve"])
-        .args(extra)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    code_and_text(&out)
 }
 
 fn healthy(ctx: &TestContext) {
@@ -137,10 +126,10 @@ fn resource_events(ndjson: &str) -> Vec<(String, String)> {
 async fn a_renamed_route_with_a_queue_target_is_created_before_the_old_one_goes() {
     let ctx =
         TestContext::with(Kind::Ministack).config(&route("orders-a", "{ sqs = \"orders-inbox\" }"));
-    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    assert_eq!(ctx.deploy_all(&[]).0, Some(0));
     let ctx = ctx.replace_config(&route("orders-b", "{ sqs = \"orders-inbox\" }"));
     let env = ctx.environment.clone();
-    let (code, text) = deploy_all(&ctx, &["--json"]);
+    let (code, text) = ctx.deploy_all(&["--json"]);
     assert_eq!(code, Some(0), "{text}");
     let events = resource_events(&text);
     let first_delete = events.iter().position(|(a, _)| a == "delete");
@@ -158,7 +147,7 @@ async fn a_renamed_route_with_a_queue_target_is_created_before_the_old_one_goes(
     assert!(!rules.contains(&format!("{env}-orders-a")), "{rules:?}");
     healthy(&ctx);
     // Nothing pending any more: the next run does nothing.
-    let (code, text) = deploy_all(&ctx, &[]);
+    let (code, text) = ctx.deploy_all(&[]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("nothing to do"), "{text}");
 }
@@ -167,9 +156,9 @@ async fn a_renamed_route_with_a_queue_target_is_created_before_the_old_one_goes(
 async fn a_renamed_route_with_a_function_target_moves_the_target_and_stays_healthy() {
     let ctx =
         TestContext::with(Kind::Ministack).config(&route("log-a", "{ lambda = \"event-logger\" }"));
-    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    assert_eq!(ctx.deploy_all(&[]).0, Some(0));
     let ctx = ctx.replace_config(&route("log-b", "{ lambda = \"event-logger\" }"));
-    let (code, text) = deploy_all(&ctx, &[]);
+    let (code, text) = ctx.deploy_all(&[]);
     assert_eq!(code, Some(0), "{text}");
     let env = ctx.environment.clone();
     let rules = support::aws::rule_names(&ctx).await;
@@ -192,7 +181,7 @@ async fn a_renamed_route_with_a_function_target_moves_the_target_and_stays_healt
 async fn a_swapped_queue_holding_messages_is_kept_until_it_is_read_empty() {
     let ctx =
         TestContext::with(Kind::Ministack).config(&route("orders", "{ sqs = \"orders-inbox\" }"));
-    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    assert_eq!(ctx.deploy_all(&[]).0, Some(0));
     let old = format!("{}-orders-inbox", ctx.environment);
     send(&ctx, &old, 2).await;
     let ctx = ctx.replace_config(&route("orders", "{ sqs = \"orders-inbox-v2\" }"));
@@ -209,7 +198,7 @@ async fn a_swapped_queue_holding_messages_is_kept_until_it_is_read_empty() {
         "{plan}"
     );
 
-    let (code, text) = deploy_all(&ctx, &[]);
+    let (code, text) = ctx.deploy_all(&[]);
     assert_eq!(code, Some(9), "{text}");
     assert!(
         text.contains(&old) && text.contains("2 message(s)"),
@@ -226,7 +215,7 @@ async fn a_swapped_queue_holding_messages_is_kept_until_it_is_read_empty() {
     );
 
     drain(&ctx, &old).await;
-    let (code, text) = deploy_all(&ctx, &[]);
+    let (code, text) = ctx.deploy_all(&[]);
     assert_eq!(code, Some(0), "{text}");
     assert!(
         queue_url(&ctx, &old).await.is_none(),
@@ -239,11 +228,11 @@ async fn a_swapped_queue_holding_messages_is_kept_until_it_is_read_empty() {
 async fn discarding_messages_removes_the_queue_and_the_audit_log_records_how_many() {
     let ctx =
         TestContext::with(Kind::Ministack).config(&route("orders", "{ sqs = \"orders-inbox\" }"));
-    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    assert_eq!(ctx.deploy_all(&[]).0, Some(0));
     let old = format!("{}-orders-inbox", ctx.environment);
     send(&ctx, &old, 3).await;
     let ctx = ctx.replace_config("");
-    let (code, text) = deploy_all(&ctx, &["--discard-messages"]);
+    let (code, text) = ctx.deploy_all(&["--discard-messages"]);
     assert_eq!(code, Some(0), "{text}");
     assert!(queue_url(&ctx, &old).await.is_none());
     let audit = std::fs::read_to_string(ctx.state_dir().join("checkpoints.log")).unwrap();
@@ -261,7 +250,7 @@ async fn discarding_messages_removes_the_queue_and_the_audit_log_records_how_man
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_with_messages_in_the_dead_letter_queue_deletes_nothing_until_consent() {
     let ctx = TestContext::with(Kind::Ministack);
-    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    assert_eq!(ctx.deploy_all(&[]).0, Some(0));
     // The dead-letter processor's mapping would consume them: off first.
     let lambda = aws_sdk_lambda::Client::new(&ctx.sdk().await);
     let processor = format!("{}-dead-letter-processor", ctx.environment);
@@ -311,7 +300,7 @@ async fn destroy_with_messages_in_the_dead_letter_queue_deletes_nothing_until_co
 async fn a_teardown_takes_out_test_events_own_events_and_stops_for_anyone_elses() {
     let ctx =
         TestContext::with(Kind::Ministack).config(&route("orders", "{ sqs = \"orders-inbox\" }"));
-    assert_eq!(deploy_all(&ctx, &[]).0, Some(0));
+    assert_eq!(ctx.deploy_all(&[]).0, Some(0));
     let results = std::fs::read_to_string(ctx.state_dir().join("test-results.json")).unwrap();
     let results: serde_json::Value = serde_json::from_str(&results).unwrap();
     let own = results["events"][0]["event_id"]

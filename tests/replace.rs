@@ -7,22 +7,7 @@
 
 mod support;
 
-use std::time::Duration;
-
-use support::{Kind, TestContext, code_and_text};
-
-const TIMEOUT: Duration = Duration::from_secs(600);
-
-fn deploy_all(ctx: &TestContext, extra: &[&str]) -> (Option<i32>, String) {
-    let out = ctx
-        .deploy()
-        .args(["all", "--auto-approve"])
-        .args(extra)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    code_and_text(&out)
-}
+use support::{Kind, TestContext};
 
 async fn bus_exists(ctx: &TestContext, name: &str) -> bool {
     let events = aws_sdk_eventbridge::Client::new(&ctx.sdk().await);
@@ -32,14 +17,14 @@ async fn bus_exists(ctx: &TestContext, name: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_renamed_bus_is_refused_under_auto_approve_and_applied_with_allow_replace() {
     let ctx = TestContext::with(Kind::Ministack);
-    let (code, text) = deploy_all(&ctx, &[]);
+    let (code, text) = ctx.deploy_all(&[]);
     assert_eq!(code, Some(0), "{text}");
     let outputs = &ctx.state_json()["steps"]["infrastructure"]["outputs"];
     let old = outputs["event_bus_name"].as_str().unwrap().to_string();
     let renamed = format!("{}-renamed-bus", ctx.environment);
     let ctx = ctx.config(&format!("[eventbus]\nname = \"{renamed}\"\n"));
 
-    let (code, text) = deploy_all(&ctx, &[]);
+    let (code, text) = ctx.deploy_all(&[]);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("stopped before any change: the plan replaces")
@@ -62,7 +47,7 @@ async fn a_renamed_bus_is_refused_under_auto_approve_and_applied_with_allow_repl
         "Terraform refused the one-process apply first:\n{log}"
     );
 
-    let (code, text) = deploy_all(&ctx, &["--allow-replace"]);
+    let (code, text) = ctx.deploy_all(&["--allow-replace"]);
     assert_eq!(code, Some(0), "{text}");
     assert!(bus_exists(&ctx, &renamed).await, "the renamed bus is made");
     assert!(!bus_exists(&ctx, &old).await, "the old bus is gone");

@@ -290,6 +290,18 @@ impl TestContext {
         std::fs::write(self.config_path(), text).unwrap();
     }
 
+    /// `deploy all --auto-approve` with `extra` arguments, to its end: exit code and output.
+    pub fn deploy_all(&self, extra: &[&str]) -> (Option<i32>, String) {
+        let out = self
+            .deploy()
+            .args(["all", "--auto-approve"])
+            .args(extra)
+            .timeout(std::time::Duration::from_secs(600))
+            .output()
+            .unwrap();
+        code_and_text(&out)
+    }
+
     /// The real binary, run in the project directory with a clean environment.
     pub fn deploy(&self) -> Command {
         Command::from_std(self.std_command())
