@@ -119,17 +119,15 @@ fn queue_routes(n: usize) -> String {
         .join("\n")
 }
 
-/// The -parallelism of the latest run of `step`, from its log.
+/// The highest -parallelism a terraform run of the latest run of `step` was given, from its log
+/// (a run that met a fault may apply again, with less left to wait for).
 fn parallelism_of(ctx: &TestContext, step: &str) -> String {
     let log = std::fs::read_to_string(ctx.state_dir().join(format!("logs/{step}.log"))).unwrap();
-    let line = log
-        .lines()
-        .rfind(|l| l.contains("terraform parallelism "))
-        .unwrap_or_else(|| panic!("no parallelism in the {step} log:\n{log}"));
-    line.split("terraform parallelism ")
-        .nth(1)
-        .and_then(|rest| rest.split(':').next())
-        .unwrap()
+    log.lines()
+        .filter_map(|l| l.split("terraform parallelism ").nth(1))
+        .filter_map(|rest| rest.split(':').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or_else(|| panic!("no parallelism in the {step} log:\n{log}"))
         .to_string()
 }
 

@@ -26,7 +26,7 @@ pub mod migrate;
 mod resource;
 mod status;
 
-pub use backend::{Full, TERRAFORM_STATE, TerraformBackend};
+pub use backend::{Full, HUB_DOCUMENT, ROLLBACK_DOCUMENTS, TERRAFORM_STATE, TerraformBackend};
 pub use deployment::DeploymentId;
 pub use error::LedgerError;
 pub use fingerprint::Fingerprint;

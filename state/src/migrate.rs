@@ -3,7 +3,9 @@
 //! state are copied; the source is then retired (renamed, never deleted), so that exactly one
 //! location is the truth.
 
-use crate::backend::{AuditLog, Objects, Precondition, TERRAFORM_STATE};
+use crate::backend::{
+    AuditLog, HUB_DOCUMENT, Objects, Precondition, ROLLBACK_DOCUMENTS, TERRAFORM_STATE,
+};
 use crate::error::LedgerError;
 use crate::ledger::{AUDIT_FILE, RESULTS_FILE, STATE_FILE};
 
@@ -45,7 +47,13 @@ where
             copied.logs += 1;
         }
     }
-    for name in [RESULTS_FILE, TERRAFORM_STATE] {
+    // The documents: what the hub last applied and the rollback's records go with the state,
+    // or the next run would take every change for a first one and have no last good deployment.
+    let mut documents: Vec<String> = [RESULTS_FILE, TERRAFORM_STATE, HUB_DOCUMENT]
+        .map(String::from)
+        .to_vec();
+    documents.extend(src.list(ROLLBACK_DOCUMENTS).await?);
+    for name in &documents {
         if let Some(obj) = src.read(name).await? {
             dst.write(name, &obj.bytes, Precondition::None).await?;
             copied.terraform_state |= name == TERRAFORM_STATE;

@@ -77,6 +77,14 @@ pub enum TerraformBackend {
 /// The name of Terraform's state among a deployment's objects.
 pub const TERRAFORM_STATE: &str = "terraform/terraform.tfstate";
 
+/// What Terraform last applied of the hub (its routes and consumer queues), a document of the
+/// deploy steps.
+pub const HUB_DOCUMENT: &str = "terraform/applied-hub.json";
+
+/// Where the rollback keeps its documents (the last good deployment, a pending rollback, the
+/// last one done).
+pub const ROLLBACK_DOCUMENTS: &str = "rollback/";
+
 /// Where the state is: for people (a directory, or `s3://bucket/prefix`) and for Terraform.
 pub trait Located: Send + Sync + fmt::Debug {
     /// Where the state is, for people.

@@ -12,7 +12,7 @@ use crate::terraform::TfVars;
 use crate::terraform::tfvars::{self, TfRoute};
 
 /// The document of the deployment's state that holds it.
-pub const HUB_DOCUMENT: &str = "terraform/applied-hub.json";
+pub use deploy_state::HUB_DOCUMENT;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedHub {

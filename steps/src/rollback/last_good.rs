@@ -16,6 +16,7 @@ use crate::env::Env;
 use crate::terraform::TfVars;
 
 /// The document of the deployment's state that holds it.
+/// Under [`deploy_state::ROLLBACK_DOCUMENTS`], which `deploy state migrate` carries over.
 pub const LAST_GOOD_DOCUMENT: &str = "rollback/last-good.json";
 
 /// A function as one route's target, as the `lambdas` step wired it.
