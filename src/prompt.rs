@@ -1,6 +1,7 @@
 //! Questions to the operator (dialoguer), only ever asked on a terminal.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use deploy_steps::engine::{Answer, Prompter};
 use dialoguer::Select;
@@ -26,11 +27,13 @@ impl Prompter for StepPrompter {
                 eprintln!("    {l}");
             }
         }
+        let asking = Asking::start();
         let choice = Select::new()
             .with_prompt(format!("Run {step} ({description}) — {reason}?"))
             .items(["yes", "no (stop here)", "skip this step"])
             .default(0)
             .interact();
+        drop(asking);
         match choice {
             Ok(0) => Answer::Yes,
             Ok(2) => Answer::Skip,
@@ -46,6 +49,31 @@ impl Prompter for StepPrompter {
     fn wants_preview(&self) -> bool {
         true
     }
+}
+
+/// Whether the operator is being asked a question right now: nothing runs meanwhile, so an
+/// interrupt then ends the run at once (a Ctrl-C that reaches the process as a signal, before the
+/// prompt reads keys itself, would otherwise wait for an answer that never comes).
+static ASKING: AtomicBool = AtomicBool::new(false);
+
+/// Marks a question as asked while it lives.
+struct Asking;
+
+impl Asking {
+    fn start() -> Asking {
+        ASKING.store(true, Ordering::SeqCst);
+        Asking
+    }
+}
+
+impl Drop for Asking {
+    fn drop(&mut self) {
+        ASKING.store(false, Ordering::SeqCst);
+    }
+}
+
+pub fn asking() -> bool {
+    ASKING.load(Ordering::SeqCst)
 }
 
 /// Whether a prompt ended with Ctrl-C.

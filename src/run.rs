@@ -69,6 +69,14 @@ pub async fn run_pipeline(
     }
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
+        if crate::prompt::asking() {
+            // Between steps, waiting on the operator: nothing to stop gracefully.
+            crate::prompt::restore_terminal();
+            eprintln!(
+                "\ninterrupted at a question: nothing was running; run the same command again to resume"
+            );
+            std::process::exit(i32::from(error::INTERRUPTED));
+        }
         handle.cancel();
         // A second signal means "now".
         wait_for_signal().await;

@@ -324,3 +324,47 @@ fn a_person_sees_the_plan_before_approving_infrastructure_and_ctrl_c_exits_130()
     );
     assert_ne!(ctx.step_status("infrastructure"), "completed");
 }
+
+/// Ctrl-C while the plan shown before a question is being made (terraform running): the run
+/// ends with 130 once the plan is done, without asking a question nobody will answer.
+#[test]
+fn an_interrupt_while_the_plan_is_made_exits_130_without_asking() {
+    use expectrl::process::unix::{Signal, WaitStatus};
+    use expectrl::{Expect, Session};
+    let ctx = TestContext::with(Kind::Ministack);
+    let mut cmd = ctx.std_command();
+    cmd.args(["all"]);
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(120)));
+    for step in ["Run preflight", "Run iam"] {
+        p.expect(step).unwrap();
+        p.send_line("").unwrap();
+    }
+    let pid = p.get_process().pid().as_raw();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !runs_terraform(pid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "terraform never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    p.get_process_mut().signal(Signal::SIGINT).unwrap();
+    p.expect("interrupted").unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert_eq!(status, WaitStatus::Exited(p.get_process().pid(), 130));
+    assert_ne!(ctx.step_status("infrastructure"), "completed");
+}
+
+/// Whether a child of process `pid` runs terraform.
+fn runs_terraform(pid: i32) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // "pid (comm) state ppid ...": the parent is the fourth field.
+        let ppid = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.split(' ').nth(1))
+            .and_then(|p| p.parse::<i32>().ok());
+        ppid == Some(pid) && stat.contains("(terraform)")
+    })
+}

@@ -193,12 +193,17 @@ impl<'a> Engine<'a> {
         } else {
             None
         };
-        let answer = self.prompter.confirm(
-            name,
-            step.description(),
-            &decision.reason,
-            preview.as_deref(),
-        );
+        // Interrupted while the preview was made: no question (it would wait for an answer).
+        let answer = if self.env.cancel.is_cancelled() {
+            Answer::Interrupt
+        } else {
+            self.prompter.confirm(
+                name,
+                step.description(),
+                &decision.reason,
+                preview.as_deref(),
+            )
+        };
         match answer {
             Answer::Yes => Confirmed::Run,
             Answer::No => {
