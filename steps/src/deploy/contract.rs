@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use deploy_config::{Config, TargetKind};
-use deploy_state::{Fingerprint, LedgerState, RESULTS_FILE, Resource, ResourceKind, StepStatus};
+use deploy_state::{
+    Fingerprint, LedgerState, RESULTS_FILE, Resource, ResourceKind, StepStatus, TERRAFORM_STATE,
+};
 use tokio::task::JoinSet;
 
 use super::infrastructure::forget_gone;
@@ -23,6 +25,7 @@ use crate::terraform::TfVars;
 use crate::terraform::parallelism;
 use crate::terraform::planned::Planned;
 use crate::terraform::prepared::Prepared;
+use crate::terraform::tfvars::consumer_queues_deleted;
 use crate::terraform::workdir::PLAN_FILE;
 use crate::terraform::{classify, wait_for_stopped};
 
@@ -81,16 +84,26 @@ impl Step for Contract {
         let current = TfVars::from_config(ctx.config());
         let run = Prepared::new(ctx, &current).await?;
         run.init_if_needed(ctx).await?;
-        // The state is the expanded stack and the variables the configured one: what Terraform
-        // deletes is what retires, and the queues among it are these.
-        let queues: Vec<String> = change.retiring.queues.values().cloned().collect();
+        // Every consumer queue this apply deletes, read from Terraform's state (what retires,
+        // and anything else the state holds that the configuration no longer has).
+        let state = ctx
+            .ledger
+            .document(TERRAFORM_STATE)
+            .await?
+            .unwrap_or_default();
+        let mut queues = consumer_queues_deleted(&state, &current);
+        for q in change.retiring.queues.values() {
+            if !queues.contains(q) {
+                queues.push(q.clone());
+            }
+        }
         // Nothing is deleted before every queue that goes is known to be empty, or consented.
         // The verification's own events, delivered by a retiring route, are not anyone's.
         remove_own_test_events(ctx, &queues).await?;
         queues_empty(ctx, &queues).await?;
         unwire_functions(ctx).await?;
-        // Planned and applied by one terraform process: a plan read back first would only
-        // repeat what `retiring` says (and cost a provider start).
+        // Planned and applied by one terraform process: its queues are guarded above, and a
+        // plan read back first would cost a provider start.
         let apply = run.apply_unsaved(ctx, queues.len()).await?;
         if !apply.success() {
             return Err(run.error(&classify(&apply.combined()), "apply", &apply));

@@ -197,6 +197,33 @@ impl TfVars {
     }
 }
 
+/// The consumer queues an apply of `vars` would delete, by Terraform's state document `state`:
+/// each instance of `aws_sqs_queue.consumer` whose key `vars` no longer has, or has under
+/// another name (a replacement). Read from the state, not from what was last recorded as
+/// applied, so that the queue guard sees every queue Terraform will delete.
+pub fn consumer_queues_deleted(state: &[u8], vars: &TfVars) -> Vec<String> {
+    let Ok(state) = serde_json::from_slice::<serde_json::Value>(state) else {
+        return Vec::new();
+    };
+    state["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["mode"] == "managed" && r["type"] == "aws_sqs_queue" && r["name"] == "consumer"
+        })
+        .flat_map(|r| r["instances"].as_array().into_iter().flatten())
+        .filter_map(|i| {
+            let name = i["attributes"]["name"].as_str()?;
+            let kept = i["index_key"]
+                .as_str()
+                .and_then(|k| vars.consumer_queues.get(k))
+                .is_some_and(|n| n == name);
+            (!kept).then(|| name.to_string())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +288,33 @@ mod tests {
         let mut c = config("[schemas]\nregistry = true\n");
         c.local = true;
         assert!(!TfVars::from_config(&c).enable_schema_registry);
+    }
+
+    #[test]
+    fn the_consumer_queues_an_apply_deletes_are_read_from_the_state() {
+        let state = br#"{"resources":[
+          {"mode":"managed","type":"aws_sqs_queue","name":"dlq",
+           "instances":[{"attributes":{"name":"dev-dlq"}}]},
+          {"mode":"managed","type":"aws_sqs_queue","name":"consumer","instances":[
+            {"index_key":"kept","attributes":{"name":"dev-kept"}},
+            {"index_key":"renamed","attributes":{"name":"dev-old-name"}},
+            {"index_key":"gone","attributes":{"name":"dev-gone"}}]}
+        ]}"#;
+        let config = deploy_config::parse(
+            std::path::Path::new("/p/deploy.toml"),
+            "[project]\nenvironment = \"dev\"\n",
+            &deploy_config::Overrides::default(),
+        )
+        .unwrap();
+        let mut vars = TfVars::from_config(&config);
+        vars.consumer_queues = [("kept", "dev-kept"), ("renamed", "dev-new-name")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            consumer_queues_deleted(state, &vars),
+            ["dev-old-name", "dev-gone"]
+        );
+        assert!(consumer_queues_deleted(b"", &vars).is_empty());
     }
 }

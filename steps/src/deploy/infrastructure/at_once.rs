@@ -57,7 +57,11 @@ pub async fn apply(
     if !taken.is_empty() {
         return Ok(false);
     }
-    workdir::write(&run.dir, OVERRIDE_FILE, &prevent_destroy(&run.dir)?)?;
+    let Some(keep) = prevent_destroy(&run.dir)? else {
+        // Resources this override cannot reach (in modules, or in JSON files).
+        return Ok(false);
+    };
+    workdir::write(&run.dir, OVERRIDE_FILE, &keep)?;
     let queues = change.expanded.consumer_queues.len() + 1;
     let apply = run.apply_unsaved(ctx, queues).await;
     let _ = std::fs::remove_file(run.dir.join(OVERRIDE_FILE));
@@ -112,18 +116,26 @@ fn takeover_candidates(names: &StackNames, change: &Change) -> Vec<Resource> {
 }
 
 /// `prevent_destroy` on every resource block of the stack in `dir` (an override file: merged
-/// into each block, whatever else its `lifecycle` says).
-fn prevent_destroy(dir: &Path) -> Result<Vec<u8>, StepError> {
+/// into each block, whatever else its `lifecycle` says). `None` when the stack has resources it
+/// cannot reach: a `module` block, or a `.tf.json` file of the stack's own.
+fn prevent_destroy(dir: &Path) -> Result<Option<Vec<u8>>, StepError> {
     let read = |p: &Path, e: std::io::Error| {
         StepError::permanent(format!("cannot read {}: {e}", p.display()))
     };
     let mut resources = serde_json::Map::new();
     for entry in std::fs::read_dir(dir).map_err(|e| read(dir, e))? {
         let path = entry.map_err(|e| read(dir, e))?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.ends_with(".tf.json") && !name.ends_with("_override.tf.json") {
+            return Ok(None);
+        }
         if path.extension().is_none_or(|x| x != "tf") {
             continue;
         }
         let text = std::fs::read_to_string(&path).map_err(|e| read(&path, e))?;
+        if text.lines().any(|l| l.starts_with("module ")) {
+            return Ok(None);
+        }
         for (ty, name) in resource_blocks(&text) {
             let lifecycle = serde_json::json!({"lifecycle": [{"prevent_destroy": true}]});
             resources
@@ -135,7 +147,7 @@ fn prevent_destroy(dir: &Path) -> Result<Vec<u8>, StepError> {
         }
     }
     let doc = serde_json::json!({ "resource": resources });
-    Ok(serde_json::to_vec_pretty(&doc).expect("json"))
+    Ok(Some(serde_json::to_vec_pretty(&doc).expect("json")))
 }
 
 /// The `resource "TYPE" "NAME"` blocks of an HCL file (each opens a line).
@@ -180,11 +192,18 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("notes.md"), "resource \"x\" \"y\"").unwrap();
         let doc: serde_json::Value =
-            serde_json::from_slice(&prevent_destroy(dir.path()).unwrap()).unwrap();
+            serde_json::from_slice(&prevent_destroy(dir.path()).unwrap().unwrap()).unwrap();
         let keep = serde_json::json!({"lifecycle": [{"prevent_destroy": true}]});
         assert_eq!(
             doc,
             serde_json::json!({"resource": {"aws_sqs_queue": {"dlq": keep, "consumer": keep}}})
         );
+        // What an override cannot reach sends the change to the reviewed plan.
+        std::fs::write(
+            dir.path().join("m.tf"),
+            "module \"x\" {\n  source = \"./x\"\n}\n",
+        )
+        .unwrap();
+        assert!(prevent_destroy(dir.path()).unwrap().is_none());
     }
 }
