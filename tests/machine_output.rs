@@ -292,16 +292,9 @@ fn a_configuration_error_is_an_annotation_on_its_line() {
 
 #[test]
 fn a_person_sees_the_plan_before_approving_infrastructure_and_ctrl_c_exits_130() {
-    use expectrl::{Expect, Session};
+    use expectrl::Expect;
     let ctx = TestContext::with(Kind::Ministack);
-    let mut cmd = ctx.std_command();
-    cmd.args(["all"]);
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(120)));
-    for step in ["Run preflight", "Run iam"] {
-        p.expect(step).unwrap();
-        p.send_line("").unwrap();
-    }
+    let mut p = approved_up_to_infrastructure(&ctx);
     // Terraform's plan, resource by resource, before the question.
     p.expect("infrastructure would change:").unwrap();
     p.expect("+ aws_sqs_queue.dlq (create)").unwrap();
@@ -329,17 +322,10 @@ fn a_person_sees_the_plan_before_approving_infrastructure_and_ctrl_c_exits_130()
 /// ends with 130 once the plan is done, without asking a question nobody will answer.
 #[test]
 fn an_interrupt_while_the_plan_is_made_exits_130_without_asking() {
+    use expectrl::Expect;
     use expectrl::process::unix::{Signal, WaitStatus};
-    use expectrl::{Expect, Session};
     let ctx = TestContext::with(Kind::Ministack);
-    let mut cmd = ctx.std_command();
-    cmd.args(["all"]);
-    let mut p = Session::spawn(cmd).expect("spawn in a pty");
-    p.set_expect_timeout(Some(Duration::from_secs(120)));
-    for step in ["Run preflight", "Run iam"] {
-        p.expect(step).unwrap();
-        p.send_line("").unwrap();
-    }
+    let mut p = approved_up_to_infrastructure(&ctx);
     let pid = p.get_process().pid().as_raw();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while !runs_terraform(pid) {
@@ -354,6 +340,21 @@ fn an_interrupt_while_the_plan_is_made_exits_130_without_asking() {
     let status = p.get_process().wait().unwrap();
     assert_eq!(status, WaitStatus::Exited(p.get_process().pid(), 130));
     assert_ne!(ctx.step_status("infrastructure"), "completed");
+}
+
+/// `deploy all` in a pty, with preflight and iam approved: what comes next is infrastructure's
+/// plan and question.
+fn approved_up_to_infrastructure(ctx: &TestContext) -> expectrl::session::OsSession {
+    use expectrl::{Expect, Session};
+    let mut cmd = ctx.std_command();
+    cmd.args(["all"]);
+    let mut p = Session::spawn(cmd).expect("spawn in a pty");
+    p.set_expect_timeout(Some(Duration::from_secs(120)));
+    for step in ["Run preflight", "Run iam"] {
+        p.expect(step).unwrap();
+        p.send_line("").unwrap();
+    }
+    p
 }
 
 /// Whether a child of process `pid` runs terraform.
